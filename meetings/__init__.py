@@ -1,0 +1,1 @@
+"""Councils, quartiers, meetings and facilitators: the core of the organiser."""

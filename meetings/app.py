@@ -1,0 +1,113 @@
+"""The Litestar application factory: `create_app()` wires settings, routes, templates, errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Response, Router
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from piccolo.engine.postgres import PostgresEngine
+
+from meetings import timefmt, urls
+from meetings.controllers.api import AuthController, CouncilController, MeetingController
+from meetings.controllers.health import healthz
+from meetings.controllers.pages import KIND_LABELS, PageController
+from meetings.db import engine
+from meetings.errors import EXCEPTION_HANDLERS
+from meetings.settings import ROOT, Settings, get_settings
+
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+MAX_BODY_BYTES = 1_000_000
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def template_environment(directory: Path = TEMPLATES) -> Environment:
+    """Jinja2 with autoescaping on for HTML and the French formatting filters."""
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html", "xml"]),
+        auto_reload=False,
+        enable_async=False,
+    )
+    env.filters.update(
+        french_date=timefmt.french_date,
+        french_time=timefmt.french_time,
+        french_range=timefmt.french_range,
+        french_month=timefmt.french_month,
+        paris=timefmt.to_paris,
+        map_url=urls.map_url,
+    )
+    env.globals.update(kind_labels=KIND_LABELS)
+    return env
+
+
+async def _start_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=2, max_size=20)
+
+
+async def _close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+
+
+async def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    api = Router(
+        path="/api/v1", route_handlers=[CouncilController, MeetingController, AuthController]
+    )
+    return Litestar(
+        route_handlers=[
+            PageController,
+            api,
+            healthz,
+            create_static_files_router(path="/static", directories=[STATIC], name="static"),
+        ],
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(template_environment())
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Conseils citoyens — API",
+            version="1.0.0",
+            description="Councils and meetings of the conseils citoyens; facilitators write.",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        after_request=_security_headers,
+        on_startup=[_start_pool],
+        on_shutdown=[_close_pool],
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=False,
+    )

@@ -1,0 +1,117 @@
+"""The `conseils` command: serve, migrate, demo, facilitator create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
+
+
+async def _migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise SystemExit(f"migrations failed: {result.message}")
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    asyncio.run(_migrate())
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    from meetings.demo import load_demo
+
+    async def run() -> bool:
+        await _migrate()
+        return await load_demo()
+
+    loaded = asyncio.run(run())
+    print("demo data loaded" if loaded else "database not empty: demo data left out")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from meetings.settings import get_settings
+
+    settings = get_settings()  # fail now, before forking workers, on a bad configuration
+    asyncio.run(_migrate())
+    uvicorn.run(
+        "meetings.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        access_log=settings.log_level == "DEBUG",
+    )
+    return 0
+
+
+def cmd_facilitator_create(args: argparse.Namespace) -> int:
+    from meetings.services.errors import DomainError, InvalidInput
+    from meetings.services.facilitators import create_facilitator
+
+    async def run() -> None:
+        await _migrate()
+        await create_facilitator(
+            email=args.email, name=args.name, password=args.password, admin=args.admin,
+            council_slugs=args.council or [],
+        )
+
+    try:
+        asyncio.run(run())
+    except InvalidInput as exc:
+        for field, reason in exc.errors.items():
+            print(f"error: {field}: {reason}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"facilitator {args.email} created")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conseils", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="apply migrations, then serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(
+        func=cmd_migrate
+    )
+    commands.add_parser("demo", help="load the Alès demo data into an empty database"
+                        ).set_defaults(func=cmd_demo)
+
+    facilitator = commands.add_parser("facilitator", help="manage facilitators")
+    facilitator_commands = facilitator.add_subparsers(dest="action", required=True)
+    create = facilitator_commands.add_parser("create", help="create a facilitator")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--admin", action="store_true")
+    create.add_argument("--council", action="append", metavar="SLUG",
+                        help="a council they run (repeat for several)")
+    create.set_defaults(func=cmd_facilitator_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""HTTP controllers: translate requests to service calls and results to responses."""

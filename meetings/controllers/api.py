@@ -1,0 +1,132 @@
+"""The JSON API under /api/v1: councils, meetings, facilitator tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from meetings.controllers.auth import bearer_token, provide_optional_viewer, provide_viewer
+from meetings.schemas import (
+    CouncilOut,
+    Kind,
+    MeetingIn,
+    MeetingOut,
+    MeetingPage,
+    MeetingPatch,
+    Status,
+    TokenOut,
+    TokenRequest,
+    given_fields,
+)
+from meetings.services import councils, facilitators, meetings
+from meetings.services.facilitators import FacilitatorView
+from meetings.services.validation import require_moment
+
+MeetingId = Annotated[int, Parameter(description="Meeting id")]
+
+
+class CouncilController(Controller):
+    path = "/councils"
+    tags = ["councils"]
+
+    @get("/")
+    async def list_councils(self) -> list[CouncilOut]:
+        return [CouncilOut.of(council) for council in await councils.list_councils()]
+
+    @get("/{slug:str}")
+    async def get_council(self, slug: str) -> CouncilOut:
+        return CouncilOut.of(await councils.get_council(slug))
+
+
+class MeetingController(Controller):
+    path = "/meetings"
+    tags = ["meetings"]
+    dependencies = {  # noqa: RUF012 - Litestar reads this class attribute
+        "viewer": Provide(provide_viewer),
+        "maybe_viewer": Provide(provide_optional_viewer),
+    }
+
+    @get("/")
+    async def list_meetings(
+        self,
+        maybe_viewer: FacilitatorView | None,
+        council: str | None = None,
+        kind: Kind | None = None,
+        status: Status | None = None,
+        from_: Annotated[datetime | None, Parameter(query="from")] = None,
+        to: datetime | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+    ) -> MeetingPage:
+        """Meetings, soonest first. Drafts appear only to their facilitators."""
+        items, total = await meetings.list_meetings(
+            viewer=maybe_viewer,
+            council=council,
+            kind=kind,
+            status=status,
+            starts_from=require_moment("from", from_) if from_ else None,
+            starts_before=require_moment("to", to) if to else None,
+            limit=limit,
+            offset=offset,
+        )
+        return MeetingPage([MeetingOut.of(m) for m in items], total, limit, offset)
+
+    @get("/{meeting_id:int}")
+    async def get_meeting(
+        self, maybe_viewer: FacilitatorView | None, meeting_id: MeetingId
+    ) -> MeetingOut:
+        return MeetingOut.of(await meetings.get_meeting(meeting_id, maybe_viewer))
+
+    @post("/", status_code=HTTP_201_CREATED, security=[{"bearer": []}])
+    async def create_meeting(
+        self,
+        viewer: FacilitatorView,
+        data: MeetingIn,
+        idempotency_key: Annotated[
+            str | None,
+            Parameter(header="Idempotency-Key", description="Repeat-safe creation"),
+        ] = None,
+    ) -> Response[MeetingOut]:
+        """Schedule a draft. With the same Idempotency-Key, a repeat returns the first (200)."""
+        meeting, created = await meetings.create_meeting(
+            viewer, given_fields(data), idempotency_key=idempotency_key
+        )
+        return Response(
+            MeetingOut.of(meeting), status_code=HTTP_201_CREATED if created else HTTP_200_OK
+        )
+
+    @patch("/{meeting_id:int}", security=[{"bearer": []}])
+    async def update_meeting(
+        self, viewer: FacilitatorView, meeting_id: MeetingId, data: MeetingPatch
+    ) -> MeetingOut:
+        return MeetingOut.of(await meetings.update_meeting(viewer, meeting_id, given_fields(data)))
+
+    @post("/{meeting_id:int}/publish", status_code=HTTP_200_OK, security=[{"bearer": []}])
+    async def publish_meeting(self, viewer: FacilitatorView, meeting_id: MeetingId) -> MeetingOut:
+        return MeetingOut.of(await meetings.publish_meeting(viewer, meeting_id))
+
+    @post("/{meeting_id:int}/cancel", status_code=HTTP_200_OK, security=[{"bearer": []}])
+    async def cancel_meeting(self, viewer: FacilitatorView, meeting_id: MeetingId) -> MeetingOut:
+        return MeetingOut.of(await meetings.cancel_meeting(viewer, meeting_id))
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+    dependencies = {"viewer": Provide(provide_viewer)}  # noqa: RUF012
+
+    @post("/token", status_code=HTTP_201_CREATED)
+    async def create_token(self, data: TokenRequest) -> TokenOut:
+        """Exchange a facilitator's email and password for a bearer token that expires."""
+        issued = await facilitators.issue_token(data.email, data.password)
+        return TokenOut(token=issued.token, expires_at=issued.expires_at_iso)
+
+    @delete("/token", status_code=HTTP_204_NO_CONTENT, security=[{"bearer": []}])
+    async def revoke_token(self, request: Request, viewer: FacilitatorView) -> None:
+        """Revoke the (valid) token this request carries: a log-out."""
+        await facilitators.revoke_token(bearer_token(request) or "")

@@ -1,0 +1,16 @@
+"""Liveness and readiness: does the database answer?"""
+
+from __future__ import annotations
+
+from litestar import Response, get
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from meetings.db import ping
+from meetings.schemas import Health
+
+
+@get("/healthz", tags=["health"], cache_control=None)
+async def healthz() -> Response[Health]:
+    if await ping():
+        return Response(Health("ok", "ok"), status_code=HTTP_200_OK)
+    return Response(Health("degraded", "unreachable"), status_code=HTTP_503_SERVICE_UNAVAILABLE)

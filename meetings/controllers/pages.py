@@ -1,0 +1,58 @@
+"""Public HTML pages (French). They call the same services as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import Parameter
+from litestar.response import Template
+
+from meetings.services import councils, meetings
+from meetings.services.errors import InvalidInput
+
+KIND_LABELS = {"council": "Réunion du conseil", "cafe": "Café citoyen"}
+
+
+class PageController(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(
+        self,
+        conseil: Annotated[str | None, Parameter(max_length=80)] = None,
+        type_: Annotated[str | None, Parameter(query="type", max_length=20)] = None,
+    ) -> Template:
+        """Upcoming meetings of every council, soonest first, filterable."""
+        council = conseil or None
+        kind = type_ or None
+        if kind is not None and kind not in KIND_LABELS:
+            raise InvalidInput({"type": "type de réunion inconnu"})
+        items = await meetings.upcoming(council=council, kind=kind)
+        return Template(
+            "pages/home.html",
+            context={
+                "meetings": items,
+                "councils": await councils.list_councils(),
+                "selected_council": council,
+                "selected_kind": kind,
+            },
+        )
+
+    @get("/conseils/{slug:str}")
+    async def council(self, slug: str) -> Template:
+        council = await councils.get_council(slug)
+        return Template(
+            "pages/council.html",
+            context={
+                "council": council,
+                "upcoming": await meetings.upcoming(council=slug),
+                "past": await meetings.past(council=slug),
+            },
+        )
+
+    @get("/reunions/{meeting_id:int}")
+    async def meeting(self, meeting_id: int) -> Template:
+        meeting = await meetings.get_meeting(meeting_id)
+        council = await councils.get_council(meeting.council_slug)
+        return Template("pages/meeting.html", context={"meeting": meeting, "council": council})

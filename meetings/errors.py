@@ -1,0 +1,115 @@
+"""Exception handlers: JSON for the API, French HTML pages for everything else.
+
+Domain errors map to one status each; validation errors name the field; anything unexpected
+is logged and answered with a plain 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from meetings.services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
+
+log = logging.getLogger("conseils")
+
+STATUS_OF = {NotFound: 404, Forbidden: 403, Unauthorized: 401, Conflict: 409, InvalidInput: 400}
+FRENCH_TITLES = {
+    400: "Requête invalide",
+    401: "Authentification requise",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    409: "Conflit",
+    413: "Requête trop volumineuse",
+    429: "Trop de requêtes",
+    500: "Erreur interne",
+}
+FRENCH_DEFAULTS = {
+    404: "La page demandée n'existe pas ou n'est plus en ligne.",
+    405: "Cette adresse ne s'utilise pas ainsi.",
+    413: "La requête envoyée est trop volumineuse.",
+    500: "Une erreur inattendue s'est produite. L'équipe a été prévenue.",
+}
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/schema")) or path == "/healthz"
+
+
+def _field_errors(exc: Exception) -> list[dict[str, str]]:
+    if isinstance(exc, InvalidInput):
+        return [{"key": key, "message": message} for key, message in exc.errors.items()]
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        return [
+            {"key": str(item.get("key", "")), "message": str(item.get("message", ""))}
+            for item in exc.extra
+            if isinstance(item, dict)
+        ]
+    return []
+
+
+def _respond(request: Request, status: int, detail: str, code: str, errors: list) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if _is_api(request):
+        body: dict = {"status_code": status, "code": code, "detail": detail}
+        if errors:
+            body["extra"] = errors
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+    return Template(
+        "pages/error.html",
+        context={
+            "status": status,
+            "title": FRENCH_TITLES.get(status, "Erreur"),
+            "message": FRENCH_DEFAULTS.get(status) if not errors and status != 400 else detail,
+            "errors": errors,
+        },
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers=headers,
+    )
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    status = next(s for cls, s in STATUS_OF.items() if isinstance(exc, cls))
+    detail = exc.message if status != 400 else "Certaines informations sont invalides."
+    return _respond(request, status, detail, exc.code, _field_errors(exc))
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    errors = _field_errors(exc)
+    if errors and not _is_api(request):
+        detail = "Certaines informations sont invalides."
+    else:
+        detail = exc.detail
+    code = "invalid" if isinstance(exc, ValidationException) else f"http_{exc.status_code}"
+    response = _respond(request, exc.status_code, detail, code, errors)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _respond(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error", "internal", []
+    )
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,161 @@
+"""msgspec Structs: the JSON API's input and output shapes (and so its OpenAPI schema).
+
+Types only; the rules (lengths, ranges, cross-field checks) are the services' job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from meetings.services.councils import CouncilView
+from meetings.services.meetings import MeetingView
+from meetings.timefmt import to_paris
+from meetings.urls import council_calendar_url, council_url, meeting_calendar_url, meeting_url
+
+AwareDatetime = Annotated[datetime, Meta(tz=True, description="ISO 8601 with a UTC offset")]
+Kind = Literal["council", "cafe"]
+Status = Literal["draft", "published", "cancelled"]
+
+
+class QuartierOut(Struct):
+    slug: str
+    name: str
+    commune: str
+
+
+class CouncilOut(Struct):
+    slug: str
+    name: str
+    description: str
+    agglomeration_wide: bool
+    contact_email: str
+    quartiers: list[QuartierOut]
+    url: str
+    calendar_url: str
+
+    @classmethod
+    def of(cls, council: CouncilView) -> CouncilOut:
+        return cls(
+            slug=council.slug,
+            name=council.name,
+            description=council.description,
+            agglomeration_wide=council.agglomeration_wide,
+            contact_email=council.contact_email,
+            quartiers=[QuartierOut(q.slug, q.name, q.commune) for q in council.quartiers],
+            url=council_url(council.slug),
+            calendar_url=council_calendar_url(council.slug),
+        )
+
+
+class MeetingOut(Struct):
+    id: int
+    council: str
+    kind: str
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str
+    address: str
+    online_url: str | None
+    capacity: int | None
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    status: str
+    sequence: int
+    url: str
+    calendar_url: str
+
+    @classmethod
+    def of(cls, meeting: MeetingView) -> MeetingOut:
+        return cls(
+            id=meeting.id,
+            council=meeting.council_slug,
+            kind=meeting.kind,
+            title=meeting.title,
+            description=meeting.description,
+            starts_at=to_paris(meeting.starts_at),
+            ends_at=to_paris(meeting.ends_at),
+            venue=meeting.venue,
+            address=meeting.address,
+            online_url=meeting.online_url,
+            capacity=meeting.capacity,
+            registration_opens_at=_paris_or_none(meeting.registration_opens_at),
+            registration_closes_at=_paris_or_none(meeting.registration_closes_at),
+            status=meeting.status,
+            sequence=meeting.sequence,
+            url=meeting_url(meeting.id),
+            calendar_url=meeting_calendar_url(meeting.id),
+        )
+
+
+def _paris_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else to_paris(moment)
+
+
+class MeetingPage(Struct):
+    items: list[MeetingOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class MeetingIn(Struct, forbid_unknown_fields=True):
+    council: str
+    kind: Kind
+    title: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    description: str = ""
+    venue: str = ""
+    address: str = ""
+    online_url: str | None = None
+    capacity: int | None = None
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
+
+
+class MeetingPatch(Struct, forbid_unknown_fields=True):
+    """Only the fields present are changed; `null` clears an optional field."""
+
+    kind: Kind | UnsetType = UNSET
+    title: str | UnsetType = UNSET
+    description: str | UnsetType = UNSET
+    starts_at: AwareDatetime | UnsetType = UNSET
+    ends_at: AwareDatetime | UnsetType = UNSET
+    venue: str | UnsetType = UNSET
+    address: str | UnsetType = UNSET
+    online_url: str | UnsetType | None = UNSET
+    capacity: int | UnsetType | None = UNSET
+    registration_opens_at: AwareDatetime | UnsetType | None = UNSET
+    registration_closes_at: AwareDatetime | UnsetType | None = UNSET
+
+
+def given_fields(data: Struct) -> dict[str, object]:
+    """The fields a client actually sent (UNSET ones left out)."""
+    return {
+        name: value
+        for name in data.__struct_fields__
+        if (value := getattr(data, name)) is not UNSET
+    }
+
+
+class TokenRequest(Struct, forbid_unknown_fields=True):
+    email: str
+    password: str
+
+
+class TokenOut(Struct):
+    token: str
+    expires_at: str
+    token_type: str = "bearer"
+
+
+class Health(Struct):
+    status: str
+    database: str
+
+

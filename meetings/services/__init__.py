@@ -1,0 +1,1 @@
+"""Business rules. Pages, the JSON API and the CLI all call these; nothing else decides."""

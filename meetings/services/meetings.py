@@ -1,0 +1,388 @@
+"""Meetings: who sees them, how they are checked, scheduled, changed, published, cancelled.
+
+Every rule about a meeting lives here; the pages and the JSON API only call these functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from piccolo.columns.combination import Where, WhereRaw
+from piccolo.query.methods.select import Select
+
+from meetings.db import is_postgres, write_transaction
+from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from meetings.services.facilitators import FacilitatorView
+from meetings.services.validation import require_moment, require_text, require_url
+from meetings.tables import Council, Meeting
+from meetings.timefmt import now_utc
+
+KINDS = ("council", "cafe")
+STATUSES = ("draft", "published", "cancelled")
+PUBLIC_STATUSES = ("published", "cancelled")
+MAX_CAPACITY = 100_000
+MAX_DURATION = timedelta(days=7)
+MAX_DESCRIPTION = 10_000
+# Changes to these fields are what an attendee cares about: each bumps the iCalendar SEQUENCE.
+SEQUENCED_FIELDS = frozenset(
+    {"starts_at", "ends_at", "venue", "address", "online_url", "status", "title"}
+)
+EDITABLE_FIELDS = (
+    "kind", "title", "description", "starts_at", "ends_at", "venue", "address", "online_url",
+    "capacity", "registration_opens_at", "registration_closes_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    id: int
+    council_id: int
+    council_slug: str
+    council_name: str
+    kind: str
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str
+    address: str
+    online_url: str | None
+    capacity: int | None
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    status: str
+    sequence: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def is_past(self) -> bool:
+        return self.ends_at < now_utc()
+
+
+_VIEW_COLUMNS = (
+    *(getattr(Meeting, name) for name in (
+        "id", "kind", "title", "description", "starts_at", "ends_at", "venue", "address",
+        "online_url", "capacity", "registration_opens_at", "registration_closes_at", "status",
+        "sequence", "created_at", "updated_at",
+    )),
+    Meeting.council.as_alias("council_id"),
+    Meeting.council.slug.as_alias("council_slug"),
+    Meeting.council.name.as_alias("council_name"),
+)  # fmt: skip
+
+
+def _select_views() -> Select:
+    return Meeting.select(*_VIEW_COLUMNS)
+
+
+def _to_view(row: dict[str, Any]) -> MeetingView:
+    return MeetingView(**row)
+
+
+def _visible_to(viewer: FacilitatorView | None) -> Where | WhereRaw | None:
+    """Drafts are never public; a facilitator also sees their councils' drafts, an admin all."""
+    if viewer is not None and viewer.is_admin:
+        return None
+    public = Meeting.status.is_in(list(PUBLIC_STATUSES))
+    if viewer is None or not viewer.council_ids:
+        return public
+    return public | Meeting.council.is_in(list(viewer.council_ids))
+
+
+def _and(conditions: list) -> Any:
+    return functools.reduce(operator.and_, conditions)
+
+
+# ---------------------------------------------------------------- reading
+
+
+MAX_ID = 2**31 - 1  # the integer primary key's range on PostgreSQL
+
+
+def _not_found() -> NotFound:
+    return NotFound("Cette réunion n'existe pas ou n'est pas publiée.", code="meeting_not_found")
+
+
+async def get_meeting(meeting_id: int, viewer: FacilitatorView | None = None) -> MeetingView:
+    if not 1 <= meeting_id <= MAX_ID:
+        raise _not_found()
+    conditions = [Meeting.id == meeting_id]
+    visibility = _visible_to(viewer)
+    if visibility is not None:
+        conditions.append(visibility)
+    row = await _select_views().where(_and(conditions)).first()
+    if row is None:
+        raise _not_found()
+    return _to_view(row)
+
+
+async def list_meetings(
+    *,
+    viewer: FacilitatorView | None = None,
+    council: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    ends_after: datetime | None = None,
+    ends_before: datetime | None = None,
+    newest_first: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[MeetingView], int]:
+    """A page of the meetings this viewer may see, and how many match in all."""
+    errors: dict[str, str] = {}
+    if kind is not None and kind not in KINDS:
+        errors["kind"] = f"doit valoir {' ou '.join(KINDS)}"
+    if status is not None and status not in STATUSES:
+        errors["status"] = f"doit valoir {', '.join(STATUSES)}"
+    if council is not None and not await Council.exists().where(Council.slug == council):
+        errors["council"] = "conseil inconnu"
+    if errors:
+        raise InvalidInput(errors)
+    conditions: list = []
+    visibility = _visible_to(viewer)
+    if visibility is not None:
+        conditions.append(visibility)
+    if council is not None:
+        conditions.append(Meeting.council.slug == council)
+    if kind is not None:
+        conditions.append(Meeting.kind == kind)
+    if status is not None:
+        conditions.append(Meeting.status == status)
+    for column, op, value in (
+        (Meeting.starts_at, operator.ge, starts_from),
+        (Meeting.starts_at, operator.lt, starts_before),
+        (Meeting.ends_at, operator.ge, ends_after),
+        (Meeting.ends_at, operator.lt, ends_before),
+    ):
+        if value is not None:
+            conditions.append(op(column, value))
+    query = _select_views()
+    count = Meeting.count()
+    if conditions:
+        query = query.where(_and(conditions))
+        count = count.where(_and(conditions))
+    query = query.order_by(Meeting.starts_at, ascending=not newest_first).order_by(Meeting.id)
+    rows = await query.limit(limit).offset(offset)
+    return [_to_view(row) for row in rows], await count
+
+
+async def upcoming(
+    *, council: str | None = None, kind: str | None = None, limit: int = 200
+) -> list[MeetingView]:
+    """Published or cancelled meetings not yet over, soonest first: what residents look for."""
+    items, _ = await list_meetings(council=council, kind=kind, ends_after=now_utc(), limit=limit)
+    return items
+
+
+async def past(*, council: str, limit: int = 20) -> list[MeetingView]:
+    items, _ = await list_meetings(
+        council=council, ends_before=now_utc(), newest_first=True, limit=limit
+    )
+    return items
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Check each given field on its own; collect every error before refusing."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+
+    def check(name: str, fn: Any) -> None:
+        if name not in fields:
+            return
+        try:
+            cleaned[name] = fn(fields[name])
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+
+    def kind(value: str) -> str:
+        if value not in KINDS:
+            raise InvalidInput({"kind": f"doit valoir {' ou '.join(KINDS)}"})
+        return value
+
+    def optional_moment(name: str) -> Any:
+        return lambda value: None if value is None else require_moment(name, value)
+
+    def capacity(value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= MAX_CAPACITY:
+            raise InvalidInput({"capacity": f"doit être entre 1 et {MAX_CAPACITY}, ou null"})
+        return value
+
+    def online_url(value: str | None) -> str | None:
+        return require_url("online_url", value) if value and value.strip() else None
+
+    check("kind", kind)
+    check("title", lambda v: require_text("title", v, max_length=200))
+    check("description", lambda v: require_text(
+        "description", v, max_length=MAX_DESCRIPTION, required=False, multiline=True))
+    check("starts_at", lambda v: require_moment("starts_at", v))
+    check("ends_at", lambda v: require_moment("ends_at", v))
+    check("venue", lambda v: require_text("venue", v, max_length=200, required=False))
+    check("address", lambda v: require_text("address", v, max_length=300, required=False))
+    check("online_url", online_url)
+    check("capacity", capacity)
+    check("registration_opens_at", optional_moment("registration_opens_at"))
+    check("registration_closes_at", optional_moment("registration_closes_at"))
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def _check_whole(meeting: dict[str, Any]) -> None:
+    """Rules across fields, checked on the meeting as it would be after the change."""
+    errors: dict[str, str] = {}
+    starts, ends = meeting["starts_at"], meeting["ends_at"]
+    if ends <= starts:
+        errors["ends_at"] = "doit être après le début (starts_at)"
+    elif ends - starts > MAX_DURATION:
+        errors["ends_at"] = "une réunion ne peut pas durer plus de 7 jours"
+    if not meeting["address"] and not meeting["online_url"]:
+        errors["address"] = "indiquez une adresse ou un lien de visioconférence (online_url)"
+    opens, closes = meeting["registration_opens_at"], meeting["registration_closes_at"]
+    if opens is not None and opens >= ends:
+        errors["registration_opens_at"] = "doit être avant la fin de la réunion"
+    if closes is not None and closes > ends:
+        errors["registration_closes_at"] = "doit être au plus tard à la fin de la réunion"
+    if opens is not None and closes is not None and closes <= opens:
+        errors["registration_closes_at"] = "doit être après l'ouverture des inscriptions"
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _require_writer(viewer: FacilitatorView, council_id: int) -> None:
+    if not viewer.may_write(council_id):
+        raise Forbidden("Vous n'animez pas ce conseil citoyen.", code="not_your_council")
+
+
+# ---------------------------------------------------------------- writing
+
+_DEFAULTS: dict[str, Any] = {
+    "description": "", "venue": "", "address": "", "online_url": None, "capacity": None,
+    "registration_opens_at": None, "registration_closes_at": None,
+}  # fmt: skip
+MAX_IDEMPOTENCY_KEY = 100
+
+
+async def create_meeting(
+    viewer: FacilitatorView, fields: dict[str, Any], *, idempotency_key: str | None = None
+) -> tuple[MeetingView, bool]:
+    """Schedule a draft meeting. Returns (meeting, created).
+
+    With an idempotency key, a repeated request (a double click, a retry after a timeout)
+    returns the meeting the first one created instead of a second meeting.
+    """
+    errors: dict[str, str] = {}
+    for required in ("council", "kind", "title", "starts_at", "ends_at"):
+        if fields.get(required) is None:
+            errors[required] = "champ obligatoire"
+    if idempotency_key is not None and not (
+        0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY and idempotency_key.isprintable()
+    ):
+        errors["Idempotency-Key"] = f"1 à {MAX_IDEMPOTENCY_KEY} caractères imprimables"
+    if errors:
+        raise InvalidInput(errors)
+    cleaned = {**_DEFAULTS, **_clean_fields({k: v for k, v in fields.items() if k != "council"})}
+    council = await Council.select(Council.id).where(Council.slug == fields["council"]).first()
+    if council is None:
+        raise InvalidInput({"council": "conseil inconnu"})
+    _check_whole(cleaned)
+    _require_writer(viewer, council["id"])
+    key = f"{viewer.id}:{idempotency_key}" if idempotency_key else None
+    async with write_transaction():
+        if key is not None:
+            existing = await Meeting.select(Meeting.id).where(Meeting.created_by_key == key).first()
+            if existing is not None:
+                return await get_meeting(existing["id"], viewer), False
+        duplicate = await Meeting.exists().where(
+            (Meeting.council == council["id"])
+            & (Meeting.starts_at == cleaned["starts_at"])
+            & (Meeting.title == cleaned["title"])
+            & (Meeting.status != "cancelled")
+        )
+        if duplicate:
+            raise Conflict(
+                "Ce conseil a déjà une réunion de ce titre à cette heure.", code="duplicate_meeting"
+            )
+        now = now_utc()
+        inserted = await Meeting.insert(
+            Meeting(council=council["id"], status="draft", sequence=0, created_at=now,
+                    updated_at=now, created_by_key=key, **cleaned)
+        ).returning(Meeting.id)
+    return await get_meeting(inserted[0]["id"], viewer), True
+
+
+async def _locked_row(meeting_id: int) -> dict[str, Any]:
+    if not 1 <= meeting_id <= MAX_ID:
+        raise _not_found()
+    query = Meeting.select().where(Meeting.id == meeting_id)
+    if is_postgres():
+        query = query.lock_rows()
+    row = await query.first()
+    if row is None:
+        raise _not_found()
+    return row
+
+
+async def _apply(
+    viewer: FacilitatorView, meeting_id: int, change: Any
+) -> MeetingView:
+    """Lock the meeting, let `change(row)` return the new values, bump SEQUENCE, save."""
+    async with write_transaction():
+        row = await _locked_row(meeting_id)
+        if row["status"] == "draft" and not viewer.may_write(row["council"]):
+            raise _not_found()
+        _require_writer(viewer, row["council"])
+        new_values = change(row)
+        changed = {k: v for k, v in new_values.items() if row[k] != v}
+        if changed:
+            changed["updated_at"] = now_utc()
+            if SEQUENCED_FIELDS & changed.keys():
+                changed["sequence"] = row["sequence"] + 1
+            await Meeting.update(changed).where(Meeting.id == meeting_id)
+    return await get_meeting(meeting_id, viewer)
+
+
+async def update_meeting(
+    viewer: FacilitatorView, meeting_id: int, fields: dict[str, Any]
+) -> MeetingView:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput({name: "ce champ ne peut pas être modifié" for name in sorted(unknown)})
+    cleaned = _clean_fields(fields)
+
+    def change(row: dict[str, Any]) -> dict[str, Any]:
+        if row["status"] == "cancelled":
+            raise Conflict("Une réunion annulée ne se modifie plus.", code="meeting_cancelled")
+        _check_whole({**row, **cleaned})
+        return cleaned
+
+    return await _apply(viewer, meeting_id, change)
+
+
+async def publish_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingView:
+    """Draft to published; publishing again is harmless (a double click)."""
+
+    def change(row: dict[str, Any]) -> dict[str, Any]:
+        if row["status"] == "cancelled":
+            raise Conflict("Une réunion annulée ne peut pas être publiée.", code="meeting_cancelled")
+        return {"status": "published"}
+
+    return await _apply(viewer, meeting_id, change)
+
+
+async def cancel_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingView:
+    """Cancel: the meeting stays visible, marked cancelled; cancelling twice is harmless."""
+    return await _apply(viewer, meeting_id, lambda row: {"status": "cancelled"})

@@ -1,0 +1,94 @@
+"""Piccolo tables of the meetings app. Columns only: the rules live in services/."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Quartier(Table):
+    """A quartier prioritaire (QPV) of the politique de la ville."""
+
+    name = Varchar(length=120)
+    slug = Varchar(length=80, unique=True, index=True)
+    commune = Varchar(length=120)
+
+
+class Council(Table):
+    """A conseil citoyen: attached to quartiers, or agglomeration-wide (no quartier)."""
+
+    name = Varchar(length=160)
+    slug = Varchar(length=80, unique=True, index=True)
+    description = Text(default="")
+    agglomeration_wide = Boolean(default=False)
+    contact_email = Varchar(length=254)
+
+
+class CouncilQuartier(Table):
+    council = ForeignKey(references=Council, on_delete=OnDelete.cascade, null=False, index=True)
+    quartier = ForeignKey(references=Quartier, on_delete=OnDelete.cascade, null=False)
+
+
+class Meeting(Table):
+    """A council meeting (kind "council") or a café citoyen (kind "cafe").
+
+    `sequence` is the iCalendar SEQUENCE: it grows by one at each change an attendee cares
+    about (time, place, status, title), so calendar apps apply the change.
+    """
+
+    council = ForeignKey(references=Council, on_delete=OnDelete.restrict, null=False, index=True)
+    kind = Varchar(length=16, index=True)
+    title = Varchar(length=200)
+    description = Text(default="")
+    starts_at = Timestamptz(index=True)
+    ends_at = Timestamptz()
+    venue = Varchar(length=200, default="")
+    address = Varchar(length=300, default="")
+    online_url = Varchar(length=500, null=True, default=None)
+    capacity = Integer(null=True, default=None)
+    registration_opens_at = Timestamptz(null=True, default=None)
+    registration_closes_at = Timestamptz(null=True, default=None)
+    status = Varchar(length=16, default="draft", index=True)
+    sequence = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    created_by_key = Varchar(length=200, null=True, default=None, unique=True)
+
+
+class Facilitator(Table):
+    """An animateur or animatrice: writes the meetings of the councils they run."""
+
+    email = Varchar(length=254, unique=True, index=True)
+    display_name = Varchar(length=120)
+    password_hash = Varchar(length=255)
+    is_admin = Boolean(default=False)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FacilitatorCouncil(Table):
+    facilitator = ForeignKey(
+        references=Facilitator, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    council = ForeignKey(references=Council, on_delete=OnDelete.cascade, null=False)
+
+
+class ApiToken(Table):
+    """A facilitator's bearer token. Only its SHA-256 is stored; revoked or expired = refused."""
+
+    facilitator = ForeignKey(
+        references=Facilitator, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)

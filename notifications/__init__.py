@@ -1,0 +1,1 @@
+"""Outgoing email (the transactional outbox); its tables arrive with the email issue."""
