@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -67,8 +69,10 @@ async def _start_pool() -> None:
 
 async def _close_pool() -> None:
     db = engine()
-    if isinstance(db, PostgresEngine):
-        await db.close_connection_pool()
+    if isinstance(db, PostgresEngine) and db.pool is not None:
+        # A connection still held (a request cut short) must not stall shut-down for ever.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(db.close_connection_pool(), timeout=10)
 
 
 async def _security_headers(response: Response) -> Response:

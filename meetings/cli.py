@@ -62,7 +62,10 @@ def cmd_facilitator_create(args: argparse.Namespace) -> int:
     async def run() -> None:
         await _migrate()
         await create_facilitator(
-            email=args.email, name=args.name, password=args.password, admin=args.admin,
+            email=args.email,
+            name=args.name,
+            password=args.password,
+            admin=args.admin,
             council_slugs=args.council or [],
         )
 
@@ -89,11 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
 
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(
-        func=cmd_migrate
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    commands.add_parser("demo", help="load the Alès demo data into an empty database").set_defaults(
+        func=cmd_demo
     )
-    commands.add_parser("demo", help="load the Alès demo data into an empty database"
-                        ).set_defaults(func=cmd_demo)
 
     facilitator = commands.add_parser("facilitator", help="manage facilitators")
     facilitator_commands = facilitator.add_subparsers(dest="action", required=True)
@@ -102,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--password", required=True)
     create.add_argument("--admin", action="store_true")
-    create.add_argument("--council", action="append", metavar="SLUG",
-                        help="a council they run (repeat for several)")
+    create.add_argument(
+        "--council", action="append", metavar="SLUG", help="a council they run (repeat for several)"
+    )
     create.set_defaults(func=cmd_facilitator_create)
     return parser
 

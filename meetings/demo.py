@@ -36,42 +36,61 @@ class DemoCouncil:
 
 COUNCILS = [
     DemoCouncil(
-        "Conseil citoyen « Alès Agglo »", "ales-agglo", (),
-        "Espace Cazot", "Rue Jules Cazot, 30100 Alès",
+        "Conseil citoyen « Alès Agglo »",
+        "ales-agglo",
+        (),
+        "Espace Cazot",
+        "Rue Jules Cazot, 30100 Alès",
         "Le conseil citoyen de l'agglomération réunit des membres des six conseils locaux.\n\n"
         "Il porte les sujets communs à tous les quartiers prioritaires : mobilité, emploi, "
         "cadre de vie, et suit le contrat de ville.",
     ),
     DemoCouncil(
-        "Conseil citoyen Alès Rive Droite", "ales-rive-droite", ("ales-rive-droite",),
-        "Centre social de Rive Droite", "Avenue Jean-Baptiste Dumas, 30100 Alès",
+        "Conseil citoyen Alès Rive Droite",
+        "ales-rive-droite",
+        ("ales-rive-droite",),
+        "Centre social de Rive Droite",
+        "Avenue Jean-Baptiste Dumas, 30100 Alès",
         "Habitants et acteurs locaux du quartier Rive Droite.",
     ),
     DemoCouncil(
-        "Conseil citoyen Alès Tamaris", "ales-tamaris", ("ales-tamaris",),
-        "Maison de quartier de Tamaris", "Rue de la Lozère, 30100 Alès",
+        "Conseil citoyen Alès Tamaris",
+        "ales-tamaris",
+        ("ales-tamaris",),
+        "Maison de quartier de Tamaris",
+        "Rue de la Lozère, 30100 Alès",
         "Habitants et acteurs locaux du quartier Tamaris.",
     ),
     DemoCouncil(
-        "Conseil citoyen Alès « Couronne Nord »", "ales-couronne-nord",
+        "Conseil citoyen Alès « Couronne Nord »",
+        "ales-couronne-nord",
         ("ales-cevennes", "ales-pierre-curie", "ales-moulinet"),
-        "Salle polyvalente des Cévennes", "Avenue des Cévennes, 30100 Alès",
+        "Salle polyvalente des Cévennes",
+        "Avenue des Cévennes, 30100 Alès",
         "Le conseil des quartiers Cévennes, Pierre-Curie et Moulinet.",
     ),
     DemoCouncil(
-        "Conseil citoyen Alès Près-Saint-Jean", "ales-pres-saint-jean",
+        "Conseil citoyen Alès Près-Saint-Jean",
+        "ales-pres-saint-jean",
         ("ales-pres-saint-jean",),
-        "Centre social des Près-Saint-Jean", "Rue Pasteur, 30100 Alès",
+        "Centre social des Près-Saint-Jean",
+        "Rue Pasteur, 30100 Alès",
         "Habitants et acteurs locaux du quartier des Près-Saint-Jean.",
     ),
     DemoCouncil(
-        "Conseil citoyen Alès Centre-Ville", "ales-centre-ville", ("ales-centre-ville",),
-        "Médiathèque Alphonse-Daudet", "24 rue Edgar Quinet, 30100 Alès",
+        "Conseil citoyen Alès Centre-Ville",
+        "ales-centre-ville",
+        ("ales-centre-ville",),
+        "Médiathèque Alphonse-Daudet",
+        "24 rue Edgar Quinet, 30100 Alès",
         "Habitants et acteurs locaux du centre-ville d'Alès.",
     ),
     DemoCouncil(
-        "Conseil citoyen Anduze Centre-Ville", "anduze-centre-ville", ("anduze-centre-ville",),
-        "Salle du Pradel", "Plan de Brie, 30140 Anduze",
+        "Conseil citoyen Anduze Centre-Ville",
+        "anduze-centre-ville",
+        ("anduze-centre-ville",),
+        "Salle du Pradel",
+        "Plan de Brie, 30140 Anduze",
         "Habitants et acteurs locaux du centre-ville d'Anduze.",
     ),
 ]
@@ -83,14 +102,42 @@ UPCOMING = [
     ("ales-rive-droite", "council", "Réunion du conseil Rive Droite", 23, time(18, 30), 120, 40),
     ("ales-tamaris", "cafe", "Café citoyen : les jeux pour enfants", 6, time(14), 90, 20),
     ("ales-tamaris", "council", "Réunion du conseil Tamaris", 30, time(18), 120, 40),
-    ("ales-couronne-nord", "council", "Réunion du conseil « Couronne Nord »", 12, time(18), 120,
-     50),
-    ("ales-couronne-nord", "cafe", "Café citoyen au Moulinet : bus et horaires", 37, time(10), 90,
-     None),
-    ("ales-pres-saint-jean", "cafe", "Café citoyen : fête de quartier du printemps", 15, time(14),
-     120, 30),
-    ("ales-pres-saint-jean", "council", "Réunion du conseil Près-Saint-Jean", 44, time(18), 120,
-     40),
+    (
+        "ales-couronne-nord",
+        "council",
+        "Réunion du conseil « Couronne Nord »",
+        12,
+        time(18),
+        120,
+        50,
+    ),
+    (
+        "ales-couronne-nord",
+        "cafe",
+        "Café citoyen au Moulinet : bus et horaires",
+        37,
+        time(10),
+        90,
+        None,
+    ),
+    (
+        "ales-pres-saint-jean",
+        "cafe",
+        "Café citoyen : fête de quartier du printemps",
+        15,
+        time(14),
+        120,
+        30,
+    ),
+    (
+        "ales-pres-saint-jean",
+        "council",
+        "Réunion du conseil Près-Saint-Jean",
+        44,
+        time(18),
+        120,
+        40,
+    ),
     ("ales-centre-ville", "council", "Réunion du conseil Centre-Ville", 18, time(18, 30), 120, 40),
     ("ales-centre-ville", "cafe", "Café citoyen : commerces et animations", 51, time(10), 90, 25),
     ("anduze-centre-ville", "cafe", "Café citoyen : stationnement et marché", 8, time(10), 90, 20),
@@ -108,18 +155,34 @@ def _at(day: date, start: time) -> datetime:
     return datetime.combine(day, start, tzinfo=PARIS).astimezone(now_utc().tzinfo)
 
 
-def _meeting(council_id: int, council: DemoCouncil, kind: str, title: str, day: date,
-             start: time, minutes: int, capacity: int | None) -> Meeting:
+def _meeting(
+    council_id: int,
+    council: DemoCouncil,
+    kind: str,
+    title: str,
+    day: date,
+    start: time,
+    minutes: int,
+    capacity: int | None,
+) -> Meeting:
     starts = _at(day, start)
     now = now_utc()
     return Meeting(
-        council=council_id, kind=kind, title=title, description=DESCRIPTION,
-        starts_at=starts, ends_at=starts + timedelta(minutes=minutes),
-        venue=council.venue, address=council.address, capacity=capacity,
+        council=council_id,
+        kind=kind,
+        title=title,
+        description=DESCRIPTION,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=minutes),
+        venue=council.venue,
+        address=council.address,
+        capacity=capacity,
         registration_opens_at=min(now, starts - timedelta(days=30)),
         registration_closes_at=starts - timedelta(hours=2),
         status="cancelled" if title in CANCELLED else "published",
-        sequence=1 if title in CANCELLED else 0, created_at=now, updated_at=now,
+        sequence=1 if title in CANCELLED else 0,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -139,7 +202,9 @@ async def load_demo() -> bool:
         for council in COUNCILS:
             row = await Council.insert(
                 Council(
-                    name=council.name, slug=council.slug, description=council.description,
+                    name=council.name,
+                    slug=council.slug,
+                    description=council.description,
                     agglomeration_wide=not council.quartiers,
                     contact_email=f"conseil.{council.slug}@ville-ales.fr",
                 )
@@ -149,14 +214,30 @@ async def load_demo() -> bool:
                 await CouncilQuartier.insert(
                     CouncilQuartier(council=council_id, quartier=quartier_ids[quartier])
                 )
-            await Meeting.insert(_meeting(
-                council_id, council, "council", f"Réunion du conseil — {council.name}",
-                today - timedelta(days=28), time(18), 120, 40,
-            ))
+            await Meeting.insert(
+                _meeting(
+                    council_id,
+                    council,
+                    "council",
+                    f"Réunion du conseil — {council.name}",
+                    today - timedelta(days=28),
+                    time(18),
+                    120,
+                    40,
+                )
+            )
         councils = {c.slug: c for c in COUNCILS}
         for slug, kind, title, days, start, minutes, capacity in UPCOMING:
-            await Meeting.insert(_meeting(
-                by_slug[slug], councils[slug], kind, title, today + timedelta(days=days), start,
-                minutes, capacity,
-            ))
+            await Meeting.insert(
+                _meeting(
+                    by_slug[slug],
+                    councils[slug],
+                    kind,
+                    title,
+                    today + timedelta(days=days),
+                    start,
+                    minutes,
+                    capacity,
+                )
+            )
     return True

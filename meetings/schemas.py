@@ -151,11 +151,9 @@ class TokenRequest(Struct, forbid_unknown_fields=True):
 class TokenOut(Struct):
     token: str
     expires_at: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 class Health(Struct):
     status: str
     database: str
-
-

@@ -44,4 +44,6 @@ def french_range(start: datetime, end: datetime) -> str:
     """'jeudi 3 décembre 2026, de 18 h 30 à 20 h', spanning days when it must."""
     if to_paris(start).date() == to_paris(end).date():
         return f"{french_date(start)}, de {french_time(start)} à {french_time(end)}"
-    return f"du {french_date(start)}, {french_time(start)}, au {french_date(end)}, {french_time(end)}"
+    return (
+        f"du {french_date(start)}, {french_time(start)}, au {french_date(end)}, {french_time(end)}"
+    )

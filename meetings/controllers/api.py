@@ -46,7 +46,7 @@ class CouncilController(Controller):
 class MeetingController(Controller):
     path = "/meetings"
     tags = ["meetings"]
-    dependencies = {  # noqa: RUF012 - Litestar reads this class attribute
+    dependencies = {
         "viewer": Provide(provide_viewer),
         "maybe_viewer": Provide(provide_optional_viewer),
     }
@@ -118,7 +118,7 @@ class MeetingController(Controller):
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
-    dependencies = {"viewer": Provide(provide_viewer)}  # noqa: RUF012
+    dependencies = {"viewer": Provide(provide_viewer)}
 
     @post("/token", status_code=HTTP_201_CREATED)
     async def create_token(self, data: TokenRequest) -> TokenOut:

@@ -59,8 +59,10 @@ def _view(row: dict, quartiers: list[QuartierView]) -> CouncilView:
 
 async def list_councils() -> list[CouncilView]:
     """All councils: the agglomeration-wide one first, then by name."""
-    rows = await Council.select().order_by(Council.agglomeration_wide, ascending=False).order_by(
-        Council.name
+    rows = (
+        await Council.select()
+        .order_by(Council.agglomeration_wide, ascending=False)
+        .order_by(Council.name)
     )
     quartiers = await _quartiers_by_council([row["id"] for row in rows])
     return [_view(row, quartiers[row["id"]]) for row in rows]

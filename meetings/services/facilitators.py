@@ -84,9 +84,7 @@ async def create_facilitator(
             await FacilitatorCouncil.insert(
                 FacilitatorCouncil(facilitator=row["id"], council=council["id"])
             )
-    return FacilitatorView(
-        row["id"], email, name, admin, frozenset(c["id"] for c in councils)
-    )
+    return FacilitatorView(row["id"], email, name, admin, frozenset(c["id"] for c in councils))
 
 
 async def _view(facilitator_id: int) -> FacilitatorView | None:

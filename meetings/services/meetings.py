@@ -226,8 +226,12 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
     check("kind", kind)
     check("title", lambda v: require_text("title", v, max_length=200))
-    check("description", lambda v: require_text(
-        "description", v, max_length=MAX_DESCRIPTION, required=False, multiline=True))
+    check(
+        "description",
+        lambda v: require_text(
+            "description", v, max_length=MAX_DESCRIPTION, required=False, multiline=True
+        ),
+    )
     check("starts_at", lambda v: require_moment("starts_at", v))
     check("ends_at", lambda v: require_moment("ends_at", v))
     check("venue", lambda v: require_text("venue", v, max_length=200, required=False))
@@ -318,8 +322,15 @@ async def create_meeting(
             )
         now = now_utc()
         inserted = await Meeting.insert(
-            Meeting(council=council["id"], status="draft", sequence=0, created_at=now,
-                    updated_at=now, created_by_key=key, **cleaned)
+            Meeting(
+                council=council["id"],
+                status="draft",
+                sequence=0,
+                created_at=now,
+                updated_at=now,
+                created_by_key=key,
+                **cleaned,
+            )
         ).returning(Meeting.id)
     return await get_meeting(inserted[0]["id"], viewer), True
 
@@ -336,9 +347,7 @@ async def _locked_row(meeting_id: int) -> dict[str, Any]:
     return row
 
 
-async def _apply(
-    viewer: FacilitatorView, meeting_id: int, change: Any
-) -> MeetingView:
+async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> MeetingView:
     """Lock the meeting, let `change(row)` return the new values, bump SEQUENCE, save."""
     async with write_transaction():
         row = await _locked_row(meeting_id)
@@ -377,7 +386,9 @@ async def publish_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingVi
 
     def change(row: dict[str, Any]) -> dict[str, Any]:
         if row["status"] == "cancelled":
-            raise Conflict("Une réunion annulée ne peut pas être publiée.", code="meeting_cancelled")
+            raise Conflict(
+                "Une réunion annulée ne peut pas être publiée.", code="meeting_cancelled"
+            )
         return {"status": "published"}
 
     return await _apply(viewer, meeting_id, change)

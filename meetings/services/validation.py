@@ -15,13 +15,16 @@ from meetings.services.errors import InvalidInput
 # C0 controls (but tab and newline), DEL and C1 controls: never useful, and NUL breaks PostgreSQL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")  # noqa: E501
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def require_text(field: str, value: str, *, max_length: int, required: bool = True,
-                 multiline: bool = False) -> str:
+def require_text(
+    field: str, value: str, *, max_length: int, required: bool = True, multiline: bool = False
+) -> str:
     """Trim, then refuse empty (when required), over-long, or control characters."""
     value = value.replace("\r\n", "\n").strip() if multiline else value.strip()
     if required and not value:
