@@ -31,6 +31,16 @@ def write_transaction():
     return db.transaction()
 
 
+def postgres_pool():
+    """The asyncpg pool when serving on PostgreSQL, for the few hottest reads; else None.
+
+    Piccolo's query building costs more than a primary-key lookup itself; the hot paths use
+    the pool directly and fall back to Piccolo on SQLite or outside the web app.
+    """
+    db = engine()
+    return db.pool if isinstance(db, PostgresEngine) else None
+
+
 async def ping() -> bool:
     """True when the database answers a trivial query."""
     try:

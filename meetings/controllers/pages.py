@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
 from litestar.response import Template
 
+from meetings.controllers.page_cache import RenderedPages
 from meetings.services import councils, meetings
 from meetings.services.errors import InvalidInput
 
 KIND_LABELS = {"council": "Réunion du conseil", "cafe": "Café citoyen"}
+_meeting_pages = RenderedPages()
 
 
 class PageController(Controller):
@@ -52,7 +54,16 @@ class PageController(Controller):
         )
 
     @get("/reunions/{meeting_id:int}")
-    async def meeting(self, meeting_id: int) -> Template:
-        meeting = await meetings.get_meeting(meeting_id)
-        council = await councils.get_council(meeting.council_slug)
-        return Template("pages/meeting.html", context={"meeting": meeting, "council": council})
+    async def meeting(self, request: Request, meeting_id: int) -> Response:
+        """A meeting's page; re-rendered only when the meeting changed (any process)."""
+        version = await meetings.public_version(meeting_id)
+        key = (meeting_id, version)
+        body = _meeting_pages.get(key) if version is not None else None
+        if body is None:
+            meeting = await meetings.get_meeting(meeting_id)
+            council = await councils.get_council(meeting.council_slug)
+            template = request.app.template_engine.get_template("pages/meeting.html")
+            body = template.render(meeting=meeting, council=council).encode()
+            if version is not None:
+                _meeting_pages.put(key, body)
+        return Response(body, media_type=MediaType.HTML)

@@ -125,6 +125,25 @@ async def get_meeting(meeting_id: int, viewer: FacilitatorView | None = None) ->
     return _to_view(row)
 
 
+async def public_version(meeting_id: int) -> tuple[str, bool] | None:
+    """A cheap freshness token for a public meeting page: (updated_at, is over), or None.
+
+    One indexed single-row read by primary key, so a rendered page can be reused for as long
+    as the token is unchanged, by any number of server processes sharing the database.
+    Every write path sets `updated_at`, so this is the one thing a cache must compare.
+    """
+    if not 1 <= meeting_id <= MAX_ID:
+        return None
+    row = (
+        await Meeting.select(Meeting.updated_at, Meeting.ends_at)
+        .where((Meeting.id == meeting_id) & Meeting.status.is_in(list(PUBLIC_STATUSES)))
+        .first()
+    )
+    if row is None:
+        return None
+    return row["updated_at"].isoformat(), row["ends_at"] < now_utc()
+
+
 async def list_meetings(
     *,
     viewer: FacilitatorView | None = None,

@@ -1,0 +1,146 @@
+"""Requests per second for the main pages and API next to a plain Litestar handler.
+
+Both servers run the same way (uvicorn, one worker, no access log) on this machine, one at a
+time, loaded by wrk; ratios matter, absolute numbers depend on how busy the machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DURATION_S = int(os.environ.get("BENCH_SECONDS", "5"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/conseils_bench")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], probe: str):
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_until_up(probe)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def wrk(url: str) -> float:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} error responses")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+async def recreate_pg(url: str) -> None:
+    base, _, name = url.rpartition("/")
+    conn = await asyncpg.connect(f"{base}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def measure(engine: str, database_url: str) -> list[tuple[str, str, float, float]]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench",
+        "LOG_LEVEL": "WARNING",
+        "DEVELOPMENT": "0",
+    }
+    subprocess.run([BIN / "conseils", "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    port = free_port()
+    plain_port = free_port()
+    with server(
+        [
+            str(BIN / "uvicorn"),
+            "bench.plain:app",
+            "--port",
+            str(plain_port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env,
+        f"http://127.0.0.1:{plain_port}/",
+    ):
+        plain = wrk(f"http://127.0.0.1:{plain_port}/")
+    rows = []
+    with server(
+        [str(BIN / "conseils"), "serve", "--port", str(port)],
+        env,
+        f"http://127.0.0.1:{port}/healthz",
+    ):
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/api/v1/meetings?limit=1&status=published") as r:
+            meeting_id = re.search(rb'"id":(\d+)', r.read()).group(1).decode()
+        for label, path in (
+            ("/", "/"),
+            ("/reunions/{id}", f"/reunions/{meeting_id}"),
+            ("GET /api/v1/meetings", "/api/v1/meetings"),
+        ):
+            rows.append((engine, label, wrk(base + path), plain))
+    return rows
+
+
+def main() -> None:
+    rows = []
+    engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
+    if "sqlite" in engines:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += measure("SQLite", f"sqlite:///{tmp}/bench.sqlite")
+    if "postgres" in engines:
+        asyncio.run(recreate_pg(PG_URL))
+        rows += measure("PostgreSQL", PG_URL)
+    print(f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION_S}s, one uvicorn worker each, same machine\n")
+    print(f"| {'engine':<10} | {'endpoint':<22} | {'req/s':>9} | {'plain req/s':>11} | ratio |")
+    print(f"|{'-' * 12}|{'-' * 24}|{'-' * 11}|{'-' * 13}|-------|")
+    for engine, label, rate, plain in rows:
+        print(
+            f"| {engine:<10} | {label:<22} | {rate:>9.0f} | {plain:>11.0f} | {rate / plain:5.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
