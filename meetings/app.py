@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 
-from meetings import timefmt, urls
+from meetings import changes, timefmt, urls
 from meetings.controllers.api import AuthController, CouncilController, MeetingController
 from meetings.controllers.health import healthz
 from meetings.controllers.pages import KIND_LABELS, PageController
@@ -65,10 +65,12 @@ async def _start_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=2, max_size=20)
+        await changes.start_listening()
 
 
 async def _close_pool() -> None:
     db = engine()
+    await changes.stop_listening()
     if isinstance(db, PostgresEngine) and db.pool is not None:
         # A connection still held (a request cut short) must not stall shut-down for ever.
         with contextlib.suppress(TimeoutError):

@@ -8,7 +8,8 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
 from litestar.response import Template
 
-from meetings.controllers.page_cache import RenderedPages
+from meetings import changes
+from meetings.controllers.page_cache import Page, RenderedPages
 from meetings.services import councils, meetings
 from meetings.services.errors import InvalidInput
 
@@ -55,15 +56,19 @@ class PageController(Controller):
 
     @get("/reunions/{meeting_id:int}")
     async def meeting(self, request: Request, meeting_id: int) -> Response:
-        """A meeting's page; re-rendered only when the meeting changed (any process)."""
-        version = await meetings.public_version(meeting_id)
-        key = (meeting_id, version)
-        body = _meeting_pages.get(key) if version is not None else None
-        if body is None:
+        """A meeting's page, re-rendered only when the meeting changed (in any process)."""
+        version = None
+        if not changes.listening():
+            version = await meetings.public_version(meeting_id)
+            if version is None:
+                raise meetings.not_found()
+        page = _meeting_pages.get(meeting_id, version)
+        if page is None:
+            generation = _meeting_pages.generation
             meeting = await meetings.get_meeting(meeting_id)
             council = await councils.get_council(meeting.council_slug)
             template = request.app.template_engine.get_template("pages/meeting.html")
             body = template.render(meeting=meeting, council=council).encode()
-            if version is not None:
-                _meeting_pages.put(key, body)
-        return Response(body, media_type=MediaType.HTML)
+            page = Page(meeting.updated_at.isoformat(), meeting.ends_at, meeting.is_past, body)
+            _meeting_pages.put(meeting_id, page, generation)
+        return Response(page.body, media_type=MediaType.HTML)

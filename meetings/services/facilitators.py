@@ -61,8 +61,10 @@ async def create_facilitator(
         errors.update(exc.errors)
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         errors["password"] = f"doit compter entre {MIN_PASSWORD_LENGTH} et 1024 caractères"
-    councils = await Council.select(Council.id, Council.slug).where(
-        Council.slug.is_in(council_slugs or ["\x00none"])
+    councils = (
+        await Council.select(Council.id, Council.slug).where(Council.slug.is_in(council_slugs))
+        if council_slugs
+        else []
     )
     unknown = set(council_slugs) - {row["slug"] for row in councils}
     if unknown:

@@ -14,6 +14,7 @@ from typing import Any
 from piccolo.columns.combination import Where, WhereRaw
 from piccolo.query.methods.select import Select
 
+from meetings.changes import meeting_changed
 from meetings.db import is_postgres, write_transaction
 from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.services.facilitators import FacilitatorView
@@ -108,25 +109,25 @@ def _and(conditions: list) -> Any:
 MAX_ID = 2**31 - 1  # the integer primary key's range on PostgreSQL
 
 
-def _not_found() -> NotFound:
+def not_found() -> NotFound:
     return NotFound("Cette réunion n'existe pas ou n'est pas publiée.", code="meeting_not_found")
 
 
 async def get_meeting(meeting_id: int, viewer: FacilitatorView | None = None) -> MeetingView:
     if not 1 <= meeting_id <= MAX_ID:
-        raise _not_found()
+        raise not_found()
     conditions = [Meeting.id == meeting_id]
     visibility = _visible_to(viewer)
     if visibility is not None:
         conditions.append(visibility)
     row = await _select_views().where(_and(conditions)).first()
     if row is None:
-        raise _not_found()
+        raise not_found()
     return _to_view(row)
 
 
-async def public_version(meeting_id: int) -> tuple[str, bool] | None:
-    """A cheap freshness token for a public meeting page: (updated_at, is over), or None.
+async def public_version(meeting_id: int) -> str | None:
+    """A cheap freshness token for a public meeting page (its `updated_at`), or None.
 
     One indexed single-row read by primary key, so a rendered page can be reused for as long
     as the token is unchanged, by any number of server processes sharing the database.
@@ -141,7 +142,7 @@ async def public_version(meeting_id: int) -> tuple[str, bool] | None:
     )
     if row is None:
         return None
-    return row["updated_at"].isoformat(), row["ends_at"] < now_utc()
+    return row["updated_at"].isoformat()
 
 
 async def list_meetings(
@@ -356,13 +357,13 @@ async def create_meeting(
 
 async def _locked_row(meeting_id: int) -> dict[str, Any]:
     if not 1 <= meeting_id <= MAX_ID:
-        raise _not_found()
+        raise not_found()
     query = Meeting.select().where(Meeting.id == meeting_id)
     if is_postgres():
         query = query.lock_rows()
     row = await query.first()
     if row is None:
-        raise _not_found()
+        raise not_found()
     return row
 
 
@@ -371,7 +372,7 @@ async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> Meeti
     async with write_transaction():
         row = await _locked_row(meeting_id)
         if row["status"] == "draft" and not viewer.may_write(row["council"]):
-            raise _not_found()
+            raise not_found()
         _require_writer(viewer, row["council"])
         new_values = change(row)
         changed = {k: v for k, v in new_values.items() if row[k] != v}
@@ -380,6 +381,7 @@ async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> Meeti
             if SEQUENCED_FIELDS & changed.keys():
                 changed["sequence"] = row["sequence"] + 1
             await Meeting.update(changed).where(Meeting.id == meeting_id)
+            await meeting_changed(meeting_id)
     return await get_meeting(meeting_id, viewer)
 
 
