@@ -22,23 +22,12 @@ from meetings.controllers.health import healthz
 from meetings.controllers.pages import KIND_LABELS, PageController
 from meetings.db import engine
 from meetings.errors import EXCEPTION_HANDLERS
+from meetings.headers import SECURITY_HEADERS
 from meetings.settings import ROOT, Settings, get_settings
 
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 MAX_BODY_BYTES = 1_000_000
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
 
 
 def template_environment(directory: Path = TEMPLATES) -> Environment:

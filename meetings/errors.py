@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from meetings.headers import SECURITY_HEADERS
 from meetings.services.errors import (
     Conflict,
     DomainError,
@@ -62,7 +63,10 @@ def _field_errors(exc: Exception) -> list[dict[str, str]]:
 
 
 def _respond(request: Request, status: int, detail: str, code: str, errors: list) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    # after_request hooks do not see responses built here, so the headers are added now.
+    headers = dict(SECURITY_HEADERS)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if _is_api(request):
         body: dict = {"status_code": status, "code": code, "detail": detail}
         if errors:

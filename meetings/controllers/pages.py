@@ -31,7 +31,12 @@ class PageController(Controller):
         kind = type_ or None
         if kind is not None and kind not in KIND_LABELS:
             raise InvalidInput({"type": "type de réunion inconnu"})
-        items = await meetings.upcoming(council=council, kind=kind)
+        try:
+            items = await meetings.upcoming(council=council, kind=kind)
+        except InvalidInput as exc:  # name the fields as the page's form does
+            raise InvalidInput(
+                {"conseil" if key == "council" else key: why for key, why in exc.errors.items()}
+            ) from None
         return Template(
             "pages/home.html",
             context={

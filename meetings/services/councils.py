@@ -69,7 +69,8 @@ async def list_councils() -> list[CouncilView]:
 
 
 async def get_council(slug: str) -> CouncilView:
-    row = await Council.select().where(Council.slug == slug).first()
+    # NUL never names a council, and PostgreSQL refuses it in a query parameter.
+    row = None if "\x00" in slug else await Council.select().where(Council.slug == slug).first()
     if row is None:
         raise NotFound("Ce conseil citoyen n'existe pas.", code="council_not_found")
     quartiers = await _quartiers_by_council([row["id"]])

@@ -112,7 +112,7 @@ async def _view(facilitator_id: int) -> FacilitatorView | None:
 async def issue_token(email: str, password: str) -> IssuedToken:
     """Check the password (in a thread: argon2 is deliberately slow) and mint a token."""
     wrong = Unauthorized("Adresse ou mot de passe incorrect.", code="bad_credentials")
-    if len(password) > MAX_PASSWORD_LENGTH or len(email) > 254:
+    if len(password) > MAX_PASSWORD_LENGTH or len(email) > 254 or "\x00" in email:
         raise wrong
     row = (
         await Facilitator.select(Facilitator.id, Facilitator.password_hash, Facilitator.active)

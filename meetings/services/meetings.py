@@ -165,7 +165,9 @@ async def list_meetings(
         errors["kind"] = f"doit valoir {' ou '.join(KINDS)}"
     if status is not None and status not in STATUSES:
         errors["status"] = f"doit valoir {', '.join(STATUSES)}"
-    if council is not None and not await Council.exists().where(Council.slug == council):
+    if council is not None and (
+        "\x00" in council or not await Council.exists().where(Council.slug == council)
+    ):
         errors["council"] = "conseil inconnu"
     if errors:
         raise InvalidInput(errors)
@@ -319,7 +321,11 @@ async def create_meeting(
     if errors:
         raise InvalidInput(errors)
     cleaned = {**_DEFAULTS, **_clean_fields({k: v for k, v in fields.items() if k != "council"})}
-    council = await Council.select(Council.id).where(Council.slug == fields["council"]).first()
+    council = (
+        None  # PostgreSQL refuses NUL in a query parameter; no slug holds one
+        if "\x00" in fields["council"]
+        else await Council.select(Council.id).where(Council.slug == fields["council"]).first()
+    )
     if council is None:
         raise InvalidInput({"council": "conseil inconnu"})
     _check_whole(cleaned)

@@ -57,7 +57,10 @@ def require_moment(field: str, value: datetime) -> datetime:
     """Aware, plausible (2000–2100), normalised to UTC."""
     if value.tzinfo is None:
         raise InvalidInput({field: "doit préciser le fuseau horaire (ex. +01:00)"})
-    value = value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
+        raise InvalidInput({field: "doit être entre 2000 et 2100"}) from None
     if not EARLIEST <= value < LATEST:
         raise InvalidInput({field: "doit être entre 2000 et 2100"})
     return value

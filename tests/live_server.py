@@ -1,0 +1,174 @@
+"""A real `conseils serve` process on a free port, with the demo data, for CLI and browser tests.
+
+Loaded as a pytest plugin (`pytest_plugins = ["live_server"]`) so every module shares one server.
+The server gets its own database: a temporary SQLite file, or, when the suite runs on PostgreSQL,
+the `conseils_live_test` database on the same server (dropped and created afresh).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONSEILS = Path(sys.executable).parent / "conseils"
+if not CONSEILS.exists():
+    CONSEILS = ROOT / ".venv" / "bin" / "conseils"
+LIVE_DATABASE = "conseils_live_test"
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def suite_is_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgresql://", "postgres://"))
+
+
+def _run_async(coro) -> object:
+    """Run a coroutine on a fresh loop in another thread: the test session's loop is untouched."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _postgres_url(name: str) -> str:
+    base = os.environ["DATABASE_URL"].split("?")[0].rpartition("/")[0]
+    return f"{base}/{name}"
+
+
+async def _recreate(url: str, *, create: bool = True) -> None:
+    base, _, name = url.rpartition("/")
+    admin = await asyncpg.connect(f"{base}/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+def fresh_database(name: str, directory: Path) -> str:
+    """A DATABASE_URL for a new, empty database of the suite's engine."""
+    if suite_is_postgres():
+        url = _postgres_url(name)
+        _run_async(_recreate(url))
+        return url
+    return f"sqlite:///{directory / f'{name}.sqlite'}"
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql://"):
+        _run_async(_recreate(url, create=False))
+
+
+def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "SECRET_KEY", "DEVELOPMENT", "PORT", "BASE_URL"}
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="live-server-secret-key-for-tests",
+        BASE_URL=f"http://127.0.0.1:{port}",
+        LOG_LEVEL="WARNING",
+        PICCOLO_CONF="piccolo_conf",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(CONSEILS), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}:\n{log.read_text(errors='replace')}"
+            )
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"server not healthy after {STARTUP_TIMEOUT_S} s:\n{log.read_text(errors='replace')}"
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def start_server(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(CONSEILS), "serve", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    env: dict[str, str]
+    database_url: str
+    directory: Path
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    directory = Path(tempfile.mkdtemp(prefix="conseils-live-"))
+    database_url = fresh_database(LIVE_DATABASE if suite_is_postgres() else "live", directory)
+    port = free_port()
+    env = server_env(database_url, port)
+    demo = run_cli("demo", env=env)
+    assert demo.returncode == 0, demo.stderr
+    assert "demo data loaded" in demo.stdout
+    log = directory / "server.log"
+    process = start_server(env, log, "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, log)
+        yield LiveServer(url=url, env=env, database_url=database_url, directory=directory)
+    finally:
+        stop(process)
+        drop_database(database_url)
