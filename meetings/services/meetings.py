@@ -19,7 +19,7 @@ from meetings.db import is_postgres, write_transaction
 from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.services.facilitators import FacilitatorView
 from meetings.services.validation import require_moment, require_text, require_url
-from meetings.tables import Council, Meeting
+from meetings.tables import Council, Facilitator, Meeting
 from meetings.timefmt import now_utc
 
 KINDS = ("council", "cafe")
@@ -332,6 +332,20 @@ async def create_meeting(
     _require_writer(viewer, council["id"])
     key = f"{viewer.id}:{idempotency_key}" if idempotency_key else None
     async with write_transaction():
+        if is_postgres():
+            # What BEGIN IMMEDIATE does on SQLite: one creation at a time per council and per
+            # facilitator, so concurrent retries neither both insert (a unique violation on
+            # created_by_key: a 500) nor slip a duplicate past the check below.
+            await (
+                Council.select(Council.id)
+                .where(Council.id == council["id"])
+                .lock_rows("NO KEY UPDATE")
+            )
+            await (
+                Facilitator.select(Facilitator.id)
+                .where(Facilitator.id == viewer.id)
+                .lock_rows("NO KEY UPDATE")
+            )
         if key is not None:
             existing = await Meeting.select(Meeting.id).where(Meeting.created_by_key == key).first()
             if existing is not None:
