@@ -1,74 +1,193 @@
-"""Change notices between server processes, so per-process caches stay correct.
+"""Change notices between server processes, so that per-process caches are never stale.
 
-Every write that changes a meeting calls `meeting_changed()` inside its transaction. On
-PostgreSQL that is a `pg_notify` delivered to every process at commit (and never on
-rollback); each process keeps one LISTEN connection and drops what its caches hold for that
-meeting. While that connection is down (or on SQLite) `listening()` is False and caches must
-check the database on every hit instead.
+Every write that changes a meeting calls `meeting_changed()` inside its transaction. That
+appends a row to the `MeetingChange` log and, on PostgreSQL, sends a `pg_notify` that every
+process receives at commit (never on rollback). Caches `subscribe()` a function that drops
+what they hold for a change, and call `await refresh()` before trusting an entry:
+
+- PostgreSQL with a live LISTEN connection: notices arrive by themselves; `refresh()` costs
+  nothing.
+- SQLite: `PRAGMA data_version` on one long-lived connection changes whenever any other
+  connection commits; only then is the log read, so a cache hit costs one pragma.
+- PostgreSQL with the LISTEN connection lost: the log is read on every `refresh()`, and the
+  connection is re-opened at most every few seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 
 from meetings.db import engine, is_postgres
-from meetings.tables import Meeting
+from meetings.tables import MeetingChange
+from meetings.timefmt import now_utc
 
 CHANNEL = "conseils_changes"
+LOG_KEPT = timedelta(days=2)
+RECONNECT_EVERY_S = 5.0
 log = logging.getLogger("conseils.changes")
 
-_subscribers: list[Callable[[int | None], None]] = []
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    meeting_id: int
+    council_id: int
+
+
+Subscriber = Callable[[Change | None], None]  # None: forget everything
+
+_subscribers: list[Subscriber] = []
 _connection: asyncpg.Connection | None = None
+_last_attempt = 0.0
+_watcher: sqlite3.Connection | None = None
+_seen_data_version: int | None = None
+_last_seen_id: int | None = None
+_poll_lock = asyncio.Lock()
 
 
-def subscribe(drop: Callable[[int | None], None]) -> None:
-    """`drop(meeting_id)` is called on each change; `drop(None)` means forget everything."""
+def subscribe(drop: Subscriber) -> None:
     _subscribers.append(drop)
+
+
+def _dispatch(change: Change | None) -> None:
+    for drop in _subscribers:
+        drop(change)
+
+
+async def meeting_changed(meeting_id: int, council_id: int) -> None:
+    """Announce a change; call it inside the write transaction so a rollback says nothing."""
+    now = now_utc()
+    await MeetingChange.delete().where(MeetingChange.changed_at < now - LOG_KEPT)
+    await MeetingChange.insert(
+        MeetingChange(meeting_id=meeting_id, council_id=council_id, changed_at=now)
+    )
+    if is_postgres():
+        await MeetingChange.raw("SELECT pg_notify({}, {})", CHANNEL, f"{meeting_id}:{council_id}")
+
+
+def applied(meeting_id: int, council_id: int) -> None:
+    """Call after the transaction committed: this process's caches drop the meeting at once,
+    without waiting for its own notice (which the next request could otherwise overtake)."""
+    _dispatch(Change(meeting_id, council_id))
+
+
+def _parse(payload: str) -> Change | None:
+    meeting, _, council = payload.partition(":")
+    if meeting.isdigit() and council.isdigit():
+        return Change(int(meeting), int(council))
+    return None
+
+
+def _on_notice(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+    _dispatch(_parse(payload))
+
+
+def _on_lost(_conn: object) -> None:
+    global _connection
+    log.warning("change listener lost: reading the change log until it is back")
+    _connection = None
 
 
 def listening() -> bool:
     return _connection is not None and not _connection.is_closed()
 
 
-def _dispatch(meeting_id: int | None) -> None:
-    for drop in _subscribers:
-        drop(meeting_id)
+async def _poll_log() -> None:
+    """Dispatch what the log holds past the last change seen; drop everything on a gap."""
+    global _last_seen_id
+    async with _poll_lock:
+        bounds = await MeetingChange.raw(
+            "SELECT min(id) AS first, max(id) AS last FROM meeting_change"
+        )
+        first, last = bounds[0]["first"], bounds[0]["last"]
+        seen = _last_seen_id
+        if seen is None:
+            _last_seen_id = last or 0
+            return
+        if last is None or last < seen or (first is not None and first > seen + 1):
+            # Emptied, restarted or pruned past what we saw: no way to know what changed.
+            if last != seen:
+                _dispatch(None)
+            _last_seen_id = last or 0
+            return
+        if last == seen:
+            return
+        rows = await MeetingChange.raw(
+            "SELECT id, meeting_id, council_id FROM meeting_change WHERE id > {} ORDER BY id",
+            seen,
+        )
+        for row in rows:
+            _dispatch(Change(row["meeting_id"], row["council_id"]))
+        _last_seen_id = max(seen, rows[-1]["id"]) if rows else seen
 
 
-async def meeting_changed(meeting_id: int) -> None:
-    """Announce a change; call it inside the write transaction so a rollback says nothing."""
-    if is_postgres():
-        await Meeting.raw("SELECT pg_notify({}, {})", CHANNEL, str(meeting_id))
-    else:
-        _dispatch(meeting_id)
+def _data_version() -> int:
+    global _watcher
+    if _watcher is None:
+        _watcher = sqlite3.connect(
+            engine().path, isolation_level=None, check_same_thread=False, timeout=1
+        )
+    return _watcher.execute("PRAGMA data_version").fetchone()[0]
 
 
-def _on_notice(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-    _dispatch(int(payload) if payload.isdigit() else None)
+async def refresh() -> None:
+    """Make this process's caches reflect every committed change; cheap when none happened."""
+    global _seen_data_version, _last_attempt
+    if listening():
+        return
+    if not is_postgres():
+        version = _data_version()
+        if version == _seen_data_version:
+            return
+        await _poll_log()
+        _seen_data_version = version  # read before polling: a later commit changes it again
+        return
+    if time.monotonic() - _last_attempt > RECONNECT_EVERY_S and _listener_wanted:
+        _last_attempt = time.monotonic()
+        try:
+            await _listen()
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("change listener still down: %s", exc)
+    await _poll_log()
 
 
-def _on_lost(_conn: object) -> None:
+_listener_wanted = False
+
+
+async def _listen() -> None:
     global _connection
-    log.warning("change listener lost: caches fall back to checking the database")
-    _connection = None
-    _dispatch(None)
+    connection = await asyncpg.connect(engine().config["dsn"])
+    await connection.add_listener(CHANNEL, _on_notice)
+    connection.add_termination_listener(_on_lost)
+    _connection = connection
+    # Whatever was committed before LISTEN began is in the log.
+    await _poll_log()
 
 
 async def start_listening() -> None:
-    global _connection
-    if not is_postgres():
-        return
-    _connection = await asyncpg.connect(engine().config["dsn"])
-    await _connection.add_listener(CHANNEL, _on_notice)
-    _connection.add_termination_listener(_on_lost)
+    """Called once the app's pool is up; on SQLite only marks the log's current end."""
+    global _listener_wanted, _last_attempt
+    await _poll_log()
+    if is_postgres():
+        _listener_wanted = True
+        _last_attempt = time.monotonic()
+        await _listen()
 
 
 async def stop_listening() -> None:
-    global _connection
+    global _connection, _listener_wanted, _watcher, _seen_data_version
+    _listener_wanted = False
     connection, _connection = _connection, None
     if connection is not None and not connection.is_closed():
         await connection.close(timeout=5)
+    if _watcher is not None:
+        _watcher.close()
+        _watcher, _seen_data_version = None, None
     _dispatch(None)

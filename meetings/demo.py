@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from uuid import uuid4
 
 from meetings.db import write_transaction
 from meetings.tables import Council, CouncilQuartier, Meeting, Quartier
@@ -180,7 +181,9 @@ def _meeting(
         registration_opens_at=min(now, starts - timedelta(days=30)),
         registration_closes_at=starts - timedelta(hours=2),
         status="cancelled" if title in CANCELLED else "published",
+        cancelled_at=now if title in CANCELLED else None,
         sequence=1 if title in CANCELLED else 0,
+        uid=str(uuid4()),
         created_at=now,
         updated_at=now,
     )

@@ -9,6 +9,7 @@ from meetings.tables import (
     Facilitator,
     FacilitatorCouncil,
     Meeting,
+    MeetingChange,
     Quartier,
 )
 
@@ -20,6 +21,7 @@ APP_CONFIG = AppConfig(
         Council,
         CouncilQuartier,
         Meeting,
+        MeetingChange,
         Facilitator,
         FacilitatorCouncil,
         ApiToken,

@@ -31,6 +31,9 @@ class Council(Table):
     description = Text(default="")
     agglomeration_wide = Boolean(default=False)
     contact_email = Varchar(length=254)
+    # The clock of this council's calendar feeds (their Last-Modified): moved forward, never
+    # back, by every change to one of its public meetings, deletions included.
+    calendar_changed_at = Timestamptz(null=True, default=None)
 
 
 class CouncilQuartier(Table):
@@ -42,8 +45,12 @@ class Meeting(Table):
     """A council meeting (kind "council") or a café citoyen (kind "cafe").
 
     `sequence` is the iCalendar SEQUENCE: it grows by one at each change an attendee cares
-    about (time, place, status, title), so calendar apps apply the change.
+    about (time, place, status, title), so calendar apps apply the change. `uid` is the
+    iCalendar UID, a UUID given at creation and never changed, so that calendar apps never
+    see the same meeting twice whatever the host name or the row id becomes.
     """
+
+    uid = Varchar(length=64, null=True, default=None)
 
     council = ForeignKey(references=Council, on_delete=OnDelete.restrict, null=False, index=True)
     kind = Varchar(length=16, index=True)
@@ -58,6 +65,7 @@ class Meeting(Table):
     registration_opens_at = Timestamptz(null=True, default=None)
     registration_closes_at = Timestamptz(null=True, default=None)
     status = Varchar(length=16, default="draft", index=True)
+    cancelled_at = Timestamptz(null=True, default=None)
     sequence = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -92,3 +100,16 @@ class ApiToken(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class MeetingChange(Table):
+    """A log of changes to meetings, written in the same transaction as the change.
+
+    Processes that cannot receive PostgreSQL notices (SQLite, or a lost LISTEN connection)
+    read it to learn exactly which meetings changed, and drop only those from their caches.
+    `meeting_id` is not a foreign key: the log also records deletions.
+    """
+
+    meeting_id = Integer()
+    council_id = Integer()
+    changed_at = Timestamptz(default=TimestamptzNow())

@@ -114,6 +114,11 @@ class MeetingController(Controller):
     async def cancel_meeting(self, viewer: FacilitatorView, meeting_id: MeetingId) -> MeetingOut:
         return MeetingOut.of(await meetings.cancel_meeting(viewer, meeting_id))
 
+    @delete("/{meeting_id:int}", status_code=HTTP_204_NO_CONTENT, security=[{"bearer": []}])
+    async def delete_meeting(self, viewer: FacilitatorView, meeting_id: MeetingId) -> None:
+        """Delete a draft; a published meeting only by an administrator (cancel it instead)."""
+        await meetings.delete_meeting(viewer, meeting_id)
+
 
 class AuthController(Controller):
     path = "/auth"

@@ -1,9 +1,8 @@
 """A per-process cache of rendered meeting pages that never serves a stale page.
 
-On PostgreSQL, entries are dropped by the change notices of `meetings.changes` (sent by the
-process that made the change, received by all), so a hit costs no query. When no listener is
-live (SQLite, or the LISTEN connection was lost) every hit is checked against the meeting's
-`updated_at` instead. A page also expires by itself when its meeting ends ("a eu lieu").
+Entries are dropped by the change notices of `meetings.changes`; callers `await
+changes.refresh()` before `get()`, so a hit costs no query. A page also expires by itself when
+its meeting ends ("a eu lieu").
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from meetings.timefmt import now_utc
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    version: str
     ends_at: datetime
     rendered_as_past: bool
     body: bytes
@@ -34,17 +32,16 @@ class RenderedPages:
         self.generation = 0  # bumped by every drop: a render begun before it is not stored
         changes.subscribe(self.drop)
 
-    def drop(self, meeting_id: int | None) -> None:
+    def drop(self, change: changes.Change | None) -> None:
         self.generation += 1
-        if meeting_id is None:
+        if change is None:
             self._entries.clear()
         else:
-            self._entries.pop(meeting_id, None)
+            self._entries.pop(change.meeting_id, None)
 
-    def get(self, meeting_id: int, version: str | None) -> Page | None:
-        """The cached page if still right; `version` is None when the caller trusts notices."""
+    def get(self, meeting_id: int) -> Page | None:
         page = self._entries.get(meeting_id)
-        if page is None or not page.current() or (version is not None and page.version != version):
+        if page is None or not page.current():
             return None
         self._entries.move_to_end(meeting_id)
         return page

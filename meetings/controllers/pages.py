@@ -62,18 +62,14 @@ class PageController(Controller):
     @get("/reunions/{meeting_id:int}")
     async def meeting(self, request: Request, meeting_id: int) -> Response:
         """A meeting's page, re-rendered only when the meeting changed (in any process)."""
-        version = None
-        if not changes.listening():
-            version = await meetings.public_version(meeting_id)
-            if version is None:
-                raise meetings.not_found()
-        page = _meeting_pages.get(meeting_id, version)
+        await changes.refresh()
+        page = _meeting_pages.get(meeting_id)
         if page is None:
             generation = _meeting_pages.generation
             meeting = await meetings.get_meeting(meeting_id)
             council = await councils.get_council(meeting.council_slug)
             template = request.app.template_engine.get_template("pages/meeting.html")
             body = template.render(meeting=meeting, council=council).encode()
-            page = Page(meeting.updated_at.isoformat(), meeting.ends_at, meeting.is_past, body)
+            page = Page(meeting.ends_at, meeting.is_past, body)
             _meeting_pages.put(meeting_id, page, generation)
         return Response(page.body, media_type=MediaType.HTML)

@@ -10,12 +10,14 @@ import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from piccolo.columns.combination import Where, WhereRaw
 from piccolo.query.methods.select import Select
 
-from meetings.changes import meeting_changed
+from meetings import changes
 from meetings.db import is_postgres, write_transaction
+from meetings.services import feed_clock
 from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.services.facilitators import FacilitatorView
 from meetings.services.validation import require_moment, require_text, require_url
@@ -25,6 +27,7 @@ from meetings.timefmt import now_utc
 KINDS = ("council", "cafe")
 STATUSES = ("draft", "published", "cancelled")
 PUBLIC_STATUSES = ("published", "cancelled")
+PUBLIC_STATUSES_SET = frozenset(PUBLIC_STATUSES)
 MAX_CAPACITY = 100_000
 MAX_DURATION = timedelta(days=7)
 MAX_DESCRIPTION = 10_000
@@ -124,25 +127,6 @@ async def get_meeting(meeting_id: int, viewer: FacilitatorView | None = None) ->
     if row is None:
         raise not_found()
     return _to_view(row)
-
-
-async def public_version(meeting_id: int) -> str | None:
-    """A cheap freshness token for a public meeting page (its `updated_at`), or None.
-
-    One indexed single-row read by primary key, so a rendered page can be reused for as long
-    as the token is unchanged, by any number of server processes sharing the database.
-    Every write path sets `updated_at`, so this is the one thing a cache must compare.
-    """
-    if not 1 <= meeting_id <= MAX_ID:
-        return None
-    row = (
-        await Meeting.select(Meeting.updated_at, Meeting.ends_at)
-        .where((Meeting.id == meeting_id) & Meeting.status.is_in(list(PUBLIC_STATUSES)))
-        .first()
-    )
-    if row is None:
-        return None
-    return row["updated_at"].isoformat()
 
 
 async def list_meetings(
@@ -369,6 +353,7 @@ async def create_meeting(
                 created_at=now,
                 updated_at=now,
                 created_by_key=key,
+                uid=str(uuid4()),
                 **cleaned,
             )
         ).returning(Meeting.id)
@@ -401,8 +386,19 @@ async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> Meeti
             if SEQUENCED_FIELDS & changed.keys():
                 changed["sequence"] = row["sequence"] + 1
             await Meeting.update(changed).where(Meeting.id == meeting_id)
-            await meeting_changed(meeting_id)
+            statuses = {row["status"], changed.get("status", row["status"])}
+            await _announce(row, public=bool(PUBLIC_STATUSES_SET & statuses))
+    if changed:
+        changes.applied(meeting_id, row["council"])
     return await get_meeting(meeting_id, viewer)
+
+
+async def _announce(row: dict[str, Any], *, public: bool) -> None:
+    """Inside the write transaction: tell other processes' caches, and move the feed clock
+    when the change shows in public feeds (the meeting was or becomes public)."""
+    await changes.meeting_changed(row["id"], row["council"])
+    if public:
+        await feed_clock.advance(row["council"])
 
 
 async def update_meeting(
@@ -437,4 +433,30 @@ async def publish_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingVi
 
 async def cancel_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingView:
     """Cancel: the meeting stays visible, marked cancelled; cancelling twice is harmless."""
-    return await _apply(viewer, meeting_id, lambda row: {"status": "cancelled"})
+
+    def change(row: dict[str, Any]) -> dict[str, Any]:
+        if row["status"] == "cancelled":
+            return {}
+        return {"status": "cancelled", "cancelled_at": now_utc()}
+
+    return await _apply(viewer, meeting_id, change)
+
+
+async def delete_meeting(viewer: FacilitatorView, meeting_id: int) -> None:
+    """Delete a meeting. A draft: by its council's facilitators. A public meeting: by an
+    administrator only (a mistake, an abuse), since calendar apps keep a vanished event;
+    cancelling is the normal way. The feeds' Last-Modified still moves forward."""
+    async with write_transaction():
+        row = await _locked_row(meeting_id)
+        if row["status"] == "draft" and not viewer.may_write(row["council"]):
+            raise not_found()
+        _require_writer(viewer, row["council"])
+        public = row["status"] in PUBLIC_STATUSES_SET
+        if public and not viewer.is_admin:
+            raise Forbidden(
+                "Une réunion publiée s'annule ; seul un administrateur peut la supprimer.",
+                code="cancel_instead",
+            )
+        await Meeting.delete().where(Meeting.id == meeting_id)
+        await _announce(row, public=public)
+    changes.applied(meeting_id, row["council"])
