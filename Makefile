@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make serve` is for trying the product on one's machine: a throw-away SECRET_KEY is fine.
 export DEVELOPMENT ?= 1
+# ical.js (Thunderbird's iCalendar parser) for the feed tests, pinned by its lock file.
+ICALJS := tests/js/node_modules/.package-lock.json
 
 .PHONY: install serve test test-sqlite test-postgres bench lint clean
 
@@ -19,20 +21,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# npm writes node_modules/.package-lock.json on install: reinstall when the lock is newer.
+$(ICALJS): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+	touch $@
+
 serve: $(STAMP)
 	$(BIN)/conseils demo
 	$(BIN)/conseils serve --host $(HOST) --port $(PORT)
 
+# test-sqlite and test-postgres install ical.js; the sub-make runs once node and npm are here.
 test: $(STAMP)
-	scripts/ensure-debian-packages.sh chromium=chromium
+	scripts/ensure-debian-packages.sh chromium=chromium node=nodejs npm=npm
 	scripts/ensure-postgres.sh
 	$(MAKE) --no-print-directory test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(ICALJS)
 	@echo "== test suite on SQLite =="
 	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(ICALJS)
 	@echo "== test suite on PostgreSQL =="
 	DATABASE_URL=$(PG_URL)/conseils_test $(BIN)/pytest -q -p no:cacheprovider
 
@@ -46,4 +54,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache tests/js/node_modules

@@ -18,11 +18,13 @@ from piccolo.engine.postgres import PostgresEngine
 
 from meetings import changes, timefmt, urls
 from meetings.controllers.api import AuthController, CouncilController, MeetingController
+from meetings.controllers.feeds import FeedController
 from meetings.controllers.health import healthz
-from meetings.controllers.pages import KIND_LABELS, PageController
+from meetings.controllers.pages import PageController
 from meetings.db import engine
 from meetings.errors import EXCEPTION_HANDLERS
 from meetings.headers import SECURITY_HEADERS
+from meetings.services.meetings import KIND_LABELS
 from meetings.settings import ROOT, Settings, get_settings
 
 TEMPLATES = ROOT / "templates"
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             PageController,
+            FeedController,
             api,
             healthz,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),

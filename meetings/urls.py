@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus, urlencode
 
 from meetings.settings import get_settings
 
@@ -20,9 +20,31 @@ def council_url(slug: str) -> str:
 
 
 def council_calendar_url(slug: str) -> str:
-    return f"{get_settings().base_url}/conseils/{slug}/calendrier.ics"
+    return feed_url(slug)
 
 
 def map_url(address: str) -> str:
     """An OpenStreetMap search for the address: no API key, no tracking."""
     return f"https://www.openstreetmap.org/search?query={quote_plus(address)}"
+
+
+def home_url() -> str:
+    return f"{get_settings().base_url}/"
+
+
+def feed_url(
+    council: str | None = None, kind: str | None = None, quartier: str | None = None
+) -> str:
+    """The shortest URL of a feed (Google Calendar refuses long ones)."""
+    path = f"/conseils/{council}/calendrier.ics" if council else "/calendrier.ics"
+    query = urlencode([(k, v) for k, v in (("type", kind), ("quartier", quartier)) if v])
+    return f"{get_settings().base_url}{path}{'?' + query if query else ''}"
+
+
+def webcal(url: str) -> str:
+    """The same feed for calendar apps: webcal:// opens the system's calendar to subscribe."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
+def google_subscribe_url(feed: str) -> str:
+    return "https://calendar.google.com/calendar/render?cid=" + quote(webcal(feed), safe="")

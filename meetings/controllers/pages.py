@@ -12,8 +12,8 @@ from meetings import changes
 from meetings.controllers.page_cache import Page, RenderedPages
 from meetings.services import councils, meetings
 from meetings.services.errors import InvalidInput
+from meetings.services.meetings import KIND_LABELS
 
-KIND_LABELS = {"council": "Réunion du conseil", "cafe": "Café citoyen"}
 _meeting_pages = RenderedPages()
 
 

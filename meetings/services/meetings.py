@@ -25,6 +25,7 @@ from meetings.tables import Council, Facilitator, Meeting
 from meetings.timefmt import now_utc
 
 KINDS = ("council", "cafe")
+KIND_LABELS = {"council": "Réunion du conseil", "cafe": "Café citoyen"}
 STATUSES = ("draft", "published", "cancelled")
 PUBLIC_STATUSES = ("published", "cancelled")
 PUBLIC_STATUSES_SET = frozenset(PUBLIC_STATUSES)

@@ -1,0 +1,519 @@
+"""Calendar feeds: what a feed holds, how a meeting becomes a VEVENT, and why it stays fast.
+
+Rules (one place each):
+- A feed holds the published meetings of its scope (all councils, one council, the councils
+  of a quartier plus the agglomeration-wide one; optionally one kind), past ones included,
+  and cancelled ones for `CANCELLED_KEPT` after their cancellation, with STATUS:CANCELLED,
+  so that calendar apps remove them instead of keeping a ghost.
+- Nothing in a feed comes from the clock: DTSTAMP and LAST-MODIFIED are the meeting's
+  `updated_at`, the feed's Last-Modified is the feed clock (`feed_clock`); the same data
+  always gives the same bytes, hence the same ETag in every process.
+
+Speed: each process keeps every rendered VEVENT and every assembled feed. A change notice
+(`meetings.changes`) drops that meeting's VEVENT and marks it pending in the feeds whose
+councils it touches; the next request re-reads only the pending rows and re-joins the
+cached blocks. Rendering and joining run in a worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+
+from meetings import changes, ical, urls
+from meetings.services.errors import InvalidInput, NotFound
+from meetings.services.meetings import KIND_LABELS, KINDS, MAX_ID, not_found
+from meetings.tables import Council, CouncilQuartier, Meeting, Quartier
+from meetings.timefmt import now_utc
+
+TZID = "Europe/Paris"
+ZONE = ZoneInfo(TZID)
+CANCELLED_KEPT = timedelta(days=90)
+REFRESH = "PT1H"
+PRODID = "-//Conseils citoyens//Organiseur des conseils citoyens 1.0//FR"
+SITE_NAME = "Conseils citoyens"
+MAX_FEEDS = 256
+RENDER_INLINE_BELOW = 8  # fewer events than this are rendered without a thread hop
+
+
+@dataclass(frozen=True, slots=True)
+class FeedScope:
+    """Which meetings a feed holds, and how it presents itself."""
+
+    key: tuple[str | None, str | None, str | None]  # council slug, kind, quartier slug
+    council_ids: frozenset[int] | None  # None: every council
+    kind: str | None
+    name: str
+    description: str
+    page_url: str
+    feed_url: str
+    filename: str
+
+    def holds(self, council_id: int, kind: str) -> bool:
+        in_councils = self.council_ids is None or council_id in self.council_ids
+        return in_councils and (self.kind is None or kind == self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDocument:
+    """A finished .ics body and the validators HTTP needs."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime
+    filename: str
+
+
+# ---------------------------------------------------------------- scopes
+
+
+def _kind_or_error(kind: str | None) -> str | None:
+    if kind is None or kind == "":
+        return None
+    if kind not in KINDS:
+        raise InvalidInput({"type": f"doit valoir {' ou '.join(('cafe', 'council'))}"})
+    return kind
+
+
+async def resolve_scope(
+    council: str | None = None, kind: str | None = None, quartier: str | None = None
+) -> FeedScope:
+    """The scope named by a feed URL; unknown slugs are 404, unknown kinds 400."""
+    kind = _kind_or_error(kind)
+    council_row = quartier_row = None
+    if council is not None:
+        council_row = (
+            None
+            if "\x00" in council
+            else await Council.select(Council.id, Council.name, Council.slug)
+            .where(Council.slug == council)
+            .first()
+        )
+        if council_row is None:
+            raise NotFound("Ce conseil citoyen n'existe pas.", code="council_not_found")
+    if quartier:
+        quartier_row = (
+            None
+            if "\x00" in quartier
+            else await Quartier.select(Quartier.id, Quartier.name, Quartier.commune, Quartier.slug)
+            .where(Quartier.slug == quartier)
+            .first()
+        )
+        if quartier_row is None:
+            raise NotFound("Ce quartier n'existe pas.", code="quartier_not_found")
+
+    council_ids: frozenset[int] | None = None
+    if council_row is not None:
+        council_ids = frozenset({council_row["id"]})
+    if quartier_row is not None:
+        linked = await CouncilQuartier.select(CouncilQuartier.council).where(
+            CouncilQuartier.quartier == quartier_row["id"]
+        )
+        wide = await Council.select(Council.id).where(Council.agglomeration_wide.eq(True))
+        serving = frozenset(r["council"] for r in linked) | frozenset(r["id"] for r in wide)
+        council_ids = serving if council_ids is None else council_ids & serving
+
+    name = council_row["name"] if council_row else SITE_NAME
+    if kind is not None:
+        name = f"{name} — {KIND_LABELS[kind]}s"
+    if quartier_row is not None:
+        name = f"{name} — {quartier_row['name']} ({quartier_row['commune']})"
+    page_url = urls.council_url(council_row["slug"]) if council_row else urls.home_url()
+    slug_part = council_row["slug"] if council_row else "conseils-citoyens"
+    filename = "-".join(p for p in (slug_part, kind, quartier_row and quartier_row["slug"]) if p)
+    return FeedScope(
+        key=(council, kind, quartier or None),
+        council_ids=council_ids,
+        kind=kind,
+        name=name,
+        description=f"Réunions et cafés citoyens : {name}. Mis à jour automatiquement.",
+        page_url=page_url,
+        feed_url=urls.feed_url(council_row["slug"] if council_row else None, kind, quartier),
+        filename=f"{filename}.ics",
+    )
+
+
+# ---------------------------------------------------------------- one event
+
+_EVENT_COLUMNS = """
+    m.id, m.uid, m.kind, m.title, m.description, m.starts_at, m.ends_at, m.venue,
+    m.address, m.online_url, m.status, m.sequence, m.created_at, m.updated_at,
+    m.cancelled_at, m.council AS council_id, c.name AS council_name,
+    c.contact_email AS contact_email
+"""
+_PUBLIC = "m.status IN ('published', 'cancelled')"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A rendered VEVENT and what a feed needs to place it."""
+
+    id: int
+    council_id: int
+    kind: str
+    status: str
+    order: tuple[datetime, int]
+    leaves_at: datetime | None  # when a cancelled meeting leaves the feeds
+    updated_at: datetime
+    block: bytes
+
+
+def _location(row: dict[str, Any]) -> str:
+    place = ", ".join(part for part in (row["venue"], row["address"]) if part)
+    return place or (row["online_url"] or "")
+
+
+def _description(row: dict[str, Any], page: str) -> str:
+    parts = [row["description"].strip()] if row["description"].strip() else []
+    if row["status"] == "cancelled":
+        parts.insert(0, "Cette réunion est annulée.")
+    details = [f"Organisé par : {row['council_name']}"]
+    place = ", ".join(part for part in (row["venue"], row["address"]) if part)
+    if place:
+        details.append(f"Lieu : {place}")
+    if row["online_url"]:
+        details.append(f"En ligne : {row['online_url']}")
+    details.append(f"Page de la réunion : {page}")
+    if row["status"] != "cancelled":
+        details.append(f"Inscription : {page}#inscription")
+    parts.append("\n".join(details))
+    return "\n\n".join(parts)
+
+
+def _summary(kind: str, title: str) -> str:
+    """The kind, then the title, unless the title already begins with the kind."""
+    label = KIND_LABELS.get(kind, kind)
+    return title if title.casefold().startswith(label.casefold()) else f"{label} : {title}"
+
+
+def render_event(row: dict[str, Any]) -> Event:
+    """One meeting as a VEVENT: every value from the row, none from the clock."""
+    cancelled = row["status"] == "cancelled"
+    page = urls.meeting_url(row["id"])
+    summary = _summary(row["kind"], row["title"])
+    if cancelled:
+        summary = f"Annulé — {summary}"
+    lines = [
+        b"BEGIN:VEVENT\r\n",
+        ical.text("UID", row["uid"] or f"reunion-{row['id']}"),
+        ical.prop("DTSTAMP", ical.utc_stamp(row["updated_at"])),
+        ical.prop("CREATED", ical.utc_stamp(row["created_at"])),
+        ical.prop("LAST-MODIFIED", ical.utc_stamp(row["updated_at"])),
+        ical.prop("SEQUENCE", str(row["sequence"])),
+        ical.zoned_time("DTSTART", row["starts_at"], ZONE),
+        ical.zoned_time("DTEND", row["ends_at"], ZONE),
+        ical.text("SUMMARY", summary),
+        ical.text("LOCATION", _location(row)),
+        ical.text("DESCRIPTION", _description(row, page)),
+        ical.prop("URL", page, value="URI"),
+        ical.prop("STATUS", "CANCELLED" if cancelled else "CONFIRMED"),
+        ical.prop(
+            "CATEGORIES",
+            ",".join(
+                ical.escape_text(c)
+                for c in (KIND_LABELS.get(row["kind"], row["kind"]), row["council_name"])
+            ),
+        ),
+        ical.prop(
+            "ORGANIZER", f"mailto:{row['contact_email']}", cn=ical.param_value(row["council_name"])
+        ),
+        ical.prop("CLASS", "PUBLIC"),
+        ical.prop("TRANSP", "TRANSPARENT" if cancelled else "OPAQUE"),
+    ]
+    if row["online_url"]:
+        lines.append(ical.prop("CONFERENCE", row["online_url"], value="URI", feature="VIDEO"))
+    lines.append(b"END:VEVENT\r\n")
+    leaves_at = None
+    if cancelled:
+        leaves_at = (row["cancelled_at"] or row["updated_at"]) + CANCELLED_KEPT
+    return Event(
+        id=row["id"],
+        council_id=row["council_id"],
+        kind=row["kind"],
+        status=row["status"],
+        order=(row["starts_at"], row["id"]),
+        leaves_at=leaves_at,
+        updated_at=row["updated_at"],
+        block=b"".join(lines),
+    )
+
+
+def _calendar(
+    name: str, description: str, page_url: str, feed_url: str, events: list[Event]
+) -> bytes:
+    years = ical.years_of([e.order[0].astimezone(ZONE) for e in events] or [now_utc()])
+    head = [
+        b"BEGIN:VCALENDAR\r\n",
+        ical.prop("VERSION", "2.0"),
+        ical.text("PRODID", PRODID),
+        ical.prop("CALSCALE", "GREGORIAN"),
+        ical.prop("METHOD", "PUBLISH"),
+        ical.text("NAME", name),
+        ical.text("X-WR-CALNAME", name),
+        ical.text("DESCRIPTION", description),
+        ical.text("X-WR-CALDESC", description),
+        ical.text("X-WR-TIMEZONE", TZID),
+        ical.prop("REFRESH-INTERVAL", REFRESH, value="DURATION"),
+        ical.prop("X-PUBLISHED-TTL", REFRESH),
+        ical.prop("URL", page_url, value="URI"),
+        ical.prop("SOURCE", feed_url, value="URI"),
+        ical.vtimezone(TZID, *years),
+    ]
+    return b"".join([*head, *(e.block for e in events), b"END:VCALENDAR\r\n"])
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _whole_second(moment: datetime) -> datetime:
+    """HTTP dates count seconds: round up, so a client never holds a date before a change."""
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- caches
+
+
+class _Events:
+    """Rendered VEVENTs by meeting id, shared by every feed of this process."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, Event] = {}
+
+    def drop(self, change: changes.Change | None) -> None:
+        if change is None:
+            self.by_id.clear()
+        else:
+            self.by_id.pop(change.meeting_id, None)
+
+
+@dataclass
+class _Feed:
+    scope: FeedScope
+    members: dict[int, Event] = field(default_factory=dict)
+    pending: dict[int, int] = field(default_factory=dict)  # meeting id -> notice number
+    notices: int = 0
+    resets: int = 0  # "forget everything" notices: the next update reloads the whole scope
+    complete: bool = False  # members reflect the database, apart from `pending`
+    aged_out_at: datetime | None = None  # the latest departure of a cancelled meeting
+    leaves_next: datetime | None = None  # the next one: the feed changes then by itself
+    document: CalendarDocument | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def notice(self, meeting_id: int | None) -> None:
+        self.notices += 1
+        if meeting_id is None:
+            self.resets += 1
+            self.complete = False
+        else:
+            self.pending[meeting_id] = self.notices
+
+    def current(self, now: datetime) -> bool:
+        return (
+            self.document is not None
+            and self.complete
+            and not self.pending
+            and (self.leaves_next is None or now < self.leaves_next)
+        )
+
+
+class _Feeds:
+    def __init__(self) -> None:
+        self.by_key: OrderedDict[tuple, _Feed] = OrderedDict()
+
+    def drop(self, change: changes.Change | None) -> None:
+        for feed in self.by_key.values():
+            if change is None:
+                feed.notice(None)
+            elif feed.scope.council_ids is None or change.council_id in feed.scope.council_ids:
+                feed.notice(change.meeting_id)
+
+    def get(self, key: tuple) -> _Feed | None:
+        feed = self.by_key.get(key)
+        if feed is not None:
+            self.by_key.move_to_end(key)
+        return feed
+
+    def add(self, scope: FeedScope) -> _Feed:
+        feed = self.by_key.setdefault(scope.key, _Feed(scope))
+        while len(self.by_key) > MAX_FEEDS:
+            self.by_key.popitem(last=False)
+        return feed
+
+
+_events = _Events()
+_feeds = _Feeds()
+_documents: dict[int, CalendarDocument] = {}  # one meeting's .ics, by meeting id
+changes.subscribe(_events.drop)
+changes.subscribe(_feeds.drop)
+changes.subscribe(
+    lambda change: _documents.clear() if change is None else _documents.pop(change.meeting_id, None)
+)
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def _rows(where: str, *args: Any) -> list[dict[str, Any]]:
+    return await Meeting.raw(
+        f"SELECT {_EVENT_COLUMNS} FROM meeting m JOIN council c ON c.id = m.council "  # noqa: S608
+        f"WHERE {_PUBLIC} AND {where}",
+        *args,
+    )
+
+
+def _scope_where(scope: FeedScope) -> tuple[str, list[Any]]:
+    clauses, args = ["1 = 1"], []
+    if scope.council_ids is not None:
+        ids = sorted(scope.council_ids) or [0]
+        clauses.append(f"m.council IN ({', '.join('{}' for _ in ids)})")
+        args += ids
+    if scope.kind is not None:
+        clauses.append("m.kind = {}")
+        args.append(scope.kind)
+    return " AND ".join(clauses), args
+
+
+async def _clock(council_ids: frozenset[int] | None) -> datetime | None:
+    query = Council.select(Council.calendar_changed_at)
+    if council_ids is not None:
+        if not council_ids:
+            return None
+        query = query.where(Council.id.is_in(sorted(council_ids)))
+    moments = [r["calendar_changed_at"] for r in await query if r["calendar_changed_at"]]
+    return max(moments, default=None)
+
+
+def _events_for(rows: list[dict[str, Any]]) -> list[Event]:
+    """Events for rows, reusing what is cached when the meeting has not changed since."""
+    found = []
+    for row in rows:
+        cached = _events.by_id.get(row["id"])
+        if cached is None or cached.updated_at != row["updated_at"]:
+            cached = _events.by_id[row["id"]] = render_event(row)
+        found.append(cached)
+    return found
+
+
+def _assemble(feed: _Feed, clock: datetime | None, now: datetime) -> CalendarDocument:
+    events = sorted(
+        (e for e in feed.members.values() if e.leaves_at is None or e.leaves_at > now),
+        key=lambda e: e.order,
+    )
+    body = _calendar(
+        feed.scope.name, feed.scope.description, feed.scope.page_url, feed.scope.feed_url, events
+    )
+    moments = [m for m in (clock, feed.aged_out_at) if m is not None]
+    moments += [e.updated_at for e in events]
+    last_modified = _whole_second(max(moments, default=datetime(2000, 1, 1, tzinfo=UTC)))
+    return CalendarDocument(body, _etag(body), last_modified, feed.scope.filename)
+
+
+async def _in_thread(function: Any, *args: Any) -> Any:
+    return await anyio.to_thread.run_sync(function, *args)
+
+
+async def feed(
+    council: str | None = None, kind: str | None = None, quartier: str | None = None
+) -> CalendarDocument:
+    """The feed for these filters, from cache when nothing in it changed."""
+    await changes.refresh()
+    key = (council, _kind_or_error(kind), quartier or None)
+    cached = _feeds.get(key)
+    if cached is None:
+        cached = _feeds.add(await resolve_scope(council, kind, quartier))
+    now = now_utc()
+    if cached.current(now):
+        return cached.document  # type: ignore[return-value]
+    async with cached.lock:  # one rebuild at a time; the others then find it done
+        if not cached.current(now):
+            await _update(cached, now)
+        return cached.document  # type: ignore[return-value]
+
+
+async def _update(feed: _Feed, now: datetime) -> None:
+    resets, pending = feed.resets, dict(feed.pending)
+    if feed.leaves_next is not None and feed.leaves_next <= now:
+        feed.complete = False  # a cancelled meeting's 90 days are over: it leaves
+    where, args = _scope_where(feed.scope)
+    reload = not feed.complete
+    if reload:
+        rows = await _rows(where, *args)
+        events = await _in_thread(_events_for, rows)
+        members = {e.id: e for e in events if e.leaves_at is None or e.leaves_at > now}
+        departed = [e.leaves_at for e in events if e.leaves_at is not None and e.leaves_at <= now]
+        feed.members, feed.aged_out_at = members, max(departed, default=None)
+    else:
+        ids = sorted(pending)
+        id_list = ", ".join("{}" for _ in ids)
+        rows = await _rows(f"{where} AND m.id IN ({id_list})", *args, *ids)
+        for event in _events_for(rows):
+            feed.members[event.id] = event
+        for gone in set(ids) - {row["id"] for row in rows}:
+            feed.members.pop(gone, None)
+    feed.leaves_next = min(
+        (e.leaves_at for e in feed.members.values() if e.leaves_at is not None), default=None
+    )
+    clock = await _clock(feed.scope.council_ids)
+    feed.document = await _in_thread(_assemble, feed, clock, now)
+    # What was noticed while reading stays pending; a reset noticed meanwhile means reload.
+    for meeting_id, number in pending.items():
+        if feed.pending.get(meeting_id) == number:
+            del feed.pending[meeting_id]
+    if reload and feed.resets == resets:
+        feed.complete = True
+
+
+async def meeting_document(meeting_id: int) -> CalendarDocument:
+    """One public meeting as an .ics (with its STATUS:CANCELLED however old)."""
+    await changes.refresh()
+    cached = _documents.get(meeting_id)
+    if cached is not None:
+        return cached
+    if not 1 <= meeting_id <= MAX_ID:
+        raise not_found()
+    generation = _generation()
+    rows = await _rows("m.id = {}", meeting_id)
+    if not rows:
+        raise not_found()
+    event = _events_for(rows)[0]
+    row = rows[0]
+    body = _calendar(
+        row["title"],
+        f"{KIND_LABELS.get(row['kind'], row['kind'])} — {row['council_name']}",
+        urls.meeting_url(meeting_id),
+        urls.meeting_calendar_url(meeting_id),
+        [event],
+    )
+    clock = await _clock(frozenset({row["council_id"]}))
+    moments = [m for m in (clock, event.updated_at) if m is not None]
+    document = CalendarDocument(
+        body, _etag(body), _whole_second(max(moments)), f"reunion-{meeting_id}.ics"
+    )
+    if generation == _generation():
+        _documents[meeting_id] = document
+    return document
+
+
+_dropped = 0
+
+
+def _count_drop(_change: changes.Change | None) -> None:
+    global _dropped
+    _dropped += 1
+
+
+def _generation() -> int:
+    return _dropped
+
+
+changes.subscribe(_count_drop)
