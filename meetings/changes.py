@@ -64,7 +64,13 @@ def _dispatch(change: Change | None) -> None:
 async def meeting_changed(meeting_id: int, council_id: int) -> None:
     """Announce a change; call it inside the write transaction so a rollback says nothing."""
     now = now_utc()
-    await MeetingChange.delete().where(MeetingChange.changed_at < now - LOG_KEPT)
+    # Prune, but keep the newest row: SQLite would otherwise restart ids from 1 after an
+    # idle spell, and a reader would take new changes for ones it had already seen.
+    await MeetingChange.raw(
+        "DELETE FROM meeting_change WHERE changed_at < {} "
+        "AND id < (SELECT max(id) FROM meeting_change)",
+        now - LOG_KEPT,
+    )
     await MeetingChange.insert(
         MeetingChange(meeting_id=meeting_id, council_id=council_id, changed_at=now)
     )
@@ -106,16 +112,15 @@ async def _poll_log() -> None:
         bounds = await MeetingChange.raw(
             "SELECT min(id) AS first, max(id) AS last FROM meeting_change"
         )
-        first, last = bounds[0]["first"], bounds[0]["last"]
+        first, last = bounds[0]["first"] or 0, bounds[0]["last"] or 0
         seen = _last_seen_id
         if seen is None:
-            _last_seen_id = last or 0
+            _last_seen_id = last
             return
-        if last is None or last < seen or (first is not None and first > seen + 1):
+        if last < seen or first > seen + 1:
             # Emptied, restarted or pruned past what we saw: no way to know what changed.
-            if last != seen:
-                _dispatch(None)
-            _last_seen_id = last or 0
+            _dispatch(None)
+            _last_seen_id = last
             return
         if last == seen:
             return
@@ -179,6 +184,13 @@ async def start_listening() -> None:
         _listener_wanted = True
         _last_attempt = time.monotonic()
         await _listen()
+
+
+def reset() -> None:
+    """Forget every cache and where the log was read (the tests empty tables between runs)."""
+    global _last_seen_id, _seen_data_version
+    _last_seen_id, _seen_data_version = None, None
+    _dispatch(None)
 
 
 async def stop_listening() -> None:
