@@ -24,10 +24,10 @@ import pytest  # noqa: E402
 from litestar import Litestar  # noqa: E402
 from piccolo.apps.migrations.commands.forwards import run_forwards  # noqa: E402
 
+from meetings import changes  # noqa: E402
 from meetings.app import create_app  # noqa: E402
 from meetings.db import engine, is_postgres  # noqa: E402
 from meetings.demo import load_demo  # noqa: E402
-from meetings import changes  # noqa: E402
 from meetings.piccolo_app import APP_CONFIG as MEETINGS_APP  # noqa: E402
 from meetings.services.facilitators import create_facilitator, issue_token  # noqa: E402
 
