@@ -47,7 +47,12 @@ def template_environment(directory: Path = TEMPLATES) -> Environment:
         french_month=timefmt.french_month,
         paris=timefmt.to_paris,
         map_url=urls.map_url,
+        webcal=urls.webcal,
+        google_subscribe=urls.google_subscribe_url,
+        google_event=urls.google_event_url,
+        meeting_ics=urls.meeting_calendar_url,
     )
+    env.globals.update(feed_url=urls.feed_url)
     env.globals.update(kind_labels=KIND_LABELS)
     return env
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from live_server import LiveServer
+from playwright import async_api as pw
 
 pytest_plugins = ["live_server"]
 
-pw = pytest.importorskip("playwright.async_api")
 expect = pw.expect
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,15 +25,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+CHROMIUM_PRESENT = CHROMIUM.exists()
 SCREENSHOT = Path("/tmp/home.png")
 TAMARIS = "Conseil citoyen Alès Tamaris"
 TAMARIS_MEETINGS = ["Café citoyen : les jeux pour enfants", "Réunion du conseil Tamaris"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium")
-
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[pw.Browser]:
+    # Never a skip: a missing browser would hide every page test. `make test` installs it.
+    assert CHROMIUM_PRESENT, "no /usr/bin/chromium: run `make test` (it installs chromium)"
     async with pw.async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -185,3 +187,43 @@ async def test_works_without_javascript(browser: pw.Browser, live_server: LiveSe
         await expect(page.locator("h1")).to_have_text("Réunion du conseil Tamaris")
     finally:
         await context.close()
+
+
+async def test_council_page_offers_the_calendar_subscription(
+    page: pw.Page, live_server: LiveServer
+) -> None:
+    await page.goto("/conseils/ales-tamaris")
+    box = page.locator("section.calendar-box")
+    await expect(box.get_by_role("heading")).to_have_text("S'abonner à l'agenda")
+    feed = f"{live_server.url}/conseils/ales-tamaris/calendrier.ics"
+    await expect(box.get_by_label("Adresse de l'agenda, à copier")).to_have_value(feed)
+    webcal = await box.get_by_role("link", name="S'abonner dans mon agenda").get_attribute("href")
+    assert webcal == "webcal://" + feed.split("://", 1)[1]
+    google = await box.get_by_role("link", name="Ajouter à Google Agenda").get_attribute("href")
+    assert google is not None
+    assert google.startswith("https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F")
+    await box.get_by_text("Comment faire, selon votre agenda").click()
+    await expect(box.get_by_text("Thunderbird", exact=True)).to_be_visible()
+    response = await page.request.get(feed)
+    assert response.status == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert (await response.text()).count("BEGIN:VEVENT") == 3  # two upcoming, one past
+
+
+async def test_meeting_page_adds_the_meeting_to_a_calendar(page: pw.Page) -> None:
+    await page.goto("/")
+    await page.get_by_role("link", name="Café citoyen : les jeux pour enfants").click()
+    await page.wait_for_url(re.compile(r"/reunions/\d+$"))
+    box = page.locator("section.calendar-box")
+    await expect(box.get_by_role("heading")).to_have_text("Ajouter à mon agenda")
+    async with page.expect_download() as download_info:
+        await box.get_by_role("link", name="Télécharger l'événement (.ics)").click()
+    download = await download_info.value
+    assert download.suggested_filename.endswith(".ics")
+    content = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8")
+    assert content.count("BEGIN:VEVENT") == 1
+    assert "SUMMARY:Café citoyen : les jeux pour enfants" in content
+    google = await box.get_by_role("link", name="Ajouter à Google Agenda").get_attribute("href")
+    assert google is not None
+    assert "action=TEMPLATE" in google
+    assert "ctz=Europe/Paris" in google

@@ -19,6 +19,9 @@ from meetings.services.calendar import CalendarDocument
 
 CACHE_CONTROL = "public, max-age=300"
 Filter = Annotated[str | None, Parameter(max_length=80)]
+# One Parameter: nested in `Filter`, a second one (query="type") was ignored, and the filter
+# was read from `?type_=`.
+KindFilter = Annotated[str | None, Parameter(query="type", max_length=80)]
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -73,7 +76,7 @@ class FeedController(Controller):
     async def everything(
         self,
         request: Request,
-        type_: Annotated[Filter, Parameter(query="type")] = None,
+        type_: KindFilter = None,
         quartier: Filter = None,
     ) -> Response:
         """Every council's published and recently cancelled meetings."""
@@ -84,7 +87,7 @@ class FeedController(Controller):
         self,
         request: Request,
         slug: str,
-        type_: Annotated[Filter, Parameter(query="type")] = None,
+        type_: KindFilter = None,
         quartier: Filter = None,
     ) -> Response:
         return calendar_response(request, await calendar.feed(slug, type_, quartier))
