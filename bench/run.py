@@ -20,11 +20,14 @@ from pathlib import Path
 
 import asyncpg
 
+from bench import feeds
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DURATION_S = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/conseils_bench")
+PG_FEEDS_URL = PG_URL + "_feeds"
 
 
 def free_port() -> int:
@@ -52,15 +55,16 @@ def server(command: list[str], env: dict[str, str], probe: str):
     )
     try:
         wait_until_up(probe)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def wrk(url: str) -> float:
+def wrk(url: str, headers: dict[str, str] | None = None) -> float:
+    extra = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", url],
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", *extra, url],
         capture_output=True,
         text=True,
         check=True,
@@ -124,15 +128,47 @@ def measure(engine: str, database_url: str) -> list[tuple[str, str, float, float
     return rows
 
 
+def feed_env(database_url: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench",
+        "LOG_LEVEL": "WARNING",
+        "DEVELOPMENT": "0",
+    }
+    subprocess.run(
+        [BIN / "conseils", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    return env
+
+
 def main() -> None:
-    rows = []
+    rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
+    parts = os.environ.get("BENCH_PARTS", "pages,feeds").split(",")
+    this = sys.modules[__name__]
     if "sqlite" in engines:
         with tempfile.TemporaryDirectory() as tmp:
-            rows += measure("SQLite", f"sqlite:///{tmp}/bench.sqlite")
+            if "pages" in parts:
+                rows += measure("SQLite", f"sqlite:///{tmp}/bench.sqlite")
+            if "feeds" in parts:
+                env = feed_env(f"sqlite:///{tmp}/feeds.sqlite")
+                feed_rows += feeds.measure("SQLite", env, this)
     if "postgres" in engines:
-        asyncio.run(recreate_pg(PG_URL))
-        rows += measure("PostgreSQL", PG_URL)
+        if "pages" in parts:
+            asyncio.run(recreate_pg(PG_URL))
+            rows += measure("PostgreSQL", PG_URL)
+        if "feeds" in parts:
+            asyncio.run(recreate_pg(PG_FEEDS_URL))
+            feed_rows += feeds.measure("PostgreSQL", feed_env(PG_FEEDS_URL), this)
+    if feed_rows:
+        print(f"\nCalendar feeds with {feeds.MEETINGS} published meetings\n")
+        print(f"| {'engine':<10} | {'measure':<42} | {'result':<44} |")
+        print(f"|{'-' * 12}|{'-' * 44}|{'-' * 46}|")
+        for engine, label, result in feed_rows:
+            print(f"| {engine:<10} | {label:<42} | {result:<44} |")
+    if not rows:
+        return
     print(f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION_S}s, one uvicorn worker each, same machine\n")
     print(f"| {'engine':<10} | {'endpoint':<22} | {'req/s':>9} | {'plain req/s':>11} | ratio |")
     print(f"|{'-' * 12}|{'-' * 24}|{'-' * 11}|{'-' * 13}|-------|")

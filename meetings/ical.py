@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 CRLF = b"\r\n"
 MAX_LINE_OCTETS = 75
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # TEXT allows HTAB; \n is escaped first
-_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
 
 
 def escape_text(value: str) -> str:
     """A TEXT value (RFC 5545 §3.3.11): no line of it can ever start a property."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROLS.sub("", value.translate(_TEXT_ESCAPES))
+    # Chained str.replace runs in C; str.translate with a dict is several times slower.
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return _CONTROLS.sub("", value) if _CONTROLS.search(value) else value
 
 
 def param_value(value: str) -> str:
@@ -52,10 +53,25 @@ def fold(line: str) -> bytes:
     return b"\r\n ".join(parts) + CRLF
 
 
+def _fold_bytes(data: bytes) -> bytes:
+    return fold(data.decode())[:-2] if len(data) > MAX_LINE_OCTETS else data
+
+
+def lines(*content_lines: str) -> bytes:
+    """Many content lines at once ("NAME;PARAM=x:value", values already escaped): one
+    encode, and only the long lines go through `fold`. The fast path for feeds."""
+    data = "\r\n".join(content_lines).encode()
+    parts = data.split(b"\r\n")
+    if any(len(part) > MAX_LINE_OCTETS for part in parts):
+        data = b"\r\n".join([_fold_bytes(part) for part in parts])
+    return data + CRLF
+
+
 def prop(name: str, content: str, /, **params: str) -> bytes:
     """A property whose value is already in iCalendar form (a URI, a date, an integer)."""
-    head = name + "".join(f";{key.replace('_', '-').upper()}={v}" for key, v in params.items())
-    return fold(f"{head}:{content}")
+    if params:
+        name += "".join(f";{key.replace('_', '-').upper()}={v}" for key, v in params.items())
+    return fold(f"{name}:{content}")
 
 
 def text(name: str, content: str, /, **params: str) -> bytes:
@@ -66,14 +82,18 @@ def utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def zoned_time(name: str, moment: datetime, zone: ZoneInfo) -> bytes:
+def zoned_value(name: str, moment: datetime, zone: ZoneInfo) -> str:
     """DTSTART/DTEND in local time with TZID; in UTC for the rare wall time that does not
     name one instant (the hour skipped in spring or repeated in autumn)."""
     local = moment.astimezone(zone)
     naive = local.replace(tzinfo=None)
     if naive.replace(tzinfo=zone, fold=1 - local.fold).utcoffset() != local.utcoffset():
-        return prop(name, utc_stamp(moment))
-    return prop(name, naive.strftime("%Y%m%dT%H%M%S"), tzid=zone.key)
+        return f"{name}:{utc_stamp(moment)}"
+    return f"{name};TZID={zone.key}:{naive:%Y%m%dT%H%M%S}"
+
+
+def zoned_time(name: str, moment: datetime, zone: ZoneInfo) -> bytes:
+    return fold(zoned_value(name, moment, zone))
 
 
 # ---------------------------------------------------------------- VTIMEZONE

@@ -200,36 +200,31 @@ def render_event(row: dict[str, Any]) -> Event:
     summary = _summary(row["kind"], row["title"])
     if cancelled:
         summary = f"Annulé — {summary}"
-    lines = [
-        b"BEGIN:VEVENT\r\n",
-        ical.text("UID", row["uid"] or f"reunion-{row['id']}"),
-        ical.prop("DTSTAMP", ical.utc_stamp(row["updated_at"])),
-        ical.prop("CREATED", ical.utc_stamp(row["created_at"])),
-        ical.prop("LAST-MODIFIED", ical.utc_stamp(row["updated_at"])),
-        ical.prop("SEQUENCE", str(row["sequence"])),
-        ical.zoned_time("DTSTART", row["starts_at"], ZONE),
-        ical.zoned_time("DTEND", row["ends_at"], ZONE),
-        ical.text("SUMMARY", summary),
-        ical.text("LOCATION", _location(row)),
-        ical.text("DESCRIPTION", _description(row, page)),
-        ical.prop("URL", page, value="URI"),
-        ical.prop("STATUS", "CANCELLED" if cancelled else "CONFIRMED"),
-        ical.prop(
-            "CATEGORIES",
-            ",".join(
-                ical.escape_text(c)
-                for c in (KIND_LABELS.get(row["kind"], row["kind"]), row["council_name"])
-            ),
-        ),
-        ical.prop(
-            "ORGANIZER", f"mailto:{row['contact_email']}", cn=ical.param_value(row["council_name"])
-        ),
-        ical.prop("CLASS", "PUBLIC"),
-        ical.prop("TRANSP", "TRANSPARENT" if cancelled else "OPAQUE"),
+    esc = ical.escape_text
+    stamp = ical.utc_stamp(row["updated_at"])
+    kind = KIND_LABELS.get(row["kind"], row["kind"])
+    content = [
+        "BEGIN:VEVENT",
+        f"UID:{esc(row['uid'] or 'reunion-' + str(row['id']))}",
+        f"DTSTAMP:{stamp}",
+        f"CREATED:{ical.utc_stamp(row['created_at'])}",
+        f"LAST-MODIFIED:{stamp}",
+        f"SEQUENCE:{row['sequence']}",
+        ical.zoned_value("DTSTART", row["starts_at"], ZONE),
+        ical.zoned_value("DTEND", row["ends_at"], ZONE),
+        f"SUMMARY:{esc(summary)}",
+        f"LOCATION:{esc(_location(row))}",
+        f"DESCRIPTION:{esc(_description(row, page))}",
+        f"URL;VALUE=URI:{page}",
+        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+        f"CATEGORIES:{esc(kind)},{esc(row['council_name'])}",
+        f"ORGANIZER;CN={ical.param_value(row['council_name'])}:mailto:{row['contact_email']}",
+        "CLASS:PUBLIC",
+        f"TRANSP:{'TRANSPARENT' if cancelled else 'OPAQUE'}",
     ]
     if row["online_url"]:
-        lines.append(ical.prop("CONFERENCE", row["online_url"], value="URI", feature="VIDEO"))
-    lines.append(b"END:VEVENT\r\n")
+        content.append(f"CONFERENCE;VALUE=URI;FEATURE=VIDEO:{row['online_url']}")
+    content.append("END:VEVENT")
     leaves_at = None
     if cancelled:
         leaves_at = (row["cancelled_at"] or row["updated_at"]) + CANCELLED_KEPT
@@ -241,7 +236,7 @@ def render_event(row: dict[str, Any]) -> Event:
         order=(row["starts_at"], row["id"]),
         leaves_at=leaves_at,
         updated_at=row["updated_at"],
-        block=b"".join(lines),
+        block=ical.lines(*content),
     )
 
 
