@@ -347,7 +347,8 @@ class _Feeds:
 
 _events = _Events()
 _feeds = _Feeds()
-_documents: dict[int, CalendarDocument] = {}  # one meeting's .ics, by meeting id
+_documents: OrderedDict[int, CalendarDocument] = OrderedDict()  # one meeting's .ics
+MAX_DOCUMENTS = 5000
 changes.subscribe(_events.drop)
 changes.subscribe(_feeds.drop)
 changes.subscribe(
@@ -496,6 +497,8 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     )
     if generation == _generation():
         _documents[meeting_id] = document
+        while len(_documents) > MAX_DOCUMENTS:
+            _documents.popitem(last=False)
     return document
 
 
