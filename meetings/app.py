@@ -26,6 +26,9 @@ from meetings.errors import EXCEPTION_HANDLERS
 from meetings.headers import SECURITY_HEADERS
 from meetings.services.meetings import KIND_LABELS
 from meetings.settings import ROOT, Settings, get_settings
+from notifications.controllers import OutboxApi, SubscriptionApi, SubscriptionPages
+from notifications.relay import start_in_process
+from notifications.settings import get_mail_settings
 
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
@@ -57,15 +60,34 @@ def template_environment(directory: Path = TEMPLATES) -> Environment:
     return env
 
 
+_relay: tuple[asyncio.Task, asyncio.Event] | None = None
+
+
 async def _start_pool() -> None:
+    global _relay
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=2, max_size=20)
-        await changes.start_listening()
+    await changes.start_listening()
+    if get_mail_settings().relay_in_process:
+        _relay = await start_in_process()
+
+
+async def _stop_relay() -> None:
+    global _relay
+    if _relay is None:
+        return
+    (task, stop), _relay = _relay, None
+    stop.set()
+    try:
+        await asyncio.wait_for(task, timeout=15)
+    except TimeoutError:
+        task.cancel()  # a batch stuck on a dead server: its lease lets another relay finish it
 
 
 async def _close_pool() -> None:
     db = engine()
+    await _stop_relay()
     await changes.stop_listening()
     if isinstance(db, PostgresEngine) and db.pool is not None:
         # A connection still held (a request cut short) must not stall shut-down for ever.
@@ -81,16 +103,25 @@ async def _security_headers(response: Response) -> Response:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    get_mail_settings()  # a bad mail configuration stops the start, not the first email
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     api = Router(
-        path="/api/v1", route_handlers=[CouncilController, MeetingController, AuthController]
+        path="/api/v1",
+        route_handlers=[
+            CouncilController,
+            MeetingController,
+            AuthController,
+            SubscriptionApi,
+            OutboxApi,
+        ],
     )
     return Litestar(
         route_handlers=[
             PageController,
             FeedController,
+            SubscriptionPages,
             api,
             healthz,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),

@@ -82,6 +82,35 @@ def cmd_facilitator_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the outbox relay on its own (for deployments that set OUTBOX_IN_PROCESS=0)."""
+    import signal
+
+    from meetings.db import engine
+    from notifications.relay import Relay
+    from notifications.settings import get_mail_settings
+
+    get_mail_settings()  # refuse a bad configuration before anything starts
+
+    async def run() -> None:
+        await _migrate()
+        db = engine()
+        if hasattr(db, "start_connection_pool"):
+            await db.start_connection_pool(min_size=1, max_size=4)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Relay().run(stop, poll_seconds=args.poll)
+        finally:
+            if hasattr(db, "close_connection_pool"):
+                await db.close_connection_pool()
+
+    asyncio.run(run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conseils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="load the Alès demo data into an empty database").set_defaults(
         func=cmd_demo
     )
+
+    worker = commands.add_parser("worker", help="send queued email (the outbox relay)")
+    worker.add_argument("--poll", type=float, default=1.0, help="seconds between queue checks")
+    worker.set_defaults(func=cmd_worker)
 
     facilitator = commands.add_parser("facilitator", help="manage facilitators")
     facilitator_commands = facilitator.add_subparsers(dest="action", required=True)

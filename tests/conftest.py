@@ -30,6 +30,7 @@ from meetings.db import engine, is_postgres  # noqa: E402
 from meetings.demo import load_demo  # noqa: E402
 from meetings.piccolo_app import APP_CONFIG as MEETINGS_APP  # noqa: E402
 from meetings.services.facilitators import create_facilitator, issue_token  # noqa: E402
+from notifications.piccolo_app import APP_CONFIG as NOTIFICATIONS_APP  # noqa: E402
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 PASSWORD = "un mot de passe solide"
@@ -63,7 +64,8 @@ async def migrated_database() -> AsyncIterator[None]:
 
 
 def table_names() -> list[str]:
-    return [table._meta.tablename for table in MEETINGS_APP.table_classes]
+    tables = [*MEETINGS_APP.table_classes, *NOTIFICATIONS_APP.table_classes]
+    return [table._meta.tablename for table in tables]
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +75,7 @@ async def clean_tables(migrated_database: None) -> None:
     if is_postgres():
         await engine().run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
     else:
-        for name in reversed(names):
+        for name in reversed(names):  # the notifications tables refer to the meetings ones
             await engine().run_ddl(f"DELETE FROM {name}")
     changes.reset()  # the emptied tables sent no change notices
 

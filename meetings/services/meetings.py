@@ -375,6 +375,7 @@ async def _locked_row(meeting_id: int) -> dict[str, Any]:
 
 async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> MeetingView:
     """Lock the meeting, let `change(row)` return the new values, bump SEQUENCE, save."""
+    queued = 0
     async with write_transaction():
         row = await _locked_row(meeting_id)
         if row["status"] == "draft" and not viewer.may_write(row["council"]):
@@ -389,9 +390,26 @@ async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> Meeti
             await Meeting.update(changed).where(Meeting.id == meeting_id)
             statuses = {row["status"], changed.get("status", row["status"])}
             await _announce(row, public=bool(PUBLIC_STATUSES_SET & statuses))
+            queued = await _email_subscribers(row, meeting_id)
     if changed:
         changes.applied(meeting_id, row["council"])
+        if queued:
+            _wake_relay()
     return await get_meeting(meeting_id, viewer)
+
+
+async def _email_subscribers(before: dict[str, Any], meeting_id: int) -> int:
+    """Queue the emails to the council's subscribers, in this transaction (the outbox)."""
+    # Imported here: the notifications app builds on this module (and on the calendar's).
+    from notifications.announcements import meeting_written
+
+    return await meeting_written(before, meeting_id)
+
+
+def _wake_relay() -> None:
+    from notifications.outbox import wake
+
+    wake()
 
 
 async def _announce(row: dict[str, Any], *, public: bool) -> None:

@@ -1,0 +1,171 @@
+"""HTTP for email: subscription pages (French), one-click unsubscribe, and the JSON API
+(public subscription request; facilitators' view of the outbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Template
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from msgspec import Struct
+
+from meetings.controllers.auth import provide_viewer
+from meetings.services.councils import get_council
+from meetings.services.errors import InvalidInput
+from meetings.services.facilitators import FacilitatorView
+from meetings.timefmt import to_paris
+from notifications import outbox, subscriptions
+
+HONEYPOT = "site_web"  # hidden from people; bots fill it in
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+SENT = (
+    "Si cette adresse n'était pas encore abonnée, un courriel de confirmation vient de lui "
+    "être envoyé : ouvrez le lien qu'il contient pour recevoir les annonces."
+)
+
+
+class SubscriptionPages(Controller):
+    include_in_schema = False
+
+    @post("/conseils/{slug:str}/abonnement", status_code=HTTP_200_OK)
+    async def subscribe(self, slug: str, data: Form) -> Template:
+        council = await get_council(slug)
+        email = data.get("email", "")
+        if data.get(HONEYPOT):
+            return Template("pages/subscription.html", context={"council": council, "sent": True})
+        try:
+            await subscriptions.subscribe(slug, email)
+        except InvalidInput as exc:
+            return Template(
+                "pages/subscription.html",
+                context={"council": council, "email": email, "error": exc.errors.get("email")},
+                status_code=400,
+            )
+        return Template("pages/subscription.html", context={"council": council, "sent": True})
+
+    @get("/abonnements/{token:str}/confirmer")
+    async def confirm_form(self, token: str) -> Template:
+        subscription = await subscriptions.get_subscription(token)
+        return Template(
+            "pages/subscription_link.html",
+            context={"subscription": subscription, "action": "confirmer"},
+        )
+
+    @post("/abonnements/{token:str}/confirmer", status_code=HTTP_200_OK)
+    async def confirm(self, token: str) -> Template:
+        subscription = await subscriptions.confirm(token)
+        return Template(
+            "pages/subscription_link.html",
+            context={"subscription": subscription, "action": "confirmer", "done": True},
+        )
+
+    @get("/abonnements/{token:str}/desabonner")
+    async def unsubscribe_form(self, token: str) -> Template:
+        subscription = await subscriptions.get_subscription(token)
+        return Template(
+            "pages/subscription_link.html",
+            context={"subscription": subscription, "action": "desabonner"},
+        )
+
+    @post("/abonnements/{token:str}/desabonner", status_code=HTTP_200_OK)
+    async def unsubscribe(self, request: Request, token: str) -> Template:
+        """RFC 8058 one-click: mail providers POST `List-Unsubscribe=One-Click` here with no
+        cookie and no CSRF token; the token in the address is the only credential."""
+        subscription = await subscriptions.unsubscribe(token)
+        return Template(
+            "pages/subscription_link.html",
+            context={"subscription": subscription, "action": "desabonner", "done": True},
+        )
+
+
+# ---------------------------------------------------------------- JSON API
+
+
+class SubscriptionIn(Struct, forbid_unknown_fields=True):
+    email: str
+
+
+class SubscriptionAccepted(Struct):
+    status: Literal["pending"]
+    detail: str
+
+
+class OutboxOut(Struct):
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    council_id: int | None
+    meeting_id: int | None
+    message_id: str
+    created_at: datetime
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, view: outbox.OutboxView) -> OutboxOut:
+        return cls(
+            id=view.id,
+            kind=view.kind,
+            recipient=view.recipient,
+            subject=view.subject,
+            status=view.status,
+            attempts=view.attempts,
+            next_attempt_at=to_paris(view.next_attempt_at),
+            last_error=view.last_error,
+            council_id=view.council_id,
+            meeting_id=view.meeting_id,
+            message_id=view.message_id,
+            created_at=to_paris(view.created_at),
+            sent_at=to_paris(view.sent_at) if view.sent_at else None,
+        )
+
+
+class OutboxPage(Struct):
+    items: list[OutboxOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class SubscriptionApi(Controller):
+    path = "/councils"
+    tags = ["subscriptions"]
+
+    @post("/{slug:str}/subscriptions", status_code=HTTP_202_ACCEPTED)
+    async def subscribe(self, slug: str, data: SubscriptionIn) -> SubscriptionAccepted:
+        """Ask for a council's announcements; the address receives a confirmation link."""
+        await subscriptions.subscribe(slug, data.email)
+        return SubscriptionAccepted("pending", SENT)
+
+
+class OutboxApi(Controller):
+    path = "/outbox"
+    tags = ["outbox"]
+    dependencies = {"viewer": Provide(provide_viewer)}
+    security = [{"bearer": []}]
+
+    @get("/")
+    async def list_messages(
+        self,
+        viewer: FacilitatorView,
+        status: Literal["queued", "sending", "sent", "failed", "cancelled"] | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+    ) -> OutboxPage:
+        """The emails of the viewer's councils, newest first, with failures and reasons."""
+        items, total = await outbox.list_messages(viewer, status=status, limit=limit, offset=offset)
+        return OutboxPage([OutboxOut.of(item) for item in items], total, limit, offset)
+
+    @post("/{message_id:int}/retry", status_code=HTTP_200_OK)
+    async def retry(self, viewer: FacilitatorView, message_id: int) -> OutboxOut:
+        """Queue a failed message again (409 if it has not failed)."""
+        return OutboxOut.of(await outbox.retry_message(viewer, message_id))

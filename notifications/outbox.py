@@ -1,0 +1,178 @@
+"""The transactional outbox: queue an email in the transaction of the change that causes it.
+
+Nothing is ever sent from a request. `enqueue()` writes rows; the relay (notifications.relay)
+sends them later, retries what can be retried, and records every outcome on the row. A row's
+idempotency key is unique, so a change that would queue the same email twice (a retried
+request, a double click) queues it once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from meetings.services.facilitators import FacilitatorView
+from meetings.timefmt import now_utc
+from notifications.settings import get_mail_settings
+from notifications.tables import OutboxMessage
+
+STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+CHUNK = 500
+_LINE_BREAKS = re.compile(r"[\r\n\x00]+")
+_wake_callbacks: list[Any] = []
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An email to queue: what the relay needs to build and send it, at any retry."""
+
+    key: str
+    kind: str
+    recipient: str
+    subject: str
+    text_body: str
+    html_body: str = ""
+    calendar: str = ""
+    calendar_method: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    council_id: int | None = None
+    meeting_id: int | None = None
+
+
+def one_line(value: str) -> str:
+    """A header value from user data: CR, LF and NUL become spaces, so never a new header."""
+    return _LINE_BREAKS.sub(" ", value).strip()
+
+
+def new_message_id() -> str:
+    return f"<{secrets.token_hex(16)}@{get_mail_settings().domain}>"
+
+
+async def enqueue(drafts: Iterable[Draft]) -> int:
+    """Queue emails; call inside the transaction of the change. Returns how many were new."""
+    now = now_utc()
+    rows = [
+        OutboxMessage(
+            idempotency_key=draft.key,
+            kind=draft.kind,
+            recipient=draft.recipient,
+            subject=one_line(draft.subject)[:300],
+            text_body=draft.text_body,
+            html_body=draft.html_body,
+            calendar=draft.calendar,
+            calendar_method=draft.calendar_method,
+            headers=json.dumps({k: one_line(v) for k, v in draft.headers.items()}),
+            message_id=new_message_id(),
+            council_id=draft.council_id,
+            meeting_id=draft.meeting_id,
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for draft in drafts
+    ]
+    added = 0
+    for start in range(0, len(rows), CHUNK):
+        inserted = (
+            await OutboxMessage.insert(*rows[start : start + CHUNK])
+            .on_conflict(action="DO NOTHING")
+            .returning(OutboxMessage.id)
+        )
+        added += len(inserted)
+    return added
+
+
+def on_enqueued(callback: Any) -> None:
+    """`callback()` runs after a request queued mail: the in-process relay wakes at once."""
+    _wake_callbacks.append(callback)
+
+
+def wake() -> None:
+    """Call after the transaction that queued mail committed."""
+    for callback in _wake_callbacks:
+        callback()
+
+
+# ---------------------------------------------------------------- facilitators' view
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxView:
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    council_id: int | None
+    meeting_id: int | None
+    message_id: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+_VIEW_COLUMNS = [
+    getattr(OutboxMessage, name) for name in OutboxView.__dataclass_fields__
+]  # fmt: skip
+
+
+def _visible(viewer: FacilitatorView) -> Any:
+    if viewer.is_admin:
+        return None
+    if not viewer.council_ids:
+        return OutboxMessage.id == -1  # nothing
+    return OutboxMessage.council_id.is_in(list(viewer.council_ids))
+
+
+async def list_messages(
+    viewer: FacilitatorView, *, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[OutboxView], int]:
+    """The queue of the viewer's councils (all of it for an admin), newest first."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput({"status": f"doit valoir {', '.join(STATUSES)}"})
+    conditions = [c for c in (_visible(viewer), status and OutboxMessage.status == status) if c]
+    query = OutboxMessage.select(*_VIEW_COLUMNS).order_by(OutboxMessage.id, ascending=False)
+    count = OutboxMessage.count()
+    for condition in conditions:
+        query, count = query.where(condition), count.where(condition)
+    rows = await query.limit(limit).offset(offset)
+    return [OutboxView(**row) for row in rows], await count
+
+
+async def retry_message(viewer: FacilitatorView, message_id: int) -> OutboxView:
+    """Queue a failed message again, now; anything else is refused (409)."""
+    visible = _visible(viewer)
+    condition = OutboxMessage.id == message_id
+    if visible is not None:
+        condition = condition & visible
+    row = await OutboxMessage.select(OutboxMessage.status).where(condition).first()
+    if row is None:
+        if not viewer.is_admin and not viewer.council_ids:
+            raise Forbidden("Vous n'animez aucun conseil.", code="no_council")
+        raise NotFound("Ce message n'existe pas.", code="message_not_found")
+    updated = (
+        await OutboxMessage.update(
+            {
+                OutboxMessage.status: "queued",
+                OutboxMessage.next_attempt_at: now_utc(),
+                OutboxMessage.attempts: 0,
+                OutboxMessage.last_error: "",
+            }
+        )
+        .where(condition & (OutboxMessage.status == "failed"))
+        .returning(OutboxMessage.id)
+    )
+    if not updated:
+        raise Conflict("Seul un message en échec peut être renvoyé.", code="message_not_failed")
+    wake()
+    row = await OutboxMessage.select(*_VIEW_COLUMNS).where(condition).first()
+    return OutboxView(**row)

@@ -1,0 +1,216 @@
+"""The relay: claims queued messages, sends them over one connection per batch, records each
+outcome at once.
+
+Safe with any number of relays on one database: on PostgreSQL a batch is claimed with
+`FOR UPDATE SKIP LOCKED`, on SQLite inside `BEGIN IMMEDIATE`. A claimed row carries a lease;
+a relay that dies mid-batch leaves rows whose lease runs out, and another relay takes them
+over. Each message is marked sent as soon as the server accepted it, so a crash can send
+again at most the one message in flight (with the same Message-ID).
+
+Retries (RFC 5321 §4.2.1): 4xx replies and connection trouble wait `base × 2^(attempt-1)`
+(capped at an hour, ±20 % jitter) for up to two days from queueing; 5xx replies fail the
+message at once. A refusal for one recipient never stops the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+from datetime import datetime, timedelta
+from typing import Any
+
+from meetings.db import is_postgres, write_transaction
+from meetings.timefmt import now_utc
+from notifications import outbox
+from notifications.mime import compose
+from notifications.settings import MailSettings, get_mail_settings
+from notifications.tables import OutboxMessage
+from notifications.transports import (
+    ConnectionLost,
+    PermanentFailure,
+    TemporaryFailure,
+    transport_for,
+)
+
+LEASE = timedelta(minutes=5)
+RETRY_FOR = timedelta(days=2)
+MAX_DELAY = timedelta(hours=1)
+log = logging.getLogger("conseils.relay")
+
+_CLAIM = """
+UPDATE outbox_message
+SET status = 'sending', lease_until = {}, leased_by = {}, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM outbox_message
+    WHERE (status = 'queued' AND next_attempt_at <= {})
+       OR (status = 'sending' AND lease_until < {})
+    ORDER BY next_attempt_at, id
+    LIMIT {} %s
+)
+RETURNING *
+"""
+
+
+def retry_base() -> timedelta:
+    return timedelta(seconds=float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS") or 60))
+
+
+def backoff(attempts: int, base: timedelta) -> timedelta:
+    delay = min(base * 2 ** max(attempts - 1, 0), MAX_DELAY)
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not secrecy
+
+
+class Relay:
+    def __init__(self, settings: MailSettings | None = None, name: str | None = None) -> None:
+        self.settings = settings or get_mail_settings()
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.base = retry_base()
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    # ------------------------------------------------------------ database
+
+    async def claim(self, limit: int) -> list[dict[str, Any]]:
+        now = now_utc()
+        sql = _CLAIM % ("FOR UPDATE SKIP LOCKED" if is_postgres() else "")
+        async with write_transaction():
+            rows = await OutboxMessage.raw(sql, now + LEASE, self.name, now, now, limit)
+        return sorted(rows, key=lambda row: row["id"])
+
+    async def _record(self, row_id: int, values: dict[str, Any]) -> None:
+        """Record an outcome, only while the row is still ours (a lease can be taken over)."""
+        columns = ", ".join(f"{name} = {{}}" for name in values)
+        await OutboxMessage.raw(
+            f"UPDATE outbox_message SET {columns} "  # noqa: S608 - names are ours
+            "WHERE id = {} AND leased_by = {} AND status = 'sending'",
+            *values.values(),
+            row_id,
+            self.name,
+        )
+
+    async def _sent(self, row: dict[str, Any]) -> None:
+        await self._record(
+            row["id"],
+            {"status": "sent", "sent_at": now_utc(), "lease_until": None, "last_error": ""},
+        )
+
+    async def _failed(self, row: dict[str, Any], reason: str) -> None:
+        log.warning("message %s to %s failed: %s", row["id"], row["recipient"], reason)
+        await self._record(
+            row["id"], {"status": "failed", "lease_until": None, "last_error": reason[:1000]}
+        )
+
+    async def _later(self, row: dict[str, Any], reason: str) -> None:
+        moment = now_utc() + backoff(row["attempts"], self.base)
+        created: datetime = row["created_at"]
+        if moment - created > RETRY_FOR:
+            await self._failed(row, f"abandonné après deux jours : {reason}")
+            return
+        await self._record(
+            row["id"],
+            {
+                "status": "queued",
+                "next_attempt_at": moment,
+                "lease_until": None,
+                "last_error": reason[:1000],
+            },
+        )
+
+    async def _keep_lease(self, ids: list[int]) -> None:
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            id_list = ", ".join("{}" for _ in ids)
+            await OutboxMessage.raw(
+                f"UPDATE outbox_message SET lease_until = {{}} "  # noqa: S608
+                f"WHERE id IN ({id_list}) AND leased_by = {{}} AND status = 'sending'",
+                now_utc() + LEASE,
+                *ids,
+                self.name,
+            )
+
+    # ------------------------------------------------------------ sending
+
+    async def deliver_once(self) -> int:
+        """Claim one batch and deliver it; returns how many messages were handled."""
+        rows = await self.claim(self.settings.batch_size)
+        if not rows:
+            return 0
+        keeper = asyncio.create_task(self._keep_lease([row["id"] for row in rows]))
+        try:
+            await self._deliver(rows)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        return len(rows)
+
+    async def _deliver(self, rows: list[dict[str, Any]]) -> None:
+        sender = self.settings.mail_from.addr_spec
+        pending = list(rows)
+        try:
+            async with transport_for(self.settings) as transport:
+                while pending:
+                    row = pending[0]
+                    try:
+                        message = compose(row, self.settings)
+                    except (ValueError, TypeError) as exc:
+                        pending.pop(0)
+                        await self._failed(row, f"message impossible à construire : {exc}")
+                        continue
+                    try:
+                        await transport.send(message, sender, row["recipient"])
+                    except ConnectionLost:
+                        raise
+                    except TemporaryFailure as exc:
+                        pending.pop(0)
+                        await self._later(row, str(exc))
+                    except PermanentFailure as exc:
+                        pending.pop(0)
+                        await self._failed(row, str(exc))
+                    else:
+                        pending.pop(0)
+                        await self._sent(row)
+        except ConnectionLost as exc:
+            for row in pending:  # never attempted, or cut off: all wait for a retry
+                await self._later(row, str(exc))
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+        """Deliver until `stop` is set; between batches, wait for a wake-up or the poll."""
+        log.info("relay %s started (%s)", self.name, self.settings.smtp_host or "maildir")
+        while not stop.is_set():
+            try:
+                handled = await self.deliver_once()
+            except Exception:  # a database hiccup must not kill the relay
+                log.exception("relay %s: batch failed, retrying", self.name)
+                handled = 0
+            if handled:
+                continue
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                waiters = [
+                    asyncio.ensure_future(self._wakeup.wait()),
+                    asyncio.ensure_future(stop.wait()),
+                ]
+                try:
+                    await asyncio.wait_for(
+                        asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED), poll_seconds
+                    )
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+        log.info("relay %s stopped", self.name)
+
+
+async def start_in_process() -> tuple[asyncio.Task, asyncio.Event]:
+    """The relay inside `conseils serve` (the default): woken by this process's requests."""
+    relay = Relay()
+    outbox.on_enqueued(relay.wake)
+    stop = asyncio.Event()
+    return asyncio.create_task(relay.run(stop), name="outbox-relay"), stop

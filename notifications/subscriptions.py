@@ -1,0 +1,160 @@
+"""Subscriptions to a council's announcements: an email address, confirmed by a link.
+
+Double opt-in: a subscription is `pending` until the link in the confirmation email is used,
+and nothing but that email is ever sent to a pending address. The answer to a subscription
+request is the same whether the address was new, pending or already subscribed, so that the
+form tells no one who is subscribed. Confirmation emails are re-sent at most every
+`RESEND_AFTER`, so the form cannot be used to flood someone's mailbox.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from meetings.db import is_postgres, write_transaction
+from meetings.services.councils import get_council
+from meetings.services.errors import InvalidInput, NotFound
+from meetings.services.validation import normalise_email
+from meetings.timefmt import now_utc
+from notifications import outbox
+from notifications.announcements import confirm_url
+from notifications.rendering import render_pair
+from notifications.tables import Subscription
+
+RESEND_AFTER = timedelta(minutes=10)
+TOKEN_BYTES = 32
+TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    council_slug: str
+    council_name: str
+    email: str
+    status: str
+    confirmed_at: datetime | None
+
+
+def _email(value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput({"email": "indiquez votre adresse électronique"})
+    return normalise_email(value)
+
+
+async def subscribe(council_slug: str, email: str) -> None:
+    """Ask for a subscription: queue a confirmation unless one went out a moment ago."""
+    address = _email(email)
+    council = await get_council(council_slug)
+    now = now_utc()
+    async with write_transaction():
+        await Subscription.insert(
+            Subscription(
+                council=council.id,
+                email=address,
+                key=f"{council.id}:{address}",
+                status="pending",
+                token=secrets.token_urlsafe(TOKEN_BYTES),
+                created_at=now,
+            )
+        ).on_conflict(action="DO NOTHING")
+        query = Subscription.select().where(Subscription.key == f"{council.id}:{address}")
+        if is_postgres():
+            query = query.lock_rows()
+        row = await query.first()
+        if row["status"] == "active":
+            return
+        sent = row["confirmation_sent_at"]
+        if row["status"] == "pending" and sent is not None and now - sent < RESEND_AFTER:
+            return
+        await Subscription.update(
+            {
+                Subscription.status: "pending",
+                Subscription.confirmation_sent_at: now,
+                Subscription.unsubscribed_at: None,
+            }
+        ).where(Subscription.id == row["id"])
+        text, html = render_pair(
+            "subscription_confirm",
+            council_name=council.name,
+            confirm_url=confirm_url(row["token"]),
+        )
+        await outbox.enqueue(
+            [
+                outbox.Draft(
+                    key=f"confirm:{row['id']}:{now.isoformat()}",
+                    kind="subscription_confirm",
+                    recipient=address,
+                    subject=f"Confirmez votre abonnement : {council.name}",
+                    text_body=text,
+                    html_body=html,
+                    headers={"From-Name": council.name, "Reply-To": council.contact_email},
+                    council_id=council.id,
+                )
+            ]
+        )
+    outbox.wake()
+
+
+def _check_token(token: str) -> None:
+    if len(token) != TOKEN_LENGTH or not token.replace("-", "").replace("_", "").isalnum():
+        raise NotFound("Ce lien n'est pas valable.", code="subscription_not_found")
+
+
+async def _by_token(token: str) -> dict:
+    _check_token(token)
+    row = (
+        await Subscription.select(
+            Subscription.id,
+            Subscription.email,
+            Subscription.status,
+            Subscription.confirmed_at,
+            Subscription.token,
+            Subscription.council.slug.as_alias("council_slug"),
+            Subscription.council.name.as_alias("council_name"),
+        )
+        .where(Subscription.token == token)
+        .first()
+    )
+    # The index found the row by its token; compare again in constant time all the same.
+    if row is None or not secrets.compare_digest(row["token"], token):
+        raise NotFound("Ce lien n'est pas valable.", code="subscription_not_found")
+    return row
+
+
+def _view(row: dict) -> SubscriptionView:
+    return SubscriptionView(
+        council_slug=row["council_slug"],
+        council_name=row["council_name"],
+        email=row["email"],
+        status=row["status"],
+        confirmed_at=row["confirmed_at"],
+    )
+
+
+async def get_subscription(token: str) -> SubscriptionView:
+    return _view(await _by_token(token))
+
+
+async def confirm(token: str) -> SubscriptionView:
+    """Confirm (pending → active); confirming twice is harmless, an unsubscribed link stays so."""
+    row = await _by_token(token)
+    if row["status"] == "pending":
+        now = now_utc()
+        await Subscription.update(
+            {Subscription.status: "active", Subscription.confirmed_at: now}
+        ).where((Subscription.id == row["id"]) & (Subscription.status == "pending"))
+        row = {**row, "status": "active", "confirmed_at": now}
+    return _view(row)
+
+
+async def unsubscribe(token: str) -> SubscriptionView:
+    """Stop every announcement at once; unsubscribing twice is harmless."""
+    row = await _by_token(token)
+    if row["status"] != "unsubscribed":
+        await Subscription.update(
+            {Subscription.status: "unsubscribed", Subscription.unsubscribed_at: now_utc()}
+        ).where(Subscription.id == row["id"])
+        row = {**row, "status": "unsubscribed"}
+    return _view(row)

@@ -1,0 +1,58 @@
+"""Piccolo tables of the notifications app: the outbox and the announcement subscriptions."""
+
+from __future__ import annotations
+
+from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from meetings.tables import Council
+
+
+class OutboxMessage(Table):
+    """One email to send, written in the transaction of the change that causes it.
+
+    The row holds everything needed to build the MIME message again at any retry, and a
+    Message-ID fixed at creation, so that a message sent twice (a worker killed between the
+    SMTP server's acceptance and the row's update) is recognisable as the same message.
+    """
+
+    idempotency_key = Varchar(length=200, unique=True)
+    kind = Varchar(length=40)
+    recipient = Varchar(length=254)
+    subject = Varchar(length=300)
+    text_body = Text()
+    html_body = Text(default="")
+    calendar = Text(default="")  # an iMIP object (METHOD:REQUEST or CANCEL), or empty
+    calendar_method = Varchar(length=16, default="")
+    headers = Text(default="{}")  # JSON: List-Unsubscribe and the like
+    message_id = Varchar(length=250, unique=True)
+    council_id = Integer(null=True, default=None, index=True)
+    meeting_id = Integer(null=True, default=None)
+    status = Varchar(length=16, default="queued", index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    lease_until = Timestamptz(null=True, default=None)
+    leased_by = Varchar(length=100, null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class Subscription(Table):
+    """A resident's wish to receive a council's announcements, confirmed by a link.
+
+    `token` is the capability in the confirmation and unsubscribe links: random, 256 bits,
+    the only way to act on the subscription without an account.
+    """
+
+    council = ForeignKey(references=Council, on_delete=OnDelete.cascade, null=False, index=True)
+    email = Varchar(length=254, index=True)
+    # "council id:email": one subscription per address and council, enforced by the database.
+    key = Varchar(length=300, unique=True)
+    status = Varchar(length=16, default="pending")  # pending, active, unsubscribed
+    token = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    confirmation_sent_at = Timestamptz(null=True, default=None)
+    confirmed_at = Timestamptz(null=True, default=None)
+    unsubscribed_at = Timestamptz(null=True, default=None)

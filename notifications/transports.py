@@ -1,0 +1,118 @@
+"""Where messages go: an SMTP server (aiosmtplib, one connection per batch) or a maildir.
+
+Both raise the same two errors, so the relay has one rule for each: `TemporaryFailure`
+(4xx replies, connection trouble: retry later) and `PermanentFailure` (5xx: give up now).
+`ConnectionLost` is the temporary failure after which the connection is unusable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+from email.message import EmailMessage
+from types import TracebackType
+
+import aiosmtplib
+
+from notifications.settings import MailSettings
+
+
+class TemporaryFailure(Exception):
+    """Retry later (RFC 5321 §4.2.1: 4yz replies, and an unreachable server)."""
+
+
+class ConnectionLost(TemporaryFailure):
+    """The connection is gone: this message and the rest of the batch wait for a retry."""
+
+
+class PermanentFailure(Exception):
+    """Do not retry (5yz replies)."""
+
+
+def _failure(code: int, text: str) -> Exception:
+    reason = f"{code} {text}".strip()
+    return PermanentFailure(reason) if 500 <= code < 600 else TemporaryFailure(reason)
+
+
+class SMTPTransport:
+    """One authenticated connection for a whole batch."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+        self.client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> SMTPTransport:
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_tls,
+            start_tls=s.smtp_starttls,
+            timeout=s.smtp_timeout,
+            username=s.smtp_username,
+            password=s.smtp_password,
+        )
+        try:
+            await client.connect()
+        except aiosmtplib.SMTPResponseException as exc:
+            raise ConnectionLost(f"connexion refusée : {exc.code} {exc.message}") from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise ConnectionLost(f"serveur SMTP injoignable : {exc}") from exc
+        self.client = client
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        client, self.client = self.client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()
+
+    async def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+        assert self.client is not None
+        try:
+            errors, _ = await self.client.send_message(
+                message, sender=sender, recipients=[recipient]
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refused = exc.recipients[0]
+            raise _failure(refused.code, refused.message) from exc
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            raise ConnectionLost(f"connexion perdue : {exc}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code in (421,):  # the server is closing the connection
+                raise ConnectionLost(f"{exc.code} {exc.message}") from exc
+            raise _failure(exc.code, exc.message) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise ConnectionLost(f"erreur SMTP : {exc}") from exc
+        if recipient in errors:
+            raise _failure(errors[recipient].code, errors[recipient].message)
+
+
+class MaildirTransport:
+    """The embedded default: each message a file in var/maildir/new, written atomically."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+        self.box: mailbox.Maildir | None = None
+
+    async def __aenter__(self) -> MaildirTransport:
+        self.box = await asyncio.to_thread(mailbox.Maildir, self.settings.maildir, create=True)
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        self.box = None
+
+    async def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+        assert self.box is not None
+        try:
+            await asyncio.to_thread(self.box.add, message)
+        except OSError as exc:
+            raise ConnectionLost(f"maildir : {exc}") from exc
+
+
+def transport_for(settings: MailSettings) -> SMTPTransport | MaildirTransport:
+    return SMTPTransport(settings) if settings.smtp_host else MaildirTransport(settings)
