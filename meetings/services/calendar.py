@@ -41,6 +41,7 @@ PRODID = "-//Conseils citoyens//Organiseur des conseils citoyens 1.0//FR"
 SITE_NAME = "Conseils citoyens"
 MAX_FEEDS = 256
 RENDER_INLINE_BELOW = 8  # fewer events than this are rendered without a thread hop
+KIND_PLURALS = {"council": "Réunions du conseil", "cafe": "Cafés citoyens"}  # not label + "s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ async def resolve_scope(
 
     name = council_row["name"] if council_row else SITE_NAME
     if kind is not None:
-        name = f"{name} — {KIND_LABELS[kind]}s"
+        name = f"{name} — {KIND_PLURALS[kind]}"
     if quartier_row is not None:
         name = f"{name} — {quartier_row['name']} ({quartier_row['commune']})"
     page_url = urls.council_url(council_row["slug"]) if council_row else urls.home_url()
@@ -146,7 +147,7 @@ _EVENT_COLUMNS = """
     m.id, m.uid, m.kind, m.title, m.description, m.starts_at, m.ends_at, m.venue,
     m.address, m.online_url, m.status, m.sequence, m.created_at, m.updated_at,
     m.cancelled_at, m.council AS council_id, c.name AS council_name,
-    c.contact_email AS contact_email
+    c.contact_email AS contact_email, c.slug AS council_slug
 """
 _PUBLIC = "m.status IN ('published', 'cancelled')"
 
@@ -515,3 +516,12 @@ def _generation() -> int:
 
 
 changes.subscribe(_count_drop)
+
+
+async def event_row(meeting_id: int) -> dict[str, Any] | None:
+    """A public meeting's row as the event renderer takes it (the emails' invitations too).
+    Inside a transaction it sees that transaction's writes."""
+    if not 1 <= meeting_id <= MAX_ID:
+        return None
+    rows = await _rows("m.id = {}", meeting_id)
+    return rows[0] if rows else None
