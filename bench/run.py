@@ -7,6 +7,7 @@ time, loaded by wrk; ratios matter, absolute numbers depend on how busy the mach
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -28,6 +29,7 @@ DURATION_S = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/conseils_bench")
 PG_FEEDS_URL = PG_URL + "_feeds"
+PG_MAIL_URL = PG_URL + "_mail"
 
 
 def free_port() -> int:
@@ -145,7 +147,7 @@ def feed_env(database_url: str) -> dict[str, str]:
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    parts = os.environ.get("BENCH_PARTS", "pages,feeds").split(",")
+    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail").split(",")
     this = sys.modules[__name__]
     if "sqlite" in engines:
         with tempfile.TemporaryDirectory() as tmp:
@@ -161,6 +163,35 @@ def main() -> None:
         if "feeds" in parts:
             asyncio.run(recreate_pg(PG_FEEDS_URL))
             feed_rows += feeds.measure("PostgreSQL", feed_env(PG_FEEDS_URL), this)
+    mail_rows = []
+    if "mail" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{tmp}/mail.sqlite" if engine == "sqlite" else PG_MAIL_URL
+                if engine != "sqlite":
+                    asyncio.run(recreate_pg(PG_MAIL_URL))
+                env = feed_env(url)
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.mail"],
+                    env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+                ).stdout  # fmt: skip
+                mail_rows.append(
+                    ("SQLite" if engine == "sqlite" else "PostgreSQL", json.loads(out))
+                )
+    if mail_rows:
+        print(f"\nEmail: {mail_rows[0][1]['sent']} announcements of one publication, to a local")
+        print("aiosmtpd sink, next to raw aiosmtplib sendmail of the same messages, same run\n")
+        print(
+            "| engine     | queued in | relay msg/s | raw sendmail msg/s | ratio | message size |"
+        )
+        print(
+            "|------------|-----------|-------------|--------------------|-------|--------------|"
+        )
+        for engine, r in mail_rows:
+            print(
+                f"| {engine:<10} | {r['queued_s']:>7.1f} s | {r['rate']:>11.0f} | "
+                f"{r['raw']:>18.0f} | {r['rate'] / r['raw']:5.2f} | {r['size'] / 1000:>9.1f} kB |"
+            )
     if feed_rows:
         print(f"\nCalendar feeds with {feeds.MEETINGS} published meetings\n")
         print(f"| {'engine':<10} | {'measure':<42} | {'result':<44} |")

@@ -13,11 +13,12 @@ from meetings import urls
 from meetings.services import calendar
 from meetings.timefmt import french_date, french_range
 from notifications import outbox
-from notifications.invitations import imip
+from notifications.invitations import Invitation
 from notifications.rendering import render_pair
 from notifications.settings import get_mail_settings
 from notifications.tables import Subscription
 
+UNSUBSCRIBE_PLACEHOLDER = "https://desabonnement.invalid/lien"  # replaced per subscriber
 CHANGE_LABELS = {
     "starts_at": "l'horaire",
     "ends_at": "l'horaire",
@@ -99,25 +100,28 @@ async def meeting_written(before: dict[str, Any], meeting_id: int) -> int:
     }[what]
     method = "CANCEL" if what == "meeting_cancelled" else "REQUEST"
     changes = _change_lines(before, after) if what == "meeting_changed" else []
+    # Rendered once; only the unsubscribe link and the ATTENDEE differ between subscribers.
+    text, html = render_pair(
+        what,
+        meeting=after,
+        place=place,
+        page_url=page_url,
+        changes=changes,
+        unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
+    )
+    invitation = Invitation(after, method)
     drafts = []
     for subscriber in subscribers:
-        text, html = render_pair(
-            what,
-            meeting=after,
-            place=place,
-            page_url=page_url,
-            changes=changes,
-            unsubscribe_url=unsubscribe_url(subscriber["token"]),
-        )
+        link = unsubscribe_url(subscriber["token"])
         drafts.append(
             outbox.Draft(
                 key=f"{what}:{meeting_id}:{after['sequence']}:{subscriber['id']}",
                 kind=what,
                 recipient=subscriber["email"],
                 subject=subject,
-                text_body=text,
-                html_body=html,
-                calendar=imip(after, method, subscriber["email"]),
+                text_body=text.replace(UNSUBSCRIBE_PLACEHOLDER, link),
+                html_body=html.replace(UNSUBSCRIBE_PLACEHOLDER, link),
+                calendar=invitation.for_attendee(subscriber["email"]),
                 calendar_method=method,
                 headers={
                     **list_headers(

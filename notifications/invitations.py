@@ -16,25 +16,33 @@ from meetings.services import calendar
 END_EVENT = b"END:VEVENT\r\n"
 
 
+class Invitation:
+    """One meeting's iMIP object, rendered once and addressed to each attendee in turn."""
+
+    def __init__(self, row: dict[str, Any], method: str) -> None:
+        """`method` is REQUEST or CANCEL."""
+        event = calendar.render_event(row)
+        year = event.order[0].astimezone(calendar.ZONE).year
+        self.head = b"".join(
+            [
+                b"BEGIN:VCALENDAR\r\n",
+                ical.prop("VERSION", "2.0"),
+                ical.text("PRODID", calendar.PRODID),
+                ical.prop("CALSCALE", "GREGORIAN"),
+                ical.prop("METHOD", method),
+                ical.vtimezone(calendar.TZID, year, year),
+                event.block[: -len(END_EVENT)],
+            ]
+        )
+
+    def for_attendee(self, attendee: str) -> str:
+        """`attendee`: a validated, normalised email address."""
+        attendee_line = ical.lines(
+            "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:"
+            f"mailto:{ical.escape_text(attendee)}"
+        )
+        return (self.head + attendee_line + END_EVENT + b"END:VCALENDAR\r\n").decode()
+
+
 def imip(row: dict[str, Any], method: str, attendee: str) -> str:
-    """`method` is REQUEST or CANCEL; `attendee` a validated, normalised email address."""
-    event = calendar.render_event(row)
-    attendee_line = ical.lines(
-        "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:"
-        f"mailto:{ical.escape_text(attendee)}"
-    )
-    block = event.block[: -len(END_EVENT)] + attendee_line + END_EVENT
-    year = event.order[0].astimezone(calendar.ZONE).year
-    body = b"".join(
-        [
-            b"BEGIN:VCALENDAR\r\n",
-            ical.prop("VERSION", "2.0"),
-            ical.text("PRODID", calendar.PRODID),
-            ical.prop("CALSCALE", "GREGORIAN"),
-            ical.prop("METHOD", method),
-            ical.vtimezone(calendar.TZID, year, year),
-            block,
-            b"END:VCALENDAR\r\n",
-        ]
-    )
-    return body.decode()
+    return Invitation(row, method).for_attendee(attendee)

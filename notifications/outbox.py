@@ -8,8 +8,6 @@ request, a double click) queues it once.
 
 from __future__ import annotations
 
-import json
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,12 +17,12 @@ from typing import Any
 from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.services.facilitators import FacilitatorView
 from meetings.timefmt import now_utc
+from notifications.mime import compose, one_line
 from notifications.settings import get_mail_settings
 from notifications.tables import OutboxMessage
 
 STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
 CHUNK = 500
-_LINE_BREAKS = re.compile(r"[\r\n\x00]+")
 _wake_callbacks: list[Any] = []
 
 
@@ -45,11 +43,6 @@ class Draft:
     meeting_id: int | None = None
 
 
-def one_line(value: str) -> str:
-    """A header value from user data: CR, LF and NUL become spaces, so never a new header."""
-    return _LINE_BREAKS.sub(" ", value).strip()
-
-
 def new_message_id() -> str:
     return f"<{secrets.token_hex(16)}@{get_mail_settings().domain}>"
 
@@ -57,27 +50,27 @@ def new_message_id() -> str:
 async def enqueue(drafts: Iterable[Draft]) -> int:
     """Queue emails; call inside the transaction of the change. Returns how many were new."""
     now = now_utc()
-    rows = [
-        OutboxMessage(
-            idempotency_key=draft.key,
-            kind=draft.kind,
-            recipient=draft.recipient,
-            subject=one_line(draft.subject)[:300],
-            text_body=draft.text_body,
-            html_body=draft.html_body,
-            calendar=draft.calendar,
-            calendar_method=draft.calendar_method,
-            headers=json.dumps({k: one_line(v) for k, v in draft.headers.items()}),
-            message_id=new_message_id(),
-            council_id=draft.council_id,
-            meeting_id=draft.meeting_id,
-            status="queued",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+    settings = get_mail_settings()
+    rows = []
+    for draft in drafts:
+        message_id = new_message_id()
+        mime = compose(draft, message_id, now, settings)
+        rows.append(
+            OutboxMessage(
+                idempotency_key=draft.key,
+                kind=draft.kind,
+                recipient=draft.recipient,
+                subject=one_line(draft.subject)[:300],
+                mime=mime.decode("ascii"),
+                message_id=message_id,
+                council_id=draft.council_id,
+                meeting_id=draft.meeting_id,
+                status="queued",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
         )
-        for draft in drafts
-    ]
     added = 0
     for start in range(0, len(rows), CHUNK):
         inserted = (

@@ -27,7 +27,7 @@ from typing import Any
 from meetings.db import is_postgres, write_transaction
 from meetings.timefmt import now_utc
 from notifications import outbox
-from notifications.mime import compose
+from notifications.ledger import ledger_for
 from notifications.settings import MailSettings, get_mail_settings
 from notifications.tables import OutboxMessage
 from notifications.transports import (
@@ -96,10 +96,7 @@ class Relay:
         )
 
     async def _sent(self, row: dict[str, Any]) -> None:
-        await self._record(
-            row["id"],
-            {"status": "sent", "sent_at": now_utc(), "lease_until": None, "last_error": ""},
-        )
+        await self.ledger.mark_sent(row["id"], self.name, now_utc())
 
     async def _failed(self, row: dict[str, Any], reason: str) -> None:
         log.warning("message %s to %s failed: %s", row["id"], row["recipient"], reason)
@@ -144,42 +141,68 @@ class Relay:
             return 0
         keeper = asyncio.create_task(self._keep_lease([row["id"] for row in rows]))
         try:
-            await self._deliver(rows)
+            async with ledger_for() as self.ledger:
+                await self._deliver(rows)
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
         return len(rows)
 
+    @staticmethod
+    def _message(row: dict[str, Any]) -> bytes:
+        """The bytes to send, as built when the message was queued."""
+        if not row["mime"]:
+            raise ValueError("message vide")
+        return row["mime"].encode("ascii")
+
     async def _deliver(self, rows: list[dict[str, Any]]) -> None:
+        """Send a claimed batch in order. Each "sent" mark overlaps the next envelope, yet no
+        message is committed to the server before the previous one is recorded as sent."""
         sender = self.settings.mail_from.addr_spec
         pending = list(rows)
+        marking: asyncio.Future | None = None
         try:
             async with transport_for(self.settings) as transport:
-                while pending:
-                    row = pending[0]
+                for row in rows:
                     try:
-                        message = compose(row, self.settings)
-                    except (ValueError, TypeError) as exc:
-                        pending.pop(0)
+                        message = self._message(row)
+                    except (ValueError, TypeError, UnicodeError) as exc:
+                        pending.remove(row)
                         await self._failed(row, f"message impossible à construire : {exc}")
                         continue
                     try:
-                        await transport.send(message, sender, row["recipient"])
+                        await transport.send(message, sender, row["recipient"], marking)
                     except ConnectionLost:
                         raise
                     except TemporaryFailure as exc:
-                        pending.pop(0)
+                        pending.remove(row)
+                        await self._settle(marking)
+                        marking = None
                         await self._later(row, str(exc))
                     except PermanentFailure as exc:
-                        pending.pop(0)
+                        pending.remove(row)
+                        await self._settle(marking)
+                        marking = None
                         await self._failed(row, str(exc))
                     else:
-                        pending.pop(0)
-                        await self._sent(row)
+                        pending.remove(row)
+                        marking = asyncio.ensure_future(self._sent(row))
+                await self._settle(marking)
+                marking = None
         except ConnectionLost as exc:
+            await self._settle(marking)
+            marking = None
             for row in pending:  # never attempted, or cut off: all wait for a retry
                 await self._later(row, str(exc))
+        finally:
+            await self._settle(marking)
+
+    @staticmethod
+    async def _settle(marking: asyncio.Future | None) -> None:
+        """Wait for a "sent" mark (send() may have failed before awaiting it)."""
+        if marking is not None:
+            await marking
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         """Deliver until `stop` is set; between batches, wait for a wake-up or the poll."""

@@ -12,20 +12,18 @@ from meetings.tables import Council
 class OutboxMessage(Table):
     """One email to send, written in the transaction of the change that causes it.
 
-    The row holds everything needed to build the MIME message again at any retry, and a
-    Message-ID fixed at creation, so that a message sent twice (a worker killed between the
-    SMTP server's acceptance and the row's update) is recognisable as the same message.
+    The row holds the message itself, built once with a Message-ID fixed at creation, so that
+    a message sent twice (a worker killed between the SMTP server's acceptance and the row's
+    update) is recognisable as the same message.
     """
 
     idempotency_key = Varchar(length=200, unique=True)
     kind = Varchar(length=40)
     recipient = Varchar(length=254)
     subject = Varchar(length=300)
-    text_body = Text()
-    html_body = Text(default="")
-    calendar = Text(default="")  # an iMIP object (METHOD:REQUEST or CANCEL), or empty
-    calendar_method = Varchar(length=16, default="")
-    headers = Text(default="{}")  # JSON: List-Unsubscribe and the like
+    # The whole message as sent (headers and MIME body, ASCII), built when queued: every
+    # retry sends the same bytes, and the relay only has to send.
+    mime = Text(default="")
     message_id = Varchar(length=250, unique=True)
     council_id = Integer(null=True, default=None, index=True)
     meeting_id = Integer(null=True, default=None)

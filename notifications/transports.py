@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
-from email.message import EmailMessage
+from collections.abc import Awaitable
 from types import TracebackType
+from typing import Any
 
 import aiosmtplib
 
@@ -71,25 +72,37 @@ class SMTPTransport:
             except (aiosmtplib.SMTPException, OSError, TimeoutError):
                 client.close()
 
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
-        assert self.client is not None
+    async def send(
+        self, message: bytes, sender: str, recipient: str, ready: Awaitable[Any] | None = None
+    ) -> None:
+        """Send one flattened message. `ready` (the previous message's "sent" mark) is awaited
+        after RCPT and before DATA: the database write overlaps two SMTP round trips, yet no
+        message is committed to the server before the previous one is recorded."""
+        client = self.client
+        assert client is not None
         try:
-            errors, _ = await self.client.send_message(
-                message, sender=sender, recipients=[recipient]
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            refused = exc.recipients[0]
-            raise _failure(refused.code, refused.message) from exc
+            await client.mail(sender)
+            await client.rcpt(recipient)
+            if ready is not None:
+                await ready
+            await client.data(message)
         except aiosmtplib.SMTPServerDisconnected as exc:
             raise ConnectionLost(f"connexion perdue : {exc}") from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            if exc.code in (421,):  # the server is closing the connection
+        except aiosmtplib.SMTPResponseException as exc:  # refused sender, recipient or data
+            if exc.code == 421:  # the server is closing the connection
                 raise ConnectionLost(f"{exc.code} {exc.message}") from exc
+            await self._reset()
             raise _failure(exc.code, exc.message) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise ConnectionLost(f"erreur SMTP : {exc}") from exc
-        if recipient in errors:
-            raise _failure(errors[recipient].code, errors[recipient].message)
+
+    async def _reset(self) -> None:
+        """RSET after a refusal, so the next message starts a clean envelope."""
+        assert self.client is not None
+        try:
+            await self.client.rset()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise ConnectionLost(f"RSET impossible : {exc}") from exc
 
 
 class MaildirTransport:
@@ -106,8 +119,12 @@ class MaildirTransport:
     async def __aexit__(self, *args: object) -> None:
         self.box = None
 
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+    async def send(
+        self, message: bytes, sender: str, recipient: str, ready: Awaitable[Any] | None = None
+    ) -> None:
         assert self.box is not None
+        if ready is not None:
+            await ready
         try:
             await asyncio.to_thread(self.box.add, message)
         except OSError as exc:
