@@ -86,7 +86,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run the outbox relay on its own (for deployments that set OUTBOX_IN_PROCESS=0)."""
     import signal
 
-    from meetings.db import engine
+    from meetings.db import engine, is_postgres
     from notifications.relay import Relay
     from notifications.settings import get_mail_settings
 
@@ -95,7 +95,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     async def run() -> None:
         await _migrate()
         db = engine()
-        if hasattr(db, "start_connection_pool"):
+        if is_postgres():
             await db.start_connection_pool(min_size=1, max_size=4)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -104,7 +104,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         try:
             await Relay().run(stop, poll_seconds=args.poll)
         finally:
-            if hasattr(db, "close_connection_pool"):
+            if is_postgres():
                 await db.close_connection_pool()
 
     asyncio.run(run())

@@ -138,9 +138,10 @@ def _last_weekday_rule(onset: datetime) -> str | None:
     return f"BYMONTH={onset.month};BYDAY=-1{weekday}"
 
 
-def _sub_component(kind: str, changes: list[tuple]) -> list[bytes]:
+def _sub_component(kind: str, changes: list[tuple], last_year: int) -> list[bytes]:
     """One STANDARD or DAYLIGHT block: an RRULE when every change follows one yearly rule
-    (what Outlook handles best), else the list of onsets as RDATEs."""
+    still in force in `last_year` (what Outlook handles best), else every onset as an RDATE,
+    DTSTART's included: ical.js (Thunderbird) skips DTSTART when RDATE is present."""
     blocks = []
     by_shape: dict[tuple, list[tuple]] = {}
     for change in changes:
@@ -154,6 +155,7 @@ def _sub_component(kind: str, changes: list[tuple]) -> list[bytes]:
             len(rules) == 1
             and None not in next(iter(rules))
             and (years == list(range(years[0], years[0] + len(years))))
+            and years[-1] == last_year  # a rule that stopped (Moscow 2011) has no RRULE
         )
         lines = [
             prop("BEGIN", kind),
@@ -165,7 +167,8 @@ def _sub_component(kind: str, changes: list[tuple]) -> list[bytes]:
         if yearly and len(onsets) > 1:
             lines.append(prop("RRULE", f"FREQ=YEARLY;{_last_weekday_rule(onsets[0])}"))
         elif len(onsets) > 1:
-            lines.append(prop("RDATE", ",".join(o.strftime("%Y%m%dT%H%M%S") for o in onsets[1:])))
+            # One value per RDATE: ical.js reads only the first value of each.
+            lines += [prop("RDATE", o.strftime("%Y%m%dT%H%M%S")) for o in onsets]
         lines.append(prop("END", kind))
         blocks.extend(lines)
     return blocks
@@ -178,7 +181,9 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
     zone = ZoneInfo(tzid)
     changes = _transitions(zone, first_year - 1, last_year)
     lines = [prop("BEGIN", "VTIMEZONE"), text("TZID", tzid), text("X-LIC-LOCATION", tzid)]
-    if not changes:
+    if not changes or changes[0][0].year >= first_year:
+        # No change in the year before: an onset stating the offset then, so that the first
+        # event still follows one (else ical.js takes the offset for UTC until a change).
         moment = datetime(first_year - 1, 1, 1, tzinfo=zone)
         offset = moment.utcoffset() or timedelta(0)
         lines += [
@@ -189,9 +194,8 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
             prop("DTSTART", moment.replace(tzinfo=None).strftime("%Y%m%dT%H%M%S")),
             prop("END", "STANDARD"),
         ]
-    else:
-        lines += _sub_component("DAYLIGHT", [c for c in changes if c[4]])
-        lines += _sub_component("STANDARD", [c for c in changes if not c[4]])
+    lines += _sub_component("DAYLIGHT", [c for c in changes if c[4]], last_year)
+    lines += _sub_component("STANDARD", [c for c in changes if not c[4]], last_year)
     lines.append(prop("END", "VTIMEZONE"))
     return b"".join(lines)
 

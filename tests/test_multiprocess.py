@@ -1,20 +1,25 @@
 """Two server processes on one database: a change made through one is seen by the other.
 
-Meeting pages are cached per process (meetings/controllers/page_cache.py); on PostgreSQL the
-cache is invalidated by LISTEN/NOTIFY, on SQLite by an updated_at check on every hit. This
-drives both real processes over HTTP.
+Meeting pages and calendar feeds are cached per process; on PostgreSQL the caches are
+invalidated by LISTEN/NOTIFY (or, while the LISTEN connection is lost, by reading the
+MeetingChange log), on SQLite by PRAGMA data_version and the same log. This drives both real
+processes over HTTP.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from live_server import (
+    _run_async,
     drop_database,
     free_port,
     fresh_database,
@@ -22,18 +27,28 @@ from live_server import (
     server_env,
     start_server,
     stop,
+    suite_is_postgres,
     wait_until_healthy,
 )
+from test_feeds import parse
 
 PASSWORD = "a long enough password"
+# Both processes write the same absolute links, so that one feed is the same bytes in both.
+SHARED_BASE_URL = "http://conseils.test"
+
+
+def _database_name() -> str:
+    """Named after the suite's database: a run on another database never drops this one."""
+    suite = os.environ.get("DATABASE_URL", "").split("?")[0].rpartition("/")[2]
+    return f"{suite}_multi" if suite_is_postgres() else "multi"
 
 
 @pytest.fixture(scope="module")
 def two_servers() -> Iterator[tuple[str, str]]:
     directory = Path(tempfile.mkdtemp(prefix="conseils-multi-"))
-    database_url = fresh_database("conseils_multi_test", directory)
+    database_url = fresh_database(_database_name(), directory)
     ports = [free_port(), free_port()]
-    envs = [server_env(database_url, port) for port in ports]
+    envs = [server_env(database_url, port, BASE_URL=SHARED_BASE_URL) for port in ports]
     assert run_cli("demo", env=envs[0]).returncode == 0
     created = run_cli(
         "facilitator",
@@ -106,3 +121,152 @@ def test_a_change_through_one_process_shows_on_the_other(two_servers: tuple[str,
     assert cancelled.status_code == 200
     page = _eventually(lambda: httpx.get(page_url).text, "Cette réunion est annulée")
     assert "Cette réunion est annulée" in page
+
+
+# ---------------------------------------------------------------- calendar feeds
+
+FEED = "/conseils/ales-tamaris/calendrier.ics"
+
+
+def _admin(server: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{server}/api/v1/auth/token", json={"email": "admin@ales.fr", "password": PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def _until(
+    fetch: Callable[[], httpx.Response], done: Callable[[httpx.Response], bool], seconds=3.0
+) -> httpx.Response:
+    """The first response that is `done`, or the last one after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = fetch()
+        if done(response) or time.monotonic() > deadline:
+            return response
+        time.sleep(0.02)
+
+
+def _events(response: httpx.Response) -> list[dict]:
+    """The events of a feed, read by both parsers (which must agree)."""
+    assert response.status_code == 200, response.text
+    return parse(response.content)[1]["events"]
+
+
+def _event(response: httpx.Response, meeting: dict) -> dict | None:
+    found = [e for e in _events(response) if e["url"] == meeting["url"]]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def _published(server: str, auth: dict[str, str], title: str, day: int) -> dict:
+    body = {
+        "council": "ales-tamaris",
+        "kind": "cafe",
+        "title": title,
+        "starts_at": f"2027-03-{day:02d}T18:30:00+01:00",
+        "ends_at": f"2027-03-{day:02d}T20:00:00+01:00",
+        "address": "Rue de la Lozère, 30100 Alès",
+    }
+    created = httpx.post(f"{server}/api/v1/meetings", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    published = httpx.post(f"{server}/api/v1/meetings/{created.json()['id']}/publish", headers=auth)
+    assert published.status_code == 200, published.text
+    return published.json()
+
+
+def _changed_since(server: str, path: str, etag: str) -> httpx.Response:
+    """The feed once `server` no longer answers 304 to `etag` (or its 304 after 3 s)."""
+    return _until(
+        lambda: httpx.get(f"{server}{path}", headers={"If-None-Match": etag}),
+        lambda response: response.status_code != 304,
+    )
+
+
+def test_a_feed_change_through_one_process_shows_on_the_other(
+    two_servers: tuple[str, str],
+) -> None:
+    reader, writer = two_servers
+    auth = _admin(writer)
+    first = {server: httpx.get(f"{server}{FEED}") for server in (reader, writer)}
+    # Nothing from the process or the clock: both processes serve the same bytes.
+    assert first[reader].content == first[writer].content
+    assert first[reader].headers["etag"] == first[writer].headers["etag"]
+    assert _events(first[reader]) == _events(first[writer])
+    etag = first[reader].headers["etag"]
+    assert httpx.get(f"{reader}{FEED}", headers={"If-None-Match": etag}).status_code == 304
+
+    meeting = _published(writer, auth, "Café entre deux processus", day=4)
+    added = _changed_since(reader, FEED, etag)
+    assert added.status_code == 200
+    assert added.headers["etag"] != etag
+    assert _event(added, meeting)["summary"] == "Café citoyen : Café entre deux processus"
+    assert len(_events(added)) == len(_events(first[reader])) + 1
+    assert parsedate_to_datetime(added.headers["last-modified"]) > parsedate_to_datetime(
+        first[reader].headers["last-modified"]
+    )
+    assert httpx.get(f"{writer}{FEED}").content == added.content  # the same in both again
+
+    single = f"/reunions/{meeting['id']}/calendrier.ics"
+    single_first = httpx.get(f"{reader}{single}")  # cached by the reader now
+    assert _event(single_first, meeting)["summary"].endswith("Café entre deux processus")
+
+    patched = httpx.patch(
+        f"{writer}/api/v1/meetings/{meeting['id']}",
+        json={"title": "Café renommé", "starts_at": "2027-03-04T19:00:00+01:00"},
+        headers=auth,
+    )
+    assert patched.status_code == 200, patched.text
+    renamed = _changed_since(reader, FEED, added.headers["etag"])
+    event = _event(renamed, meeting)
+    assert event["summary"] == "Café citoyen : Café renommé"
+    assert event["start_utc"] == "2027-03-04T18:00:00Z"
+    assert event["sequence"] > _event(added, meeting)["sequence"]
+    single_after = _changed_since(reader, single, single_first.headers["etag"])
+    assert _event(single_after, meeting)["summary"] == "Café citoyen : Café renommé"
+    newest = renamed.headers["etag"]
+    assert httpx.get(f"{reader}{FEED}", headers={"If-None-Match": newest}).status_code == 304
+
+    deleted = httpx.delete(f"{writer}/api/v1/meetings/{meeting['id']}", headers=auth)
+    assert deleted.status_code == 204
+    gone = _changed_since(reader, FEED, newest)
+    assert _event(gone, meeting) is None
+    assert len(_events(gone)) == len(_events(first[reader]))
+    assert parsedate_to_datetime(gone.headers["last-modified"]) > parsedate_to_datetime(
+        renamed.headers["last-modified"]
+    )
+    assert httpx.get(f"{reader}{single}").status_code == 404
+
+
+async def _terminate_listeners(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND query ILIKE 'LISTEN%'"
+        )
+    finally:
+        await connection.close()
+
+
+def test_feeds_stay_right_while_the_listen_connections_are_lost(
+    two_servers: tuple[str, str],
+) -> None:
+    if not suite_is_postgres():
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite every process reads the log")
+    reader, writer = two_servers
+    auth = _admin(writer)
+    before = httpx.get(f"{reader}{FEED}")
+    assert before.status_code == 200
+    database_url = (
+        f"{os.environ['DATABASE_URL'].split('?')[0].rpartition('/')[0]}/{_database_name()}"
+    )
+    assert _run_async(_terminate_listeners(database_url)) == 2  # one per process
+    time.sleep(0.2)  # each process notices its connection is gone
+
+    meeting = _published(writer, auth, "Café sans LISTEN", day=11)
+    after = _changed_since(reader, FEED, before.headers["etag"])
+    assert after.status_code == 200
+    assert _event(after, meeting)["summary"] == "Café citoyen : Café sans LISTEN"

@@ -33,7 +33,11 @@ async def advance(council_id: int) -> datetime:
     rows = await query
     latest = max((r["calendar_changed_at"] for r in rows if r["calendar_changed_at"]), default=None)
     tick = _next_whole_second(now_utc())
-    if latest is not None and tick <= latest:
+    if latest is None:
+        # No clock yet: feeds were dated by their meetings' updated_at rounded up (the demo's
+        # meetings come without a change), which may be this very second: go one past it.
+        tick += ONE_SECOND
+    elif tick <= latest:
         tick = latest + ONE_SECOND
     await Council.update({Council.calendar_changed_at: tick}).where(Council.id == council_id)
     return tick
