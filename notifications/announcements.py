@@ -16,8 +16,9 @@ from notifications import outbox
 from notifications.invitations import Invitation
 from notifications.rendering import render_pair
 from notifications.settings import get_mail_settings
-from notifications.tables import Subscription
+from notifications.tables import OutboxMessage, Subscription
 
+ANNOUNCEMENTS = ("meeting_published", "meeting_changed", "meeting_cancelled")
 UNSUBSCRIBE_PLACEHOLDER = "https://desabonnement.invalid/lien"  # replaced per subscriber
 CHANGE_LABELS = {
     "starts_at": "l'horaire",
@@ -77,6 +78,16 @@ def _change_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return lines
 
 
+async def _supersede(meeting_id: int) -> None:
+    """Announcements of this meeting still waiting to be sent hold what it no longer is: the
+    new message (REQUEST with a higher SEQUENCE, or CANCEL) replaces them."""
+    await OutboxMessage.update({OutboxMessage.status: "cancelled"}).where(
+        (OutboxMessage.meeting_id == meeting_id)
+        & (OutboxMessage.status == "queued")
+        & OutboxMessage.kind.is_in(list(ANNOUNCEMENTS))
+    )
+
+
 async def meeting_written(before: dict[str, Any], meeting_id: int) -> int:
     """Queue the announcements a change calls for; returns how many were queued."""
     after = await calendar.event_row(meeting_id)
@@ -85,6 +96,7 @@ async def meeting_written(before: dict[str, Any], meeting_id: int) -> int:
     what = _what(before, after)
     if what is None:
         return 0
+    await _supersede(meeting_id)
     subscribers = await Subscription.select(
         Subscription.id, Subscription.email, Subscription.token
     ).where((Subscription.council == after["council_id"]) & (Subscription.status == "active"))

@@ -19,9 +19,9 @@ from meetings.services.errors import InvalidInput, NotFound
 from meetings.services.validation import normalise_email
 from meetings.timefmt import now_utc
 from notifications import outbox
-from notifications.announcements import confirm_url
+from notifications.announcements import ANNOUNCEMENTS, confirm_url
 from notifications.rendering import render_pair
-from notifications.tables import Subscription
+from notifications.tables import OutboxMessage, Subscription
 
 RESEND_AFTER = timedelta(minutes=10)
 TOKEN_BYTES = 32
@@ -111,6 +111,7 @@ async def _by_token(token: str) -> dict:
             Subscription.status,
             Subscription.confirmed_at,
             Subscription.token,
+            Subscription.council.as_alias("council_id"),
             Subscription.council.slug.as_alias("council_slug"),
             Subscription.council.name.as_alias("council_name"),
         )
@@ -153,8 +154,16 @@ async def unsubscribe(token: str) -> SubscriptionView:
     """Stop every announcement at once; unsubscribing twice is harmless."""
     row = await _by_token(token)
     if row["status"] != "unsubscribed":
-        await Subscription.update(
-            {Subscription.status: "unsubscribed", Subscription.unsubscribed_at: now_utc()}
-        ).where(Subscription.id == row["id"])
+        async with write_transaction():
+            await Subscription.update(
+                {Subscription.status: "unsubscribed", Subscription.unsubscribed_at: now_utc()}
+            ).where(Subscription.id == row["id"])
+            # What is still queued for this address and council is not sent either.
+            await OutboxMessage.update({OutboxMessage.status: "cancelled"}).where(
+                (OutboxMessage.recipient == row["email"])
+                & (OutboxMessage.council_id == row["council_id"])
+                & (OutboxMessage.status == "queued")
+                & OutboxMessage.kind.is_in(list(ANNOUNCEMENTS))
+            )
         row = {**row, "status": "unsubscribed"}
     return _view(row)
