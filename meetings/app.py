@@ -21,6 +21,7 @@ from meetings.controllers.api import AuthController, CouncilController, MeetingC
 from meetings.controllers.feeds import FeedController
 from meetings.controllers.health import healthz
 from meetings.controllers.pages import PageController
+from meetings.controllers.registrations import RegistrationApi, RegistrationPages
 from meetings.db import engine
 from meetings.errors import EXCEPTION_HANDLERS
 from meetings.headers import SECURITY_HEADERS
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             SubscriptionApi,
             OutboxApi,
+            RegistrationApi,
         ],
     )
     return Litestar(
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PageController,
             FeedController,
             SubscriptionPages,
+            RegistrationPages,
             api,
             healthz,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),

@@ -39,6 +39,7 @@ log = logging.getLogger("conseils.changes")
 class Change:
     meeting_id: int
     council_id: int
+    seats_only: bool = False  # registrations changed, not the meeting (feeds ignore these)
 
 
 Subscriber = Callable[[Change | None], None]  # None: forget everything
@@ -61,7 +62,7 @@ def _dispatch(change: Change | None) -> None:
         drop(change)
 
 
-async def meeting_changed(meeting_id: int, council_id: int) -> None:
+async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:
     """Announce a change; call it inside the write transaction so a rollback says nothing."""
     now = now_utc()
     # Prune, but keep the newest row: SQLite would otherwise restart ids from 1 after an
@@ -78,16 +79,17 @@ async def meeting_changed(meeting_id: int, council_id: int) -> None:
         await MeetingChange.raw("SELECT pg_notify({}, {})", CHANNEL, f"{meeting_id}:{council_id}")
 
 
-def applied(meeting_id: int, council_id: int) -> None:
+def applied(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:
     """Call after the transaction committed: this process's caches drop the meeting at once,
     without waiting for its own notice (which the next request could otherwise overtake)."""
-    _dispatch(Change(meeting_id, council_id))
+    _dispatch(Change(meeting_id, council_id, seats_only))
 
 
 def _parse(payload: str) -> Change | None:
-    meeting, _, council = payload.partition(":")
+    meeting, _, rest = payload.partition(":")
+    council, _, kind = rest.partition(":")
     if meeting.isdigit() and council.isdigit():
-        return Change(int(meeting), int(council))
+        return Change(int(meeting), int(council), kind == "seats")
     return None
 
 
@@ -125,11 +127,12 @@ async def _poll_log() -> None:
         if last == seen:
             return
         rows = await MeetingChange.raw(
-            "SELECT id, meeting_id, council_id FROM meeting_change WHERE id > {} ORDER BY id",
+            "SELECT id, meeting_id, council_id, seats_only FROM meeting_change "
+            "WHERE id > {} ORDER BY id",
             seen,
         )
         for row in rows:
-            _dispatch(Change(row["meeting_id"], row["council_id"]))
+            _dispatch(Change(row["meeting_id"], row["council_id"], bool(row["seats_only"])))
         _last_seen_id = max(seen, rows[-1]["id"]) if rows else seen
 
 

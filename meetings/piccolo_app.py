@@ -11,6 +11,7 @@ from meetings.tables import (
     Meeting,
     MeetingChange,
     Quartier,
+    Registration,
 )
 
 APP_CONFIG = AppConfig(
@@ -22,6 +23,7 @@ APP_CONFIG = AppConfig(
         CouncilQuartier,
         Meeting,
         MeetingChange,
+        Registration,
         Facilitator,
         FacilitatorCouncil,
         ApiToken,

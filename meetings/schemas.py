@@ -68,6 +68,8 @@ class MeetingOut(Struct):
     sequence: int
     url: str
     calendar_url: str
+    seats_left: int | None  # null: no limit
+    waitlist_length: int
 
     @classmethod
     def of(cls, meeting: MeetingView) -> MeetingOut:
@@ -89,6 +91,8 @@ class MeetingOut(Struct):
             sequence=meeting.sequence,
             url=meeting_url(meeting.id),
             calendar_url=meeting_calendar_url(meeting.id),
+            seats_left=meeting.seats_left,
+            waitlist_length=meeting.waitlist_length,
         )
 
 

@@ -65,6 +65,10 @@ class Meeting(Table):
     registration_opens_at = Timestamptz(null=True, default=None)
     registration_closes_at = Timestamptz(null=True, default=None)
     status = Varchar(length=16, default="draft", index=True)
+    # Confirmed registrations, kept by the database: a sign-up takes a seat with
+    # UPDATE ... SET seats_taken = seats_taken + 1 WHERE seats_taken < capacity.
+    seats_taken = Integer(default=0)
+    arrivals = Integer(default=0)  # sign-ups so far: each gets the next number (queue order)
     cancelled_at = Timestamptz(null=True, default=None)
     sequence = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -112,4 +116,28 @@ class MeetingChange(Table):
 
     meeting_id = Integer()
     council_id = Integer()
+    seats_only = Boolean(default=False)  # a sign-up or a cancellation: the feeds do not care
     changed_at = Timestamptz(default=TimestamptzNow())
+
+
+class Registration(Table):
+    """A resident's sign-up for a meeting: confirmed, waitlisted (in arrival order: by id) or
+    cancelled. No account: the manage link's token (256 random bits) is the credential; it is
+    stored as is, because every later email (promotion, change, reminder) carries the link.
+    `key` ("meeting id:email") makes a second sign-up of one address impossible."""
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, null=False, index=True)
+    key = Varchar(length=300, unique=True)
+    email = Varchar(length=254, index=True)
+    name = Varchar(length=120)
+    phone = Varchar(length=30, default="")
+    attending_as = Varchar(length=20)
+    needs = Text(default="")
+    status = Varchar(length=16, index=True)
+    arrival = Integer()  # the meeting's `arrivals` when this sign-up came: waiting-list order
+    token = Varchar(length=64, unique=True)
+    consent_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+    confirmed_at = Timestamptz(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)
+    attended = Boolean(null=True, default=None)

@@ -12,13 +12,14 @@ from typing import Any
 from meetings import urls
 from meetings.services import calendar
 from meetings.timefmt import french_date, french_range
-from notifications import outbox
+from notifications import outbox, registration_mail
 from notifications.invitations import Invitation
 from notifications.rendering import render_pair
 from notifications.settings import get_mail_settings
 from notifications.tables import OutboxMessage, Subscription
 
 ANNOUNCEMENTS = ("meeting_published", "meeting_changed", "meeting_cancelled")
+SUPERSEDED = (*ANNOUNCEMENTS, "registration_reminder")
 UNSUBSCRIBE_PLACEHOLDER = "https://desabonnement.invalid/lien"  # replaced per subscriber
 CHANGE_LABELS = {
     "starts_at": "l'horaire",
@@ -84,7 +85,7 @@ async def _supersede(meeting_id: int) -> None:
     await OutboxMessage.update({OutboxMessage.status: "cancelled"}).where(
         (OutboxMessage.meeting_id == meeting_id)
         & (OutboxMessage.status == "queued")
-        & OutboxMessage.kind.is_in(list(ANNOUNCEMENTS))
+        & OutboxMessage.kind.is_in(list(SUPERSEDED))
     )
 
 
@@ -97,21 +98,24 @@ async def meeting_written(before: dict[str, Any], meeting_id: int) -> int:
     if what is None:
         return 0
     await _supersede(meeting_id)
-    subscribers = await Subscription.select(
-        Subscription.id, Subscription.email, Subscription.token
-    ).where((Subscription.council == after["council_id"]) & (Subscription.status == "active"))
-    if not subscribers:
-        return 0
-    page_url = urls.meeting_url(meeting_id)
-    place = ", ".join(p for p in (after["venue"], after["address"]) if p)
     title = after["title"]
     subject = {
         "meeting_published": f"Nouvelle réunion : {title} — {french_date(after['starts_at'])}",
         "meeting_changed": f"Réunion modifiée : {title} — {french_date(after['starts_at'])}",
         "meeting_cancelled": f"Réunion annulée : {title} — {french_date(after['starts_at'])}",
     }[what]
-    method = "CANCEL" if what == "meeting_cancelled" else "REQUEST"
     changes = _change_lines(before, after) if what == "meeting_changed" else []
+    drafts, registrants = await registration_mail.meeting_drafts(what, after, subject, changes)
+    subscribers = [
+        row
+        for row in await Subscription.select(
+            Subscription.id, Subscription.email, Subscription.token
+        ).where((Subscription.council == after["council_id"]) & (Subscription.status == "active"))
+        if row["email"] not in registrants  # they hear it as registrants, once
+    ]
+    page_url = urls.meeting_url(meeting_id)
+    place = ", ".join(p for p in (after["venue"], after["address"]) if p)
+    method = "CANCEL" if what == "meeting_cancelled" else "REQUEST"
     # Rendered once; only the unsubscribe link and the ATTENDEE differ between subscribers.
     text, html = render_pair(
         what,
@@ -120,9 +124,9 @@ async def meeting_written(before: dict[str, Any], meeting_id: int) -> int:
         page_url=page_url,
         changes=changes,
         unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
+        manage_url=None,
     )
     invitation = Invitation(after, method)
-    drafts = []
     for subscriber in subscribers:
         link = unsubscribe_url(subscriber["token"])
         drafts.append(

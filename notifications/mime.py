@@ -57,9 +57,11 @@ def encoded_words(value: str) -> str:
 
 
 def _header(name: str, value: str) -> bytes:
-    """One header; non-ASCII or long values are RFC 2047 encoded, none holds a line break."""
+    """One header; non-ASCII values, and long ones of the Subject, are RFC 2047 encoded; none
+    holds a line break. Encoded-words are only for unstructured text (RFC 2047 §5): an
+    address, a Message-ID or a List-Unsubscribe URL is sent as it is, however long."""
     value = one_line(value)
-    if value.isascii() and len(name) + len(value) < 76:
+    if value.isascii() and (len(name) + len(value) < 76 or name != "Subject"):
         return f"{name}: {value}".encode()
     return f"{name}: {encoded_words(value)}".encode()
 
@@ -128,11 +130,14 @@ def compose(draft: Draft, message_id: str, date: datetime, settings: MailSetting
     if calendar:
         method = one_line(draft.calendar_method or "PUBLISH").upper()
         alternatives.append(
-            _part(
-                f'text/calendar; charset="utf-8"; method={method}',
-                _quoted_printable(calendar),
-                "quoted-printable",
-            )
+            [
+                *_part(
+                    f'text/calendar; charset="utf-8"; method={method}',
+                    _quoted_printable(calendar),
+                    "quoted-printable",
+                ),
+                b"",  # END:VCALENDAR's own CRLF: the one before the boundary is the boundary's
+            ]
         )
     if len(alternatives) == 1 and not calendar:
         body = [*headers, *alternatives[0]]

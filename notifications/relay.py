@@ -21,6 +21,7 @@ import os
 import random
 import secrets
 import socket
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,7 @@ from notifications.transports import (
 )
 
 LEASE = timedelta(minutes=5)
+REMINDER_SCAN_SECONDS = 60.0
 RETRY_FOR = timedelta(days=2)
 MAX_DELAY = timedelta(hours=1)
 log = logging.getLogger("conseils.relay")
@@ -204,10 +206,27 @@ class Relay:
         if marking is not None:
             await marking
 
+    async def _queue_reminders(self) -> None:
+        """Reminders due soon join the queue (each once: its idempotency key)."""
+        from notifications.registration_mail import queue_reminders
+
+        try:
+            async with write_transaction():
+                queued = await queue_reminders(now_utc())
+        except Exception:  # a failed scan is retried at the next one
+            log.exception("relay %s: reminder scan failed", self.name)
+            return
+        if queued:
+            log.info("relay %s queued %d reminders", self.name, queued)
+
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         """Deliver until `stop` is set; between batches, wait for a wake-up or the poll."""
         log.info("relay %s started (%s)", self.name, self.settings.smtp_host or "maildir")
+        next_scan = 0.0
         while not stop.is_set():
+            if time.monotonic() >= next_scan:
+                next_scan = time.monotonic() + REMINDER_SCAN_SECONDS
+                await self._queue_reminders()
             try:
                 handled = await self.deliver_once()
             except Exception:  # a database hiccup must not kill the relay

@@ -31,9 +31,9 @@ def environment() -> Environment:
     return env
 
 
-def render_pair(name: str, **context: Any) -> tuple[str, str]:
-    """The text and HTML bodies of email `name`."""
+def render_pair(template: str, /, **context: Any) -> tuple[str, str]:
+    """The text and HTML bodies of email `template`."""
     env = environment()
-    text = env.get_template(f"emails/{name}.txt").render(**context)
-    html = env.get_template(f"emails/{name}.html").render(**context)
+    text = env.get_template(f"emails/{template}.txt").render(**context)
+    html = env.get_template(f"emails/{template}.html").render(**context)
     return text, html

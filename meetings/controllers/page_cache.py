@@ -2,7 +2,7 @@
 
 Entries are dropped by the change notices of `meetings.changes`; callers `await
 changes.refresh()` before `get()`, so a hit costs no query. A page also expires by itself when
-its meeting ends ("a eu lieu").
+its meeting's next moment passes (registration opens or closes, the meeting ends).
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from meetings.timefmt import now_utc
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    ends_at: datetime
-    rendered_as_past: bool
+    expires_at: datetime | None  # when the page changes by itself (registration opens...)
     body: bytes
 
     def current(self) -> bool:
-        return self.rendered_as_past == (self.ends_at < now_utc())
+        return self.expires_at is None or now_utc() < self.expires_at
 
 
 class RenderedPages:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -10,11 +12,22 @@ from litestar.response import Template
 
 from meetings import changes
 from meetings.controllers.page_cache import Page, RenderedPages
-from meetings.services import councils, meetings
+from meetings.services import councils, meetings, registrations
 from meetings.services.errors import InvalidInput
 from meetings.services.meetings import KIND_LABELS
+from meetings.timefmt import now_utc
 
 _meeting_pages = RenderedPages()
+
+
+def _next_moment(meeting: meetings.MeetingView, now: datetime) -> datetime | None:
+    """When the page changes by itself: registration opens or closes, the meeting ends."""
+    moments = (
+        meeting.registration_opens_at,
+        meeting.registration_closes_at or meeting.starts_at,
+        meeting.ends_at,
+    )
+    return min((m for m in moments if m is not None and m > now), default=None)
 
 
 class PageController(Controller):
@@ -68,8 +81,16 @@ class PageController(Controller):
             generation = _meeting_pages.generation
             meeting = await meetings.get_meeting(meeting_id)
             council = await councils.get_council(meeting.council_slug)
+            now = now_utc()
             template = request.app.template_engine.get_template("pages/meeting.html")
-            body = template.render(meeting=meeting, council=council).encode()
-            page = Page(meeting.ends_at, meeting.is_past, body)
+            body = template.render(
+                meeting=meeting,
+                council=council,
+                refusal=registrations.refusal(asdict(meeting), now),
+                form={},
+                errors={},
+                attending_as=registrations.ATTENDING_AS,
+            ).encode()
+            page = Page(_next_moment(meeting, now), body)
             _meeting_pages.put(meeting_id, page, generation)
         return Response(page.body, media_type=MediaType.HTML)

@@ -288,7 +288,7 @@ class _Events:
     def drop(self, change: changes.Change | None) -> None:
         if change is None:
             self.by_id.clear()
-        else:
+        elif not change.seats_only:
             self.by_id.pop(change.meeting_id, None)
 
 
@@ -327,6 +327,8 @@ class _Feeds:
         self.by_key: OrderedDict[tuple, _Feed] = OrderedDict()
 
     def drop(self, change: changes.Change | None) -> None:
+        if change is not None and change.seats_only:
+            return  # feeds show no seat counts
         for feed in self.by_key.values():
             if change is None:
                 feed.notice(None)
@@ -353,7 +355,13 @@ MAX_DOCUMENTS = 5000
 changes.subscribe(_events.drop)
 changes.subscribe(_feeds.drop)
 changes.subscribe(
-    lambda change: _documents.clear() if change is None else _documents.pop(change.meeting_id, None)
+    lambda change: (
+        _documents.clear()
+        if change is None
+        else None
+        if change.seats_only
+        else _documents.pop(change.meeting_id, None)
+    )
 )
 
 
@@ -506,9 +514,10 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
 _dropped = 0
 
 
-def _count_drop(_change: changes.Change | None) -> None:
+def _count_drop(change: changes.Change | None) -> None:
     global _dropped
-    _dropped += 1
+    if change is None or not change.seats_only:
+        _dropped += 1
 
 
 def _generation() -> int:
@@ -525,3 +534,23 @@ async def event_row(meeting_id: int) -> dict[str, Any] | None:
         return None
     rows = await _rows("m.id = {}", meeting_id)
     return rows[0] if rows else None
+
+
+async def personal_document(meeting_ids: list[int], token: str) -> CalendarDocument:
+    """A resident's own feed: the public meetings they are confirmed for (from the manage
+    link, so it needs no account). Small, so built on each request from cached events."""
+    await changes.refresh()
+    ids = [i for i in meeting_ids if 1 <= i <= MAX_ID] or [0]
+    rows = await _rows(f"m.id IN ({', '.join('{}' for _ in ids)})", *ids)
+    events = sorted(_events_for(rows), key=lambda e: e.order)
+    body = _calendar(
+        "Mes réunions — conseils citoyens",
+        "Les réunions auxquelles vous êtes inscrit·e. Mis à jour automatiquement.",
+        urls.home_url(),
+        f"{urls.home_url()}inscriptions/{token}/calendrier.ics",
+        events,
+    )
+    clock = await _clock(frozenset(e.council_id for e in events))
+    moments = [m for m in (clock, *(e.updated_at for e in events)) if m is not None]
+    last_modified = _whole_second(max(moments, default=datetime(2000, 1, 1, tzinfo=UTC)))
+    return CalendarDocument(body, _etag(body), last_modified, "mes-reunions.ics")

@@ -63,6 +63,13 @@ class MeetingView:
     sequence: int
     created_at: datetime
     updated_at: datetime
+    seats_taken: int = 0
+    waitlist_length: int = 0
+
+    @property
+    def seats_left(self) -> int | None:
+        """None: no limit. Read with the meeting, from the counter that enforces capacity."""
+        return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
 
     @property
     def is_cancelled(self) -> bool:
@@ -77,7 +84,7 @@ _VIEW_COLUMNS = (
     *(getattr(Meeting, name) for name in (
         "id", "kind", "title", "description", "starts_at", "ends_at", "venue", "address",
         "online_url", "capacity", "registration_opens_at", "registration_closes_at", "status",
-        "sequence", "created_at", "updated_at",
+        "sequence", "created_at", "updated_at", "seats_taken",
     )),
     Meeting.council.as_alias("council_id"),
     Meeting.council.slug.as_alias("council_slug"),
@@ -89,8 +96,21 @@ def _select_views() -> Select:
     return Meeting.select(*_VIEW_COLUMNS)
 
 
-def _to_view(row: dict[str, Any]) -> MeetingView:
-    return MeetingView(**row)
+def _to_view(row: dict[str, Any], waiting: dict[int, int] | None = None) -> MeetingView:
+    return MeetingView(**row, waitlist_length=(waiting or {}).get(row["id"], 0))
+
+
+async def _waiting(meeting_ids: list[int]) -> dict[int, int]:
+    """Waiting-list lengths of these meetings, in one grouped query."""
+    if not meeting_ids:
+        return {}
+    id_list = ", ".join("{}" for _ in meeting_ids)
+    rows = await Meeting.raw(
+        "SELECT meeting, count(*) AS waiting FROM registration "  # noqa: S608
+        f"WHERE status = 'waitlisted' AND meeting IN ({id_list}) GROUP BY meeting",
+        *meeting_ids,
+    )
+    return {row["meeting"]: row["waiting"] for row in rows}
 
 
 def _visible_to(viewer: FacilitatorView | None) -> Where | WhereRaw | None:
@@ -127,7 +147,7 @@ async def get_meeting(meeting_id: int, viewer: FacilitatorView | None = None) ->
     row = await _select_views().where(_and(conditions)).first()
     if row is None:
         raise not_found()
-    return _to_view(row)
+    return _to_view(row, await _waiting([row["id"]]))
 
 
 async def list_meetings(
@@ -181,7 +201,8 @@ async def list_meetings(
         count = count.where(_and(conditions))
     query = query.order_by(Meeting.starts_at, ascending=not newest_first).order_by(Meeting.id)
     rows = await query.limit(limit).offset(offset)
-    return [_to_view(row) for row in rows], await count
+    waiting = await _waiting([row["id"] for row in rows])
+    return [_to_view(row, waiting) for row in rows], await count
 
 
 async def upcoming(
@@ -390,6 +411,8 @@ async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> Meeti
             await Meeting.update(changed).where(Meeting.id == meeting_id)
             statuses = {row["status"], changed.get("status", row["status"])}
             await _announce(row, public=bool(PUBLIC_STATUSES_SET & statuses))
+            if "capacity" in changed or changed.get("status") == "published":
+                await _promote(meeting_id)
             queued = await _email_subscribers(row, meeting_id)
     if changed:
         changes.applied(meeting_id, row["council"])
@@ -404,6 +427,14 @@ async def _email_subscribers(before: dict[str, Any], meeting_id: int) -> int:
     from notifications.announcements import meeting_written
 
     return await meeting_written(before, meeting_id)
+
+
+async def _promote(meeting_id: int) -> None:
+    """More seats (or a meeting published with people already waiting): the waiting list
+    moves up in this transaction."""
+    from meetings.services.registrations import promote
+
+    await promote(meeting_id)
 
 
 def _wake_relay() -> None:

@@ -1,0 +1,255 @@
+"""Registrations over HTTP: the public sign-up API, the facilitators' list, CSV and attendance,
+and the French pages (sign-up form result, manage link, private calendar feed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Template
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from msgspec import Struct
+
+from meetings.controllers.auth import provide_viewer
+from meetings.controllers.feeds import calendar_response
+from meetings.services import calendar, councils, meetings, registrations
+from meetings.services.errors import Conflict, InvalidInput
+from meetings.services.facilitators import FacilitatorView
+from meetings.timefmt import to_paris
+
+HONEYPOT = "site_web"
+
+
+class RegistrationIn(Struct, forbid_unknown_fields=True):
+    name: str
+    email: str
+    attending_as: str
+    consent: bool
+    phone: str | None = None
+    needs: str = ""
+
+
+class RegistrationOut(Struct):
+    id: int
+    status: str
+    position: int | None
+    manage_url: str
+
+    @classmethod
+    def of(cls, sign_up: registrations.SignUp) -> RegistrationOut:
+        return cls(sign_up.id, sign_up.status, sign_up.position, sign_up.manage_url)
+
+
+class RegistrantOut(Struct):
+    id: int
+    name: str
+    email: str
+    phone: str
+    attending_as: str
+    needs: str
+    status: str
+    position: int | None
+    attended: bool | None
+    created_at: datetime
+    cancelled_at: datetime | None
+
+    @classmethod
+    def of(cls, view: registrations.RegistrationView) -> RegistrantOut:
+        return cls(
+            id=view.id,
+            name=view.name,
+            email=view.email,
+            phone=view.phone,
+            attending_as=view.attending_as,
+            needs=view.needs,
+            status=view.status,
+            position=view.position,
+            attended=view.attended,
+            created_at=to_paris(view.created_at),
+            cancelled_at=to_paris(view.cancelled_at) if view.cancelled_at else None,
+        )
+
+
+class AttendanceIn(Struct, forbid_unknown_fields=True):
+    attended: bool | None
+
+
+CSV_COLUMNS = (
+    ("Nom", "name"), ("Courriel", "email"), ("Téléphone", "phone"), ("Vient en tant que", None),
+    ("Besoins", "needs"), ("Statut", None), ("Position d'attente", "position"),
+    ("Présent·e", None), ("Inscrit·e le", None),
+)  # fmt: skip
+STATUS_LABELS = {
+    "confirmed": "Confirmé·e", "waitlisted": "Liste d'attente", "cancelled": "Annulé·e",
+}  # fmt: skip
+
+
+def registrations_csv(items: list[registrations.RegistrationView]) -> bytes:
+    """CSV as Excel opens it in French: UTF-8 with a BOM, `;` between fields, CRLF."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([title for title, _ in CSV_COLUMNS])
+    for item in items:
+        writer.writerow(
+            [
+                _cell(item.name),
+                _cell(item.email),
+                _cell(item.phone),
+                registrations.ATTENDING_AS.get(item.attending_as, item.attending_as),
+                _cell(item.needs),
+                STATUS_LABELS.get(item.status, item.status),
+                item.position or "",
+                {True: "oui", False: "non", None: ""}[item.attended],
+                to_paris(item.created_at).strftime("%d/%m/%Y %H:%M"),
+            ]
+        )
+    return "\ufeff".encode() + out.getvalue().encode()
+
+
+def _cell(value: str) -> str:
+    """No spreadsheet formula from a resident's input (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class RegistrationApi(Controller):
+    tags = ["registrations"]
+    dependencies = {"viewer": Provide(provide_viewer)}
+
+    @post("/meetings/{meeting_id:int}/registrations", status_code=HTTP_201_CREATED)
+    async def register(self, meeting_id: int, data: RegistrationIn) -> Response[RegistrationOut]:
+        """Sign up (public). 201 when created; 200 with the first sign-up when the address had
+        already signed up; 409 with a reason code outside the registration window."""
+        sign_up, created = await registrations.register(meeting_id, _fields(data))
+        return Response(
+            RegistrationOut.of(sign_up), status_code=HTTP_201_CREATED if created else HTTP_200_OK
+        )
+
+    @get("/meetings/{meeting_id:int}/registrations", security=[{"bearer": []}])
+    async def list_registrations(
+        self, viewer: FacilitatorView, meeting_id: int
+    ) -> list[RegistrantOut]:
+        """A meeting's registrations in arrival order, with needs (its facilitators only)."""
+        items = await registrations.list_registrations(viewer, meeting_id)
+        return [RegistrantOut.of(item) for item in items]
+
+    @get("/meetings/{meeting_id:int}/registrations.csv", security=[{"bearer": []}])
+    async def export_csv(self, viewer: FacilitatorView, meeting_id: int) -> Response[bytes]:
+        items = await registrations.list_registrations(viewer, meeting_id)
+        return Response(
+            registrations_csv(items),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="inscriptions-{meeting_id}.csv"'
+            },
+        )
+
+    @post(
+        "/registrations/{registration_id:int}/attendance",
+        status_code=HTTP_200_OK,
+        security=[{"bearer": []}],
+    )
+    async def attendance(
+        self, viewer: FacilitatorView, registration_id: int, data: AttendanceIn
+    ) -> RegistrantOut:
+        """Mark who came (true), who did not (false), or clear it (null)."""
+        return RegistrantOut.of(
+            await registrations.mark_attendance(viewer, registration_id, data.attended)
+        )
+
+
+def _fields(data: RegistrationIn | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(data, RegistrationIn):
+        return {
+            "name": data.name,
+            "email": data.email,
+            "phone": data.phone,
+            "attending_as": data.attending_as,
+            "needs": data.needs,
+            "consent": data.consent,
+        }
+    return {
+        "name": data.get("name", ""),
+        "email": data.get("email", ""),
+        "phone": data.get("phone", ""),
+        "attending_as": data.get("attending_as"),
+        "needs": data.get("needs", ""),
+        "consent": data.get("consent") == "oui",
+    }
+
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class RegistrationPages(Controller):
+    include_in_schema = False
+
+    @post("/reunions/{meeting_id:int}/inscription", status_code=HTTP_200_OK)
+    async def register(self, meeting_id: int, data: Form) -> Template:
+        meeting = await meetings.get_meeting(meeting_id)
+        context: dict[str, Any] = {
+            "meeting": meeting,
+            "form": data,
+            "errors": {},
+            "attending_as": registrations.ATTENDING_AS,
+        }
+        if data.get(HONEYPOT):
+            return Template("pages/registration_form.html", context=context, status_code=400)
+        try:
+            sign_up, created = await registrations.register(meeting_id, _fields(data))
+        except InvalidInput as exc:
+            context["errors"] = exc.errors
+            return Template("pages/registration_form.html", context=context, status_code=400)
+        except Conflict as exc:
+            context["refusal"] = exc.message
+            return Template("pages/registration_form.html", context=context, status_code=409)
+        return Template(
+            "pages/registration.html",
+            context={
+                "meeting": meeting,
+                "sign_up": sign_up,
+                "created": created,
+                "feed_url": f"{sign_up.manage_url}/calendrier.ics",
+            },
+        )
+
+    @get("/inscriptions/{token:str}")
+    async def manage(self, token: str) -> Template:
+        return await _manage_page(token)
+
+    @post("/inscriptions/{token:str}/annuler", status_code=HTTP_200_OK)
+    async def cancel(self, token: str) -> Template:
+        await registrations.cancel(token)
+        return await _manage_page(token, just_cancelled=True)
+
+    @get("/inscriptions/{token:str}/calendrier.ics")
+    async def feed(self, request: Request, token: str) -> Response:
+        """Every meeting this address is confirmed for: one subscription for all of them."""
+        meeting_ids = await registrations.meetings_of(token)
+        document = await calendar.personal_document(meeting_ids, token)
+        response = calendar_response(request, document)
+        response.headers["Cache-Control"] = "private, max-age=300"
+        return response
+
+
+async def _manage_page(token: str, *, just_cancelled: bool = False) -> Template:
+    sign_up = await registrations.sign_up_for_token(token)
+    row = await registrations.by_token(token)
+    meeting = await meetings.get_meeting(sign_up.meeting_id)
+    council = await councils.get_council(meeting.council_slug)
+    return Template(
+        "pages/registration_manage.html",
+        context={
+            "meeting": meeting,
+            "council": council,
+            "sign_up": sign_up,
+            "name": row["name"],
+            "just_cancelled": just_cancelled,
+            "feed_url": f"{sign_up.manage_url}/calendrier.ics",
+        },
+    )

@@ -1,0 +1,450 @@
+"""Registrations: residents sign up for a meeting, within its capacity or on its waiting list.
+
+Rules, one place each:
+- **Capacity is the database's**: a sign-up takes a seat with one conditional UPDATE
+  (`seats_taken = seats_taken + 1 WHERE capacity IS NULL OR seats_taken < capacity`); the
+  meeting row stays locked until commit (PostgreSQL row lock; SQLite BEGIN IMMEDIATE), so
+  sign-ups of one meeting queue up and can never overbook it.
+- **Arrival order**: each sign-up takes the meeting's next `arrivals` number under that same
+  lock; the waiting list is served in that order.
+- **Promotion**: when a confirmed person cancels, or the capacity grows, the first people on
+  the waiting list are confirmed in the same transaction.
+- **One sign-up per address**: the unique key "meeting:email" (case and spaces ignored); a
+  second sign-up returns the first.
+- Every email a change causes is queued in its transaction (notifications.registration_mail).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from meetings import changes, urls
+from meetings.db import is_postgres, write_transaction
+from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from meetings.services.facilitators import FacilitatorView
+from meetings.services.meetings import MAX_ID, not_found
+from meetings.services.validation import normalise_email, require_text
+from meetings.tables import Meeting, Registration
+from meetings.timefmt import now_utc
+
+ATTENDING_AS = {
+    "resident": "Habitant·e",
+    "local_actor": "Association ou acteur local",
+    "other": "Autre",
+}
+TOKEN_LENGTH = 43  # secrets.token_urlsafe(32): 256 bits
+MAX_NEEDS = 2000
+_PHONE = re.compile(r"^\+?[0-9 .()-]{6,30}$")
+ACTIVE = ("confirmed", "waitlisted")
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """What a resident sees after signing up (and what the public API returns)."""
+
+    id: int
+    meeting_id: int
+    status: str
+    position: int | None  # on the waiting list, from 1
+    token: str
+
+    @property
+    def manage_url(self) -> str:
+        return manage_url(self.token)
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    capacity: int | None
+    seats_taken: int
+    waitlist_length: int
+
+    @property
+    def seats_left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationView:
+    """A registration as its facilitators see it (personal data: never public)."""
+
+    id: int
+    meeting_id: int
+    name: str
+    email: str
+    phone: str
+    attending_as: str
+    needs: str
+    status: str
+    position: int | None
+    attended: bool | None
+    created_at: datetime
+    cancelled_at: datetime | None
+
+
+def manage_url(token: str) -> str:
+    return f"{urls.home_url()}inscriptions/{token}"
+
+
+# ---------------------------------------------------------------- checking
+
+
+def clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Every field checked on its own; all errors reported at once, in French."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+
+    def check(name: str, fn: Any) -> None:
+        try:
+            cleaned[name] = fn(fields.get(name))
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+
+    def text_field(name: str, max_length: int, required: bool, multiline: bool = False) -> Any:
+        def fn(value: Any) -> str:
+            if value is None:
+                value = ""
+            if not isinstance(value, str):
+                raise InvalidInput({name: "doit être du texte"})
+            return require_text(
+                name, value, max_length=max_length, required=required, multiline=multiline
+            )
+
+        return fn
+
+    def email(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput({"email": "indiquez votre adresse électronique"})
+        return normalise_email(value)
+
+    def phone(value: Any) -> str:
+        value = text_field("phone", 30, required=False)(value)
+        if value and not _PHONE.match(value):
+            raise InvalidInput({"phone": "numéro de téléphone invalide (chiffres, espaces, +)"})
+        return value
+
+    def attending_as(value: Any) -> str:
+        if value not in ATTENDING_AS:
+            raise InvalidInput(
+                {"attending_as": "choisissez : habitant·e, association ou acteur local, autre"}
+            )
+        return value
+
+    def consent(value: Any) -> bool:
+        if value is not True:
+            raise InvalidInput(
+                {"consent": "votre accord est nécessaire pour enregistrer l'inscription"}
+            )
+        return True
+
+    check("name", text_field("name", 120, required=True))
+    check("email", email)
+    check("phone", phone)
+    check("attending_as", attending_as)
+    check("needs", text_field("needs", MAX_NEEDS, required=False, multiline=True))
+    check("consent", consent)
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def refusal(meeting: dict[str, Any], now: datetime) -> Conflict | None:
+    """Why this meeting takes no sign-up now, if it does not (a 409 with a reason code)."""
+    if meeting["status"] == "cancelled":
+        return Conflict("Cette réunion est annulée.", code="meeting_cancelled")
+    if meeting["ends_at"] <= now:
+        return Conflict("Cette réunion a déjà eu lieu.", code="meeting_past")
+    opens, closes = meeting["registration_opens_at"], meeting["registration_closes_at"]
+    if opens is not None and now < opens:
+        return Conflict(
+            "Les inscriptions ne sont pas encore ouvertes.", code="registration_not_open"
+        )
+    if now >= (closes or meeting["starts_at"]):
+        return Conflict("Les inscriptions sont closes.", code="registration_closed")
+    return None
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def _position(registration: dict[str, Any]) -> int | None:
+    if registration["status"] != "waitlisted":
+        return None
+    ahead = await Registration.count().where(
+        (Registration.meeting == registration["meeting"])
+        & (Registration.status == "waitlisted")
+        & (Registration.arrival < registration["arrival"])
+    )
+    return ahead + 1
+
+
+async def _sign_up_of(row: dict[str, Any]) -> SignUp:
+    return SignUp(row["id"], row["meeting"], row["status"], await _position(row), row["token"])
+
+
+async def availability(meeting_id: int) -> Availability:
+    """Seats left and waiting list, read from the rows that enforce them."""
+    meeting = (
+        await Meeting.select(Meeting.capacity, Meeting.seats_taken)
+        .where(Meeting.id == meeting_id)
+        .first()
+    )
+    if meeting is None:
+        raise not_found()
+    waiting = await Registration.count().where(
+        (Registration.meeting == meeting_id) & (Registration.status == "waitlisted")
+    )
+    return Availability(meeting["capacity"], meeting["seats_taken"], waiting)
+
+
+def _check_token(token: str) -> None:
+    if len(token) != TOKEN_LENGTH or not re.fullmatch(r"[A-Za-z0-9_-]+", token):
+        raise NotFound("Ce lien d'inscription n'est pas valable.", code="registration_not_found")
+
+
+async def by_token(token: str) -> dict[str, Any]:
+    """The registration of a manage link; the token is compared in constant time."""
+    _check_token(token)
+    row = await Registration.select().where(Registration.token == token).first()
+    if row is None or not secrets.compare_digest(row["token"], token):
+        raise NotFound("Ce lien d'inscription n'est pas valable.", code="registration_not_found")
+    return row
+
+
+async def sign_up_for_token(token: str) -> SignUp:
+    return await _sign_up_of(await by_token(token))
+
+
+async def meetings_of(token: str) -> list[int]:
+    """Every meeting the address of this manage link is confirmed for (its own feed)."""
+    row = await by_token(token)
+    rows = await Registration.select(Registration.meeting).where(
+        (Registration.email == row["email"]) & (Registration.status == "confirmed")
+    )
+    return sorted({r["meeting"] for r in rows})
+
+
+# ---------------------------------------------------------------- writing
+
+
+async def _locked_meeting(meeting_id: int) -> dict[str, Any]:
+    if not 1 <= meeting_id <= MAX_ID:
+        raise not_found()
+    query = Meeting.select().where(Meeting.id == meeting_id)
+    if is_postgres():
+        query = query.lock_rows()
+    meeting = await query.first()
+    if meeting is None or meeting["status"] == "draft":
+        raise not_found()
+    return meeting
+
+
+async def _take_seat(meeting_id: int) -> tuple[bool, int]:
+    """(confirmed, arrival number): a seat if one is free, else a place in the queue."""
+    taken = await Meeting.raw(
+        "UPDATE meeting SET seats_taken = seats_taken + 1, arrivals = arrivals + 1 "
+        "WHERE id = {} AND (capacity IS NULL OR seats_taken < capacity) RETURNING arrivals",
+        meeting_id,
+    )
+    if taken:
+        return True, taken[0]["arrivals"]
+    queued = await Meeting.raw(
+        "UPDATE meeting SET arrivals = arrivals + 1 WHERE id = {} RETURNING arrivals", meeting_id
+    )
+    return False, queued[0]["arrivals"]
+
+
+async def register(meeting_id: int, fields: dict[str, Any]) -> tuple[SignUp, bool]:
+    """Sign up; returns (sign-up, created). A second sign-up of the address returns the first."""
+    cleaned = clean(fields)
+    key = f"{meeting_id}:{cleaned['email']}"
+    async with write_transaction():
+        meeting = await _locked_meeting(meeting_id)
+        existing = await Registration.select().where(Registration.key == key).first()
+        if existing is not None and existing["status"] in ACTIVE:
+            return await _sign_up_of(existing), False
+        reason = refusal(meeting, now_utc())
+        if reason is not None:
+            raise reason
+        confirmed, arrival = await _take_seat(meeting_id)
+        now = now_utc()
+        values = {
+            "email": cleaned["email"],
+            "name": cleaned["name"],
+            "phone": cleaned["phone"],
+            "attending_as": cleaned["attending_as"],
+            "needs": cleaned["needs"],
+            "status": "confirmed" if confirmed else "waitlisted",
+            "arrival": arrival,
+            "token": secrets.token_urlsafe(32),
+            "consent_at": now,
+            "created_at": now,
+            "confirmed_at": now if confirmed else None,
+            "cancelled_at": None,
+            "attended": None,
+        }
+        if existing is not None:  # cancelled earlier: back at the end of the queue
+            await Registration.update(values).where(Registration.id == existing["id"])
+            row = {**existing, **values}
+        else:
+            inserted = await Registration.insert(
+                Registration(meeting=meeting_id, key=key, **values)
+            ).returning(Registration.id)
+            row = {"id": inserted[0]["id"], "meeting": meeting_id, "key": key, **values}
+        sign_up = await _sign_up_of(row)
+        await _mail().signed_up(row, sign_up.position)
+        await changes.meeting_changed(meeting_id, meeting["council"], seats_only=True)
+    _after(meeting)
+    return sign_up, True
+
+
+async def cancel(token: str) -> SignUp:
+    """Cancel by manage link; cancelling twice is harmless. A freed seat goes to the first
+    person on the waiting list, in the same transaction."""
+    row = await by_token(token)
+    async with write_transaction():
+        meeting = await _locked_meeting(row["meeting"])
+        row = await Registration.select().where(Registration.id == row["id"]).first()
+        if row["status"] == "cancelled":
+            return await _sign_up_of(row)
+        now = now_utc()
+        await Registration.update(
+            {Registration.status: "cancelled", Registration.cancelled_at: now}
+        ).where(Registration.id == row["id"])
+        if row["status"] == "confirmed":
+            await Meeting.raw(
+                "UPDATE meeting SET seats_taken = seats_taken - 1 WHERE id = {}", row["meeting"]
+            )
+        await _mail().cancelled(row, was=row["status"])
+        await promote(row["meeting"])
+        await changes.meeting_changed(meeting["id"], meeting["council"], seats_only=True)
+        row = {**row, "status": "cancelled", "cancelled_at": now}
+    _after(meeting)
+    return await _sign_up_of(row)
+
+
+async def promote(meeting_id: int) -> int:
+    """Confirm the first people of the waiting list while seats are free; inside the
+    transaction that freed or added the seats. Returns how many were promoted."""
+    meeting = (
+        await Meeting.select(Meeting.capacity, Meeting.seats_taken, Meeting.status)
+        .where(Meeting.id == meeting_id)
+        .first()
+    )
+    if meeting is None or meeting["status"] != "published":
+        return 0
+    free = None if meeting["capacity"] is None else meeting["capacity"] - meeting["seats_taken"]
+    if free is not None and free <= 0:
+        return 0
+    query = (
+        Registration.select()
+        .where((Registration.meeting == meeting_id) & (Registration.status == "waitlisted"))
+        .order_by(Registration.arrival)
+    )
+    if free is not None:
+        query = query.limit(free)
+    chosen = await query
+    if not chosen:
+        return 0
+    now = now_utc()
+    ids = [row["id"] for row in chosen]
+    await Registration.update(
+        {Registration.status: "confirmed", Registration.confirmed_at: now}
+    ).where(Registration.id.is_in(ids))
+    await Meeting.raw(
+        "UPDATE meeting SET seats_taken = seats_taken + {} WHERE id = {}", len(ids), meeting_id
+    )
+    mail = _mail()
+    for row in chosen:
+        await mail.promoted({**row, "status": "confirmed"})
+    return len(ids)
+
+
+def _after(meeting: dict[str, Any]) -> None:
+    """After commit: this process's page cache forgets the meeting's seat counts at once."""
+    changes.applied(meeting["id"], meeting["council"], seats_only=True)
+    _mail().wake()
+
+
+def _mail() -> Any:
+    # Imported here: the notifications app builds on this module.
+    from notifications import registration_mail
+
+    return registration_mail
+
+
+# ---------------------------------------------------------------- facilitators
+
+
+async def _meeting_for(viewer: FacilitatorView, meeting_id: int) -> dict[str, Any]:
+    if not 1 <= meeting_id <= MAX_ID:
+        raise not_found()
+    meeting = (
+        await Meeting.select(Meeting.id, Meeting.council, Meeting.status)
+        .where(Meeting.id == meeting_id)
+        .first()
+    )
+    if meeting is None or (
+        meeting["status"] == "draft" and not viewer.may_write(meeting["council"])
+    ):
+        raise not_found()
+    if not viewer.may_write(meeting["council"]):
+        raise Forbidden("Vous n'animez pas ce conseil citoyen.", code="not_your_council")
+    return meeting
+
+
+async def list_registrations(viewer: FacilitatorView, meeting_id: int) -> list[RegistrationView]:
+    """A meeting's registrations in arrival order, for its council's facilitators only."""
+    await _meeting_for(viewer, meeting_id)
+    rows = await (
+        Registration.select()
+        .where(Registration.meeting == meeting_id)
+        .order_by(Registration.arrival)
+    )
+    views, waiting = [], 0
+    for row in rows:
+        position = None
+        if row["status"] == "waitlisted":
+            waiting += 1
+            position = waiting
+        views.append(
+            RegistrationView(
+                id=row["id"],
+                meeting_id=meeting_id,
+                name=row["name"],
+                email=row["email"],
+                phone=row["phone"],
+                attending_as=row["attending_as"],
+                needs=row["needs"],
+                status=row["status"],
+                position=position,
+                attended=row["attended"],
+                created_at=row["created_at"],
+                cancelled_at=row["cancelled_at"],
+            )
+        )
+    return views
+
+
+async def mark_attendance(
+    viewer: FacilitatorView, registration_id: int, attended: bool | None
+) -> RegistrationView:
+    if not 1 <= registration_id <= MAX_ID:
+        raise NotFound("Cette inscription n'existe pas.", code="registration_not_found")
+    row = (
+        await Registration.select(Registration.meeting)
+        .where(Registration.id == registration_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("Cette inscription n'existe pas.", code="registration_not_found")
+    await _meeting_for(viewer, row["meeting"])
+    await Registration.update({Registration.attended: attended}).where(
+        Registration.id == registration_id
+    )
+    views = await list_registrations(viewer, row["meeting"])
+    return next(v for v in views if v.id == registration_id)
