@@ -31,6 +31,8 @@ from meetings.timefmt import now_utc
 
 CHANNEL = "conseils_changes"
 LOG_KEPT = timedelta(days=2)
+PRUNE_EVERY = 100  # writes between two prunings of the log, in each process
+_writes = 0
 RECONNECT_EVERY_S = 5.0
 log = logging.getLogger("conseils.changes")
 
@@ -65,13 +67,16 @@ def _dispatch(change: Change | None) -> None:
 async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:
     """Announce a change; call it inside the write transaction so a rollback says nothing."""
     now = now_utc()
-    # Prune, but keep the newest row: SQLite would otherwise restart ids from 1 after an
-    # idle spell, and a reader would take new changes for ones it had already seen.
-    await MeetingChange.raw(
-        "DELETE FROM meeting_change WHERE changed_at < {} "
-        "AND id < (SELECT max(id) FROM meeting_change)",
-        now - LOG_KEPT,
-    )
+    global _writes
+    _writes += 1
+    if _writes % PRUNE_EVERY == 1:
+        # Prune, but keep the newest row: SQLite would otherwise restart ids from 1 after an
+        # idle spell, and a reader would take new changes for ones it had already seen.
+        await MeetingChange.raw(
+            "DELETE FROM meeting_change WHERE changed_at < {} "
+            "AND id < (SELECT max(id) FROM meeting_change)",
+            now - LOG_KEPT,
+        )
     await MeetingChange.insert(
         MeetingChange(meeting_id=meeting_id, council_id=council_id, changed_at=now)
     )

@@ -7,6 +7,12 @@ they change with SELECT ... FOR UPDATE.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
@@ -24,10 +30,30 @@ def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
 
 
-def write_transaction():
+_writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> lock
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_write(db: SQLiteEngine) -> AsyncIterator[None]:
+    """One writer at a time inside this process, then BEGIN IMMEDIATE for the others.
+
+    SQLite's busy handler makes a waiting writer sleep in steps of up to 100 ms; with many
+    concurrent requests that, not the work, sets the pace. Queueing the writers of one
+    process on an asyncio lock hands the database over at once; only writers of other
+    processes still meet the busy timeout.
+    """
+    loop = asyncio.get_running_loop()
+    lock = _writers.get(loop)
+    if lock is None:
+        lock = _writers[loop] = asyncio.Lock()
+    async with lock, db.transaction(transaction_type=TransactionType.immediate):
+        yield
+
+
+def write_transaction() -> Any:
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
+        return _sqlite_write(db)
     return db.transaction()
 
 
