@@ -30,6 +30,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/conseils_bench")
 PG_FEEDS_URL = PG_URL + "_feeds"
 PG_MAIL_URL = PG_URL + "_mail"
+PG_SIGNUP_URL = PG_URL + "_signups"
+SIGNUP_CLIENTS = 100
 
 
 def free_port() -> int:
@@ -63,10 +65,17 @@ def server(command: list[str], env: dict[str, str], probe: str):
         process.wait(timeout=20)
 
 
-def wrk(url: str, headers: dict[str, str] | None = None) -> float:
+def wrk(
+    url: str,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+    connections: int = CONNECTIONS,
+) -> float:
     extra = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
+    if script is not None:
+        extra += ["-s", str(script)]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", *extra, url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{DURATION_S}s", "--timeout", "30s", *extra, url],
         capture_output=True,
         text=True,
         check=True,
@@ -144,10 +153,33 @@ def feed_env(database_url: str) -> dict[str, str]:
     return env
 
 
+def measure_signups(engine: str, database_url: str, tmp: str) -> tuple[str, float, float]:
+    """Sign-ups per second at one meeting, 100 concurrent clients, relay running."""
+    env = {**feed_env(database_url), "MAILDIR": f"{tmp}/maildir"}
+    subprocess.run([BIN / "conseils", "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    port, plain_port = free_port(), free_port()
+    with server(
+        [str(BIN / "uvicorn"), "bench.plain:app", "--port", str(plain_port),
+         "--no-access-log", "--log-level", "warning"],
+        env, f"http://127.0.0.1:{plain_port}/",
+    ):  # fmt: skip
+        plain = wrk(f"http://127.0.0.1:{plain_port}/", connections=SIGNUP_CLIENTS)
+    base = f"http://127.0.0.1:{port}"
+    with server([str(BIN / "conseils"), "serve", "--port", str(port)], env, f"{base}/healthz"):
+        with urllib.request.urlopen(f"{base}/api/v1/meetings?council=ales-tamaris&kind=cafe") as r:
+            meeting_id = json.loads(r.read())["items"][0]["id"]
+        rate = wrk(
+            f"{base}/api/v1/meetings/{meeting_id}/registrations",
+            script=ROOT / "bench" / "signup.lua",
+            connections=SIGNUP_CLIENTS,
+        )
+    return engine, rate, plain
+
+
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail").split(",")
+    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups").split(",")
     this = sys.modules[__name__]
     if "sqlite" in engines:
         with tempfile.TemporaryDirectory() as tmp:
@@ -178,6 +210,23 @@ def main() -> None:
                 mail_rows.append(
                     ("SQLite" if engine == "sqlite" else "PostgreSQL", json.loads(out))
                 )
+    signup_rows = []
+    if "signups" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                if engine == "sqlite":
+                    signup_rows.append(measure_signups("SQLite", f"sqlite:///{tmp}/s.sqlite", tmp))
+                else:
+                    asyncio.run(recreate_pg(PG_SIGNUP_URL))
+                    signup_rows.append(measure_signups("PostgreSQL", PG_SIGNUP_URL, tmp))
+    if signup_rows:
+        print(
+            f"\nSign-ups at one meeting (20 seats, then the waiting list), {SIGNUP_CLIENTS} clients"
+        )
+        print("| engine     | sign-ups/s | plain req/s | ratio |")
+        print("|------------|------------|-------------|-------|")
+        for engine, rate, plain in signup_rows:
+            print(f"| {engine:<10} | {rate:>10.0f} | {plain:>11.0f} | {rate / plain:5.3f} |")
     if mail_rows:
         print(f"\nEmail: {mail_rows[0][1]['sent']} announcements of one publication, to a local")
         print("aiosmtpd sink, next to raw aiosmtplib sendmail of the same messages, same run\n")

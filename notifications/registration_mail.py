@@ -23,6 +23,8 @@ from notifications.invitations import Invitation
 from notifications.rendering import render_pair
 from notifications.tables import OutboxMessage
 
+RETENTION = timedelta(days=365)
+
 
 def reminder_delay() -> timedelta:
     """How long before a meeting its reminder goes (REMINDER_HOURS, 24 by default)."""
@@ -215,6 +217,17 @@ async def queue_reminders(now: datetime) -> int:
             )
         )
     return await outbox.enqueue(drafts) if drafts else 0
+
+
+async def purge_expired(now: datetime) -> int:
+    """Registrations are kept a year after their meeting (as the sign-up form says), then
+    deleted: names, addresses, phones and needs go with them."""
+    ended = await Registration.raw(
+        "DELETE FROM registration WHERE meeting IN "
+        "(SELECT id FROM meeting WHERE ends_at < {}) RETURNING id",
+        now - RETENTION,
+    )
+    return len(ended)
 
 
 def wake() -> None:

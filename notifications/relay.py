@@ -207,12 +207,16 @@ class Relay:
             await marking
 
     async def _queue_reminders(self) -> None:
-        """Reminders due soon join the queue (each once: its idempotency key)."""
-        from notifications.registration_mail import queue_reminders
+        """Reminders due soon join the queue (each once: its idempotency key); registrations
+        past their retention are deleted."""
+        from notifications.registration_mail import purge_expired, queue_reminders
 
         try:
             async with write_transaction():
                 queued = await queue_reminders(now_utc())
+                purged = await purge_expired(now_utc())
+            if purged:
+                log.info("relay %s deleted %d registrations past retention", self.name, purged)
         except Exception:  # a failed scan is retried at the next one
             log.exception("relay %s: reminder scan failed", self.name)
             return
