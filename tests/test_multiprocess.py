@@ -196,6 +196,9 @@ def test_a_feed_change_through_one_process_shows_on_the_other(
     assert _events(first[reader]) == _events(first[writer])
     etag = first[reader].headers["etag"]
     assert httpx.get(f"{reader}{FEED}", headers={"If-None-Match": etag}).status_code == 304
+    head = httpx.head(f"{reader}{FEED}")  # through uvicorn: the length of GET, no body
+    assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
+    assert head.headers["content-length"] == str(len(first[reader].content))
 
     meeting = _published(writer, auth, "Café entre deux processus", day=4)
     added = _changed_since(reader, FEED, etag)
@@ -239,13 +242,15 @@ def test_a_feed_change_through_one_process_shows_on_the_other(
     assert httpx.get(f"{reader}{single}").status_code == 404
 
 
-async def _terminate_listeners(database_url: str) -> int:
+async def _listeners(database_url: str, *, terminate: bool = False) -> int:
+    """How many connections LISTEN on the database (each server holds one); `terminate`
+    closes them from the server side, as a restart or a network cut would."""
     connection = await asyncpg.connect(database_url)
     try:
         return await connection.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND query ILIKE 'LISTEN%'"
+            f"SELECT count({'pg_terminate_backend(pid)' if terminate else '*'}) "
+            "FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'"
         )
     finally:
         await connection.close()
@@ -263,10 +268,27 @@ def test_feeds_stay_right_while_the_listen_connections_are_lost(
     database_url = (
         f"{os.environ['DATABASE_URL'].split('?')[0].rpartition('/')[0]}/{_database_name()}"
     )
-    assert _run_async(_terminate_listeners(database_url)) == 2  # one per process
+    assert _run_async(_listeners(database_url, terminate=True)) == 2  # one per process
     time.sleep(0.2)  # each process notices its connection is gone
 
+    # The change log stands in for the lost notices.
     meeting = _published(writer, auth, "Café sans LISTEN", day=11)
     after = _changed_since(reader, FEED, before.headers["etag"])
     assert after.status_code == 200
     assert _event(after, meeting)["summary"] == "Café citoyen : Café sans LISTEN"
+
+    # Requests re-open the LISTEN connections within a few seconds; notices work again.
+    deadline = time.monotonic() + 15
+    while _run_async(_listeners(database_url)) < 2 and time.monotonic() < deadline:
+        for server in (reader, writer):
+            httpx.get(f"{server}{FEED}")
+        time.sleep(0.2)
+    assert _run_async(_listeners(database_url)) == 2
+    patched = httpx.patch(
+        f"{writer}/api/v1/meetings/{meeting['id']}",
+        json={"title": "Café avec LISTEN"},
+        headers=auth,
+    )
+    assert patched.status_code == 200, patched.text
+    again = _changed_since(reader, FEED, after.headers["etag"])
+    assert _event(again, meeting)["summary"] == "Café citoyen : Café avec LISTEN"
