@@ -193,7 +193,7 @@ async def test_council_page_offers_the_calendar_subscription(
     page: pw.Page, live_server: LiveServer
 ) -> None:
     await page.goto("/conseils/ales-tamaris")
-    box = page.locator("section.calendar-box")
+    box = page.locator("section[aria-labelledby=agenda]")
     await expect(box.get_by_role("heading")).to_have_text("S'abonner à l'agenda")
     feed = f"{live_server.url}/conseils/ales-tamaris/calendrier.ics"
     await expect(box.get_by_label("Adresse de l'agenda, à copier")).to_have_value(feed)
@@ -214,7 +214,7 @@ async def test_meeting_page_adds_the_meeting_to_a_calendar(page: pw.Page) -> Non
     await page.goto("/")
     await page.get_by_role("link", name="Café citoyen : les jeux pour enfants").click()
     await page.wait_for_url(re.compile(r"/reunions/\d+$"))
-    box = page.locator("section.calendar-box")
+    box = page.locator("section[aria-labelledby=ajouter]")
     await expect(box.get_by_role("heading")).to_have_text("Ajouter à mon agenda")
     async with page.expect_download() as download_info:
         await box.get_by_role("link", name="Télécharger l'événement (.ics)").click()
