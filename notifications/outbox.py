@@ -159,6 +159,9 @@ async def retry_message(viewer: FacilitatorView, message_id: int) -> OutboxView:
                 OutboxMessage.next_attempt_at: now_utc(),
                 OutboxMessage.attempts: 0,
                 OutboxMessage.last_error: "",
+                # Queued again: the two days of retries count from now (the Date header,
+                # written into the message when first queued, does not change).
+                OutboxMessage.created_at: now_utc(),
             }
         )
         .where(condition & (OutboxMessage.status == "failed"))

@@ -507,6 +507,16 @@ async def delete_meeting(viewer: FacilitatorView, meeting_id: int) -> None:
                 "Une réunion publiée s'annule ; seul un administrateur peut la supprimer.",
                 code="cancel_instead",
             )
+        queued = 0
+        if row["status"] == "published":
+            # Those who were told of it are told it will not happen (a CANCEL for their
+            # calendars), as if it had been cancelled, before it disappears.
+            await Meeting.update(
+                {Meeting.status: "cancelled", Meeting.sequence: row["sequence"] + 1}
+            ).where(Meeting.id == meeting_id)
+            queued = await _email_subscribers(row, meeting_id)
         await Meeting.delete().where(Meeting.id == meeting_id)
         await _announce(row, public=public)
     changes.applied(meeting_id, row["council"])
+    if queued:
+        _wake_relay()
