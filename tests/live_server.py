@@ -2,7 +2,7 @@
 
 Loaded as a pytest plugin (`pytest_plugins = ["live_server"]`) so every module shares one server.
 The server gets its own database: a temporary SQLite file, or, when the suite runs on PostgreSQL,
-the `conseils_live_test` database on the same server (dropped and created afresh).
+the `<suite database>_live` database on the same server (dropped and created afresh).
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CONSEILS = Path(sys.executable).parent / "conseils"
 if not CONSEILS.exists():
     CONSEILS = ROOT / ".venv" / "bin" / "conseils"
-LIVE_DATABASE = "conseils_live_test"
+# Named after the suite's database, so that two suites on one PostgreSQL never share it.
+_SUITE_DB = os.environ.get("DATABASE_URL", "").split("?")[0].rpartition("/")[2] or "conseils"
+LIVE_DATABASE = f"{_SUITE_DB}_live"
 STARTUP_TIMEOUT_S = 30.0
 
 
