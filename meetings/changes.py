@@ -65,9 +65,10 @@ def _dispatch(change: Change | None) -> None:
 
 
 async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:
-    """Announce a change; call it inside the write transaction so a rollback says nothing."""
-    now = now_utc()
+    """Announce a change; call it inside the write transaction so a rollback says nothing.
+    `seats_only`: registrations changed, not the meeting (the feeds ignore it)."""
     global _writes
+    now = now_utc()
     _writes += 1
     if _writes % PRUNE_EVERY == 1:
         # Prune, but keep the newest row: SQLite would otherwise restart ids from 1 after an
@@ -78,10 +79,13 @@ async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool 
             now - LOG_KEPT,
         )
     await MeetingChange.insert(
-        MeetingChange(meeting_id=meeting_id, council_id=council_id, changed_at=now)
+        MeetingChange(
+            meeting_id=meeting_id, council_id=council_id, seats_only=seats_only, changed_at=now
+        )
     )
     if is_postgres():
-        await MeetingChange.raw("SELECT pg_notify({}, {})", CHANNEL, f"{meeting_id}:{council_id}")
+        payload = f"{meeting_id}:{council_id}" + (":seats" if seats_only else "")
+        await MeetingChange.raw("SELECT pg_notify({}, {})", CHANNEL, payload)
 
 
 def applied(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:

@@ -105,6 +105,18 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     return response
 
 
+def encoding_error_handler(request: Request, exc: UnicodeDecodeError) -> Response:
+    """msgspec raises UnicodeDecodeError (not a validation error) for invalid UTF-8 inside a
+    JSON string: the client sent bad bytes, a 400, not our 500."""
+    return _respond(
+        request,
+        400,
+        "Le corps de la requête n'est pas de l'UTF-8 valide.",
+        "invalid_encoding",
+        [{"key": "body", "message": "texte UTF-8 invalide"}],
+    )
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _respond(
@@ -115,5 +127,6 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
+    UnicodeDecodeError: encoding_error_handler,
     Exception: internal_error_handler,
 }

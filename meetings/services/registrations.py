@@ -331,12 +331,12 @@ async def promote(meeting_id: int) -> int:
     """Confirm the first people of the waiting list while seats are free; inside the
     transaction that freed or added the seats. Returns how many were promoted."""
     meeting = (
-        await Meeting.select(Meeting.capacity, Meeting.seats_taken, Meeting.status)
+        await Meeting.select(Meeting.capacity, Meeting.seats_taken, Meeting.status, Meeting.ends_at)
         .where(Meeting.id == meeting_id)
         .first()
     )
-    if meeting is None or meeting["status"] != "published":
-        return 0
+    if meeting is None or meeting["status"] != "published" or meeting["ends_at"] <= now_utc():
+        return 0  # nobody is promoted to a meeting that is over
     free = None if meeting["capacity"] is None else meeting["capacity"] - meeting["seats_taken"]
     if free is not None and free <= 0:
         return 0
