@@ -21,14 +21,6 @@ from notifications.tables import OutboxMessage, Subscription
 ANNOUNCEMENTS = ("meeting_published", "meeting_changed", "meeting_cancelled")
 SUPERSEDED = (*ANNOUNCEMENTS, "registration_reminder")
 UNSUBSCRIBE_PLACEHOLDER = "https://desabonnement.invalid/lien"  # replaced per subscriber
-CHANGE_LABELS = {
-    "starts_at": "l'horaire",
-    "ends_at": "l'horaire",
-    "venue": "le lieu",
-    "address": "le lieu",
-    "online_url": "le lien de visioconférence",
-    "title": "le titre",
-}
 
 
 def unsubscribe_url(token: str) -> str:

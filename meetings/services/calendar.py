@@ -40,7 +40,6 @@ REFRESH = "PT1H"
 PRODID = "-//Conseils citoyens//Organiseur des conseils citoyens 1.0//FR"
 SITE_NAME = "Conseils citoyens"
 MAX_FEEDS = 256
-RENDER_INLINE_BELOW = 8  # fewer events than this are rendered without a thread hop
 KIND_PLURALS = {"council": "Réunions du conseil", "cafe": "Cafés citoyens"}  # not label + "s"
 
 
@@ -365,6 +364,22 @@ changes.subscribe(
 )
 
 
+_dropped = 0  # meeting changes seen: a .ics built across one is not kept
+
+
+def _count_drop(change: changes.Change | None) -> None:
+    global _dropped
+    if change is None or not change.seats_only:
+        _dropped += 1
+
+
+def _generation() -> int:
+    return _dropped
+
+
+changes.subscribe(_count_drop)
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -509,22 +524,6 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
         while len(_documents) > MAX_DOCUMENTS:
             _documents.popitem(last=False)
     return document
-
-
-_dropped = 0
-
-
-def _count_drop(change: changes.Change | None) -> None:
-    global _dropped
-    if change is None or not change.seats_only:
-        _dropped += 1
-
-
-def _generation() -> int:
-    return _dropped
-
-
-changes.subscribe(_count_drop)
 
 
 async def event_row(meeting_id: int) -> dict[str, Any] | None:
