@@ -40,6 +40,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from meetings.settings import get_settings
 
+    # Links in pages, feeds and emails point at this server unless BASE_URL says otherwise
+    # (set before the settings are read; workers inherit the environment).
+    os.environ.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
     settings = get_settings()  # fail now, before forking workers, on a bad configuration
     asyncio.run(_migrate())
     uvicorn.run(
