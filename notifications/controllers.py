@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from msgspec import Struct
@@ -22,7 +21,7 @@ from meetings.timefmt import to_paris
 from notifications import outbox, subscriptions
 
 HONEYPOT = "site_web"  # hidden from people; bots fill it in
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, str]]
 SENT = (
     "Si cette adresse n'était pas encore abonnée, un courriel de confirmation vient de lui "
     "être envoyé : ouvrez le lien qu'il contient pour recevoir les annonces."
@@ -33,7 +32,7 @@ class SubscriptionPages(Controller):
     include_in_schema = False
 
     @post("/conseils/{slug:str}/abonnement", status_code=HTTP_200_OK)
-    async def subscribe(self, slug: str, data: Form) -> Template:
+    async def subscribe(self, slug: FromPath[str], data: Form) -> Template:
         council = await get_council(slug)
         email = data.get("email", "")
         if data.get(HONEYPOT):
@@ -49,7 +48,7 @@ class SubscriptionPages(Controller):
         return Template("pages/subscription.html", context={"council": council, "sent": True})
 
     @get("/abonnements/{token:str}/confirmer")
-    async def confirm_form(self, token: str) -> Template:
+    async def confirm_form(self, token: FromPath[str]) -> Template:
         subscription = await subscriptions.get_subscription(token)
         return Template(
             "pages/subscription_link.html",
@@ -57,7 +56,7 @@ class SubscriptionPages(Controller):
         )
 
     @post("/abonnements/{token:str}/confirmer", status_code=HTTP_200_OK)
-    async def confirm(self, token: str) -> Template:
+    async def confirm(self, token: FromPath[str]) -> Template:
         subscription = await subscriptions.confirm(token)
         return Template(
             "pages/subscription_link.html",
@@ -65,7 +64,7 @@ class SubscriptionPages(Controller):
         )
 
     @get("/abonnements/{token:str}/desabonner")
-    async def unsubscribe_form(self, token: str) -> Template:
+    async def unsubscribe_form(self, token: FromPath[str]) -> Template:
         subscription = await subscriptions.get_subscription(token)
         return Template(
             "pages/subscription_link.html",
@@ -73,7 +72,7 @@ class SubscriptionPages(Controller):
         )
 
     @post("/abonnements/{token:str}/desabonner", status_code=HTTP_200_OK)
-    async def unsubscribe(self, request: Request, token: str) -> Template:
+    async def unsubscribe(self, request: Request, token: FromPath[str]) -> Template:
         """RFC 8058 one-click: mail providers POST `List-Unsubscribe=One-Click` here with no
         cookie and no CSRF token; the token in the address is the only credential."""
         subscription = await subscriptions.unsubscribe(token)
@@ -141,7 +140,9 @@ class SubscriptionApi(Controller):
     tags = ["subscriptions"]
 
     @post("/{slug:str}/subscriptions", status_code=HTTP_202_ACCEPTED)
-    async def subscribe(self, slug: str, data: SubscriptionIn) -> SubscriptionAccepted:
+    async def subscribe(
+        self, slug: FromPath[str], data: JSONBody[SubscriptionIn]
+    ) -> SubscriptionAccepted:
         """Ask for a council's announcements; the address receives a confirmation link."""
         await subscriptions.subscribe(slug, data.email)
         return SubscriptionAccepted("pending", SENT)
@@ -156,16 +157,20 @@ class OutboxApi(Controller):
     @get("/")
     async def list_messages(
         self,
-        viewer: FacilitatorView,
-        status: Literal["queued", "sending", "sent", "failed", "cancelled"] | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        viewer: NamedDependency[FacilitatorView],
+        status: FromQuery[
+            Literal["queued", "sending", "sent", "failed", "cancelled"] | None
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> OutboxPage:
         """The emails of the viewer's councils, newest first, with failures and reasons."""
         items, total = await outbox.list_messages(viewer, status=status, limit=limit, offset=offset)
         return OutboxPage([OutboxOut.of(item) for item in items], total, limit, offset)
 
     @post("/{message_id:int}/retry", status_code=HTTP_200_OK)
-    async def retry(self, viewer: FacilitatorView, message_id: int) -> OutboxOut:
+    async def retry(
+        self, viewer: NamedDependency[FacilitatorView], message_id: FromPath[int]
+    ) -> OutboxOut:
         """Queue a failed message again (409 if it has not failed)."""
         return OutboxOut.of(await outbox.retry_message(viewer, message_id))

@@ -6,8 +6,15 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    HeaderParameter,
+    JSONBody,
+    PathParameter,
+    QueryParameter,
+)
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from meetings.controllers.auth import bearer_token, provide_optional_viewer, provide_viewer
@@ -27,7 +34,7 @@ from meetings.services import councils, facilitators, meetings
 from meetings.services.facilitators import FacilitatorView
 from meetings.services.validation import require_moment
 
-MeetingId = Annotated[int, Parameter(description="Meeting id")]
+MeetingId = Annotated[int, PathParameter(description="Meeting id")]
 
 
 class CouncilController(Controller):
@@ -39,7 +46,7 @@ class CouncilController(Controller):
         return [CouncilOut.of(council) for council in await councils.list_councils()]
 
     @get("/{slug:str}")
-    async def get_council(self, slug: str) -> CouncilOut:
+    async def get_council(self, slug: FromPath[str]) -> CouncilOut:
         return CouncilOut.of(await councils.get_council(slug))
 
 
@@ -54,14 +61,14 @@ class MeetingController(Controller):
     @get("/")
     async def list_meetings(
         self,
-        maybe_viewer: FacilitatorView | None,
-        council: str | None = None,
-        kind: Kind | None = None,
-        status: Status | None = None,
-        from_: Annotated[datetime | None, Parameter(query="from")] = None,
-        to: datetime | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        maybe_viewer: NamedDependency[FacilitatorView | None],
+        council: FromQuery[str | None] = None,
+        kind: FromQuery[Kind | None] = None,
+        status: FromQuery[Status | None] = None,
+        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        to: FromQuery[datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> MeetingPage:
         """Meetings, soonest first. Drafts appear only to their facilitators."""
         items, total = await meetings.list_meetings(
@@ -78,18 +85,18 @@ class MeetingController(Controller):
 
     @get("/{meeting_id:int}")
     async def get_meeting(
-        self, maybe_viewer: FacilitatorView | None, meeting_id: MeetingId
+        self, maybe_viewer: NamedDependency[FacilitatorView | None], meeting_id: MeetingId
     ) -> MeetingOut:
         return MeetingOut.of(await meetings.get_meeting(meeting_id, maybe_viewer))
 
     @post("/", status_code=HTTP_201_CREATED, security=[{"bearer": []}])
     async def create_meeting(
         self,
-        viewer: FacilitatorView,
-        data: MeetingIn,
+        viewer: NamedDependency[FacilitatorView],
+        data: JSONBody[MeetingIn],
         idempotency_key: Annotated[
             str | None,
-            Parameter(header="Idempotency-Key", description="Repeat-safe creation"),
+            HeaderParameter(name="Idempotency-Key", description="Repeat-safe creation"),
         ] = None,
     ) -> Response[MeetingOut]:
         """Schedule a draft. With the same Idempotency-Key, a repeat returns the first (200)."""
@@ -102,20 +109,29 @@ class MeetingController(Controller):
 
     @patch("/{meeting_id:int}", security=[{"bearer": []}])
     async def update_meeting(
-        self, viewer: FacilitatorView, meeting_id: MeetingId, data: MeetingPatch
+        self,
+        viewer: NamedDependency[FacilitatorView],
+        meeting_id: MeetingId,
+        data: JSONBody[MeetingPatch],
     ) -> MeetingOut:
         return MeetingOut.of(await meetings.update_meeting(viewer, meeting_id, given_fields(data)))
 
     @post("/{meeting_id:int}/publish", status_code=HTTP_200_OK, security=[{"bearer": []}])
-    async def publish_meeting(self, viewer: FacilitatorView, meeting_id: MeetingId) -> MeetingOut:
+    async def publish_meeting(
+        self, viewer: NamedDependency[FacilitatorView], meeting_id: MeetingId
+    ) -> MeetingOut:
         return MeetingOut.of(await meetings.publish_meeting(viewer, meeting_id))
 
     @post("/{meeting_id:int}/cancel", status_code=HTTP_200_OK, security=[{"bearer": []}])
-    async def cancel_meeting(self, viewer: FacilitatorView, meeting_id: MeetingId) -> MeetingOut:
+    async def cancel_meeting(
+        self, viewer: NamedDependency[FacilitatorView], meeting_id: MeetingId
+    ) -> MeetingOut:
         return MeetingOut.of(await meetings.cancel_meeting(viewer, meeting_id))
 
     @delete("/{meeting_id:int}", status_code=HTTP_204_NO_CONTENT, security=[{"bearer": []}])
-    async def delete_meeting(self, viewer: FacilitatorView, meeting_id: MeetingId) -> None:
+    async def delete_meeting(
+        self, viewer: NamedDependency[FacilitatorView], meeting_id: MeetingId
+    ) -> None:
         """Delete a draft; a published meeting only by an administrator (cancel it instead)."""
         await meetings.delete_meeting(viewer, meeting_id)
 
@@ -126,12 +142,14 @@ class AuthController(Controller):
     dependencies = {"viewer": Provide(provide_viewer)}
 
     @post("/token", status_code=HTTP_201_CREATED)
-    async def create_token(self, data: TokenRequest) -> TokenOut:
+    async def create_token(self, data: JSONBody[TokenRequest]) -> TokenOut:
         """Exchange a facilitator's email and password for a bearer token that expires."""
         issued = await facilitators.issue_token(data.email, data.password)
         return TokenOut(token=issued.token, expires_at=issued.expires_at_iso)
 
     @delete("/token", status_code=HTTP_204_NO_CONTENT, security=[{"bearer": []}])
-    async def revoke_token(self, request: Request, viewer: FacilitatorView) -> None:
+    async def revoke_token(
+        self, request: Request, viewer: NamedDependency[FacilitatorView]
+    ) -> None:
         """Revoke the (valid) token this request carries: a log-out."""
         await facilitators.revoke_token(bearer_token(request) or "")

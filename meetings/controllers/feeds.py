@@ -12,16 +12,16 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 
 from litestar import Controller, HttpMethod, Request, Response, route
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from meetings.services import calendar
 from meetings.services.calendar import CalendarDocument
 
 CACHE_CONTROL = "public, max-age=300"
-Filter = Annotated[str | None, Parameter(max_length=80)]
-# One Parameter: nested in `Filter`, a second one (query="type") was ignored, and the filter
+Filter = Annotated[str | None, QueryParameter(max_length=80)]
+# One QueryParameter: nested in `Filter`, a second one (name="type") was ignored, and the filter
 # was read from `?type_=`.
-KindFilter = Annotated[str | None, Parameter(query="type", max_length=80)]
+KindFilter = Annotated[str | None, QueryParameter(name="type", max_length=80)]
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -86,7 +86,7 @@ class FeedController(Controller):
     async def council(
         self,
         request: Request,
-        slug: str,
+        slug: FromPath[str],
         type_: KindFilter = None,
         quartier: Filter = None,
     ) -> Response:
@@ -95,6 +95,6 @@ class FeedController(Controller):
     @route(
         "/reunions/{meeting_id:int}/calendrier.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD]
     )
-    async def meeting(self, request: Request, meeting_id: int) -> Response:
+    async def meeting(self, request: Request, meeting_id: FromPath[int]) -> Response:
         document = await calendar.meeting_document(meeting_id)
         return calendar_response(request, document, attachment=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, MediaType, Request, Response, get
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from meetings import changes
@@ -36,8 +36,8 @@ class PageController(Controller):
     @get("/")
     async def home(
         self,
-        conseil: Annotated[str | None, Parameter(max_length=80)] = None,
-        type_: Annotated[str | None, Parameter(query="type", max_length=20)] = None,
+        conseil: Annotated[str | None, QueryParameter(max_length=80)] = None,
+        type_: Annotated[str | None, QueryParameter(name="type", max_length=20)] = None,
     ) -> Template:
         """Upcoming meetings of every council, soonest first, filterable."""
         council = conseil or None
@@ -61,7 +61,7 @@ class PageController(Controller):
         )
 
     @get("/conseils/{slug:str}")
-    async def council(self, slug: str) -> Template:
+    async def council(self, slug: FromPath[str]) -> Template:
         council = await councils.get_council(slug)
         return Template(
             "pages/council.html",
@@ -73,7 +73,7 @@ class PageController(Controller):
         )
 
     @get("/reunions/{meeting_id:int}")
-    async def meeting(self, request: Request, meeting_id: int) -> Response:
+    async def meeting(self, request: Request, meeting_id: FromPath[int]) -> Response:
         """A meeting's page, re-rendered only when the meeting changed (in any process)."""
         await changes.refresh()
         page = _meeting_pages.get(meeting_id)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import Struct
@@ -122,7 +121,9 @@ class RegistrationApi(Controller):
     dependencies = {"viewer": Provide(provide_viewer)}
 
     @post("/meetings/{meeting_id:int}/registrations", status_code=HTTP_201_CREATED)
-    async def register(self, meeting_id: int, data: RegistrationIn) -> Response[RegistrationOut]:
+    async def register(
+        self, meeting_id: FromPath[int], data: JSONBody[RegistrationIn]
+    ) -> Response[RegistrationOut]:
         """Sign up (public). 201 when created; 200 with the first sign-up when the address had
         already signed up; 409 with a reason code outside the registration window."""
         sign_up, created = await registrations.register(meeting_id, _fields(data))
@@ -132,14 +133,16 @@ class RegistrationApi(Controller):
 
     @get("/meetings/{meeting_id:int}/registrations", security=[{"bearer": []}])
     async def list_registrations(
-        self, viewer: FacilitatorView, meeting_id: int
+        self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
     ) -> list[RegistrantOut]:
         """A meeting's registrations in arrival order, with needs (its facilitators only)."""
         items = await registrations.list_registrations(viewer, meeting_id)
         return [RegistrantOut.of(item) for item in items]
 
     @get("/meetings/{meeting_id:int}/registrations.csv", security=[{"bearer": []}])
-    async def export_csv(self, viewer: FacilitatorView, meeting_id: int) -> Response[bytes]:
+    async def export_csv(
+        self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
+    ) -> Response[bytes]:
         items = await registrations.list_registrations(viewer, meeting_id)
         return Response(
             registrations_csv(items),
@@ -155,7 +158,10 @@ class RegistrationApi(Controller):
         security=[{"bearer": []}],
     )
     async def attendance(
-        self, viewer: FacilitatorView, registration_id: int, data: AttendanceIn
+        self,
+        viewer: NamedDependency[FacilitatorView],
+        registration_id: FromPath[int],
+        data: JSONBody[AttendanceIn],
     ) -> RegistrantOut:
         """Mark who came (true), who did not (false), or clear it (null)."""
         return RegistrantOut.of(
@@ -183,14 +189,14 @@ def _fields(data: RegistrationIn | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, str]]
 
 
 class RegistrationPages(Controller):
     include_in_schema = False
 
     @post("/reunions/{meeting_id:int}/inscription", status_code=HTTP_200_OK)
-    async def register(self, meeting_id: int, data: Form) -> Template:
+    async def register(self, meeting_id: FromPath[int], data: Form) -> Template:
         meeting = await meetings.get_meeting(meeting_id)
         context: dict[str, Any] = {
             "meeting": meeting,
@@ -219,16 +225,16 @@ class RegistrationPages(Controller):
         )
 
     @get("/inscriptions/{token:str}")
-    async def manage(self, token: str) -> Template:
+    async def manage(self, token: FromPath[str]) -> Template:
         return await _manage_page(token)
 
     @post("/inscriptions/{token:str}/annuler", status_code=HTTP_200_OK)
-    async def cancel(self, token: str) -> Template:
+    async def cancel(self, token: FromPath[str]) -> Template:
         await registrations.cancel(token)
         return await _manage_page(token, just_cancelled=True)
 
     @get("/inscriptions/{token:str}/calendrier.ics")
-    async def feed(self, request: Request, token: str) -> Response:
+    async def feed(self, request: Request, token: FromPath[str]) -> Response:
         """Every meeting this address is confirmed for: one subscription for all of them."""
         meeting_ids = await registrations.meetings_of(token)
         document = await calendar.personal_document(meeting_ids, token)
