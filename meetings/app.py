@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Response, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -16,7 +14,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 
-from meetings import changes, timefmt, urls
+from meetings import changes
 from meetings.controllers.api import AuthController, CouncilController, MeetingController
 from meetings.controllers.feeds import FeedController
 from meetings.controllers.health import healthz
@@ -25,40 +23,14 @@ from meetings.controllers.registrations import RegistrationApi, RegistrationPage
 from meetings.db import engine
 from meetings.errors import EXCEPTION_HANDLERS
 from meetings.headers import SECURITY_HEADERS
-from meetings.services.meetings import KIND_LABELS
 from meetings.settings import ROOT, Settings, get_settings
+from meetings.templating import template_environment
 from notifications.controllers import OutboxApi, SubscriptionApi, SubscriptionPages
 from notifications.relay import start_in_process
 from notifications.settings import get_mail_settings
 
-TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 MAX_BODY_BYTES = 1_000_000
-
-
-def template_environment(directory: Path = TEMPLATES) -> Environment:
-    """Jinja2 with autoescaping on for HTML and the French formatting filters."""
-    env = Environment(
-        loader=FileSystemLoader(directory),
-        autoescape=select_autoescape(["html", "xml"]),
-        auto_reload=False,
-        enable_async=False,
-    )
-    env.filters.update(
-        french_date=timefmt.french_date,
-        french_time=timefmt.french_time,
-        french_range=timefmt.french_range,
-        french_month=timefmt.french_month,
-        paris=timefmt.to_paris,
-        map_url=urls.map_url,
-        webcal=urls.webcal,
-        google_subscribe=urls.google_subscribe_url,
-        google_event=urls.google_event_url,
-        meeting_ics=urls.meeting_calendar_url,
-    )
-    env.globals.update(feed_url=urls.feed_url)
-    env.globals.update(kind_labels=KIND_LABELS)
-    return env
 
 
 _relay: tuple[asyncio.Task, asyncio.Event] | None = None

@@ -12,7 +12,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from meetings.services.councils import CouncilView
 from meetings.services.meetings import MeetingView
-from meetings.timefmt import to_paris
+from meetings.timefmt import to_paris, to_paris_or_none
 from meetings.urls import council_calendar_url, council_url, meeting_calendar_url, meeting_url
 
 AwareDatetime = Annotated[datetime, Meta(tz=True, description="ISO 8601 with a UTC offset")]
@@ -85,8 +85,8 @@ class MeetingOut(Struct):
             address=meeting.address,
             online_url=meeting.online_url,
             capacity=meeting.capacity,
-            registration_opens_at=_paris_or_none(meeting.registration_opens_at),
-            registration_closes_at=_paris_or_none(meeting.registration_closes_at),
+            registration_opens_at=to_paris_or_none(meeting.registration_opens_at),
+            registration_closes_at=to_paris_or_none(meeting.registration_closes_at),
             status=meeting.status,
             sequence=meeting.sequence,
             url=meeting_url(meeting.id),
@@ -94,10 +94,6 @@ class MeetingOut(Struct):
             seats_left=meeting.seats_left,
             waitlist_length=meeting.waitlist_length,
         )
-
-
-def _paris_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else to_paris(moment)
 
 
 class MeetingPage(Struct):

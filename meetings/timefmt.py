@@ -22,6 +22,10 @@ def to_paris(moment: datetime) -> datetime:
     return moment.astimezone(PARIS)
 
 
+def to_paris_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else to_paris(moment)
+
+
 def french_date(moment: datetime) -> str:
     """'jeudi 1er décembre 2026', the way French administrations write dates."""
     local = to_paris(moment)

@@ -17,7 +17,7 @@ from meetings.controllers.auth import provide_viewer
 from meetings.services.councils import get_council
 from meetings.services.errors import InvalidInput
 from meetings.services.facilitators import FacilitatorView
-from meetings.timefmt import to_paris
+from meetings.timefmt import to_paris, to_paris_or_none
 from notifications import outbox, subscriptions
 
 HONEYPOT = "site_web"  # hidden from people; bots fill it in
@@ -124,7 +124,7 @@ class OutboxOut(Struct):
             meeting_id=view.meeting_id,
             message_id=view.message_id,
             created_at=to_paris(view.created_at),
-            sent_at=to_paris(view.sent_at) if view.sent_at else None,
+            sent_at=to_paris_or_none(view.sent_at),
         )
 
 

@@ -42,7 +42,3 @@ class Invitation:
             f"mailto:{ical.escape_text(attendee)}"
         )
         return (self.head + attendee_line + END_EVENT + b"END:VCALENDAR\r\n").decode()
-
-
-def imip(row: dict[str, Any], method: str, attendee: str) -> str:
-    return Invitation(row, method).for_attendee(attendee)

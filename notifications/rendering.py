@@ -5,30 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
-from meetings import timefmt, urls
-from meetings.services.meetings import KIND_LABELS
-from meetings.settings import ROOT
+from meetings.templating import template_environment
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(ROOT / "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,  # a missing value is a bug, not an empty string in a mail
-        auto_reload=False,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(
-        french_date=timefmt.french_date,
-        french_time=timefmt.french_time,
-        french_range=timefmt.french_range,
-        map_url=urls.map_url,
-    )
-    env.globals.update(kind_labels=KIND_LABELS)
-    return env
+    return template_environment(strict=True)
 
 
 def render_pair(template: str, /, **context: Any) -> tuple[str, str]:

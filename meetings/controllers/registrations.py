@@ -20,7 +20,7 @@ from meetings.controllers.feeds import calendar_response
 from meetings.services import calendar, councils, meetings, registrations
 from meetings.services.errors import Conflict, InvalidInput
 from meetings.services.facilitators import FacilitatorView
-from meetings.timefmt import to_paris
+from meetings.timefmt import to_paris, to_paris_or_none
 
 HONEYPOT = "site_web"
 
@@ -71,7 +71,7 @@ class RegistrantOut(Struct):
             position=view.position,
             attended=view.attended,
             created_at=to_paris(view.created_at),
-            cancelled_at=to_paris(view.cancelled_at) if view.cancelled_at else None,
+            cancelled_at=to_paris_or_none(view.cancelled_at),
         )
 
 
@@ -245,7 +245,6 @@ class RegistrationPages(Controller):
 
 async def _manage_page(token: str, *, just_cancelled: bool = False) -> Template:
     sign_up = await registrations.sign_up_for_token(token)
-    row = await registrations.by_token(token)
     meeting = await meetings.get_meeting(sign_up.meeting_id)
     council = await councils.get_council(meeting.council_slug)
     return Template(
@@ -254,7 +253,7 @@ async def _manage_page(token: str, *, just_cancelled: bool = False) -> Template:
             "meeting": meeting,
             "council": council,
             "sign_up": sign_up,
-            "name": row["name"],
+            "name": sign_up.name,
             "just_cancelled": just_cancelled,
             "feed_url": f"{sign_up.manage_url}/calendrier.ics",
         },

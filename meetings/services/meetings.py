@@ -382,7 +382,9 @@ async def create_meeting(
     return await get_meeting(inserted[0]["id"], viewer), True
 
 
-async def _locked_row(meeting_id: int) -> dict[str, Any]:
+async def locked_row(meeting_id: int) -> dict[str, Any]:
+    """The meeting's row, locked until the transaction ends (PostgreSQL; on SQLite the
+    write transaction itself is exclusive). Inside a write transaction only."""
     if not 1 <= meeting_id <= MAX_ID:
         raise not_found()
     query = Meeting.select().where(Meeting.id == meeting_id)
@@ -398,7 +400,7 @@ async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> Meeti
     """Lock the meeting, let `change(row)` return the new values, bump SEQUENCE, save."""
     queued = 0
     async with write_transaction():
-        row = await _locked_row(meeting_id)
+        row = await locked_row(meeting_id)
         if row["status"] == "draft" and not viewer.may_write(row["council"]):
             raise not_found()
         _require_writer(viewer, row["council"])
@@ -497,7 +499,7 @@ async def delete_meeting(viewer: FacilitatorView, meeting_id: int) -> None:
     administrator only (a mistake, an abuse), since calendar apps keep a vanished event;
     cancelling is the normal way. The feeds' Last-Modified still moves forward."""
     async with write_transaction():
-        row = await _locked_row(meeting_id)
+        row = await locked_row(meeting_id)
         if row["status"] == "draft" and not viewer.may_write(row["council"]):
             raise not_found()
         _require_writer(viewer, row["council"])

@@ -23,10 +23,10 @@ from datetime import datetime
 from typing import Any
 
 from meetings import changes, urls
-from meetings.db import is_postgres, write_transaction
+from meetings.db import write_transaction
 from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from meetings.services.facilitators import FacilitatorView
-from meetings.services.meetings import MAX_ID, not_found
+from meetings.services.meetings import MAX_ID, locked_row, not_found
 from meetings.services.validation import normalise_email, require_text
 from meetings.tables import Meeting, Registration
 from meetings.timefmt import now_utc
@@ -51,6 +51,7 @@ class SignUp:
     status: str
     position: int | None  # on the waiting list, from 1
     token: str
+    name: str
 
     @property
     def manage_url(self) -> str:
@@ -183,7 +184,8 @@ async def _position(registration: dict[str, Any]) -> int | None:
 
 
 async def _sign_up_of(row: dict[str, Any]) -> SignUp:
-    return SignUp(row["id"], row["meeting"], row["status"], await _position(row), row["token"])
+    position = await _position(row)
+    return SignUp(row["id"], row["meeting"], row["status"], position, row["token"], row["name"])
 
 
 async def availability(meeting_id: int) -> Availability:
@@ -232,13 +234,9 @@ async def meetings_of(token: str) -> list[int]:
 
 
 async def _locked_meeting(meeting_id: int) -> dict[str, Any]:
-    if not 1 <= meeting_id <= MAX_ID:
-        raise not_found()
-    query = Meeting.select().where(Meeting.id == meeting_id)
-    if is_postgres():
-        query = query.lock_rows()
-    meeting = await query.first()
-    if meeting is None or meeting["status"] == "draft":
+    """The public meeting's row, locked: sign-ups of one meeting queue up here."""
+    meeting = await locked_row(meeting_id)
+    if meeting["status"] == "draft":
         raise not_found()
     return meeting
 
