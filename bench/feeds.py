@@ -26,9 +26,9 @@ EMAIL, PASSWORD = "bench@example.org", "un mot de passe de banc d'essai"
 
 async def populate() -> None:
     """The demo councils plus MEETINGS published meetings spread over them and two years."""
+    from conseils.timefmt import now_utc
     from meetings.demo import load_demo
     from meetings.tables import Council, Meeting
-    from meetings.timefmt import now_utc
 
     await load_demo()
     councils = [row["id"] for row in await Council.select(Council.id)]

@@ -73,18 +73,18 @@ async def raw_rate(port: int, messages: list[bytes]) -> float:
 
 
 async def ours(port: int) -> dict[str, float]:
-    from meetings.db import engine, is_postgres, write_transaction
-    from meetings.demo import load_demo
-    from meetings.services import meetings
-    from meetings.services.facilitators import (
+    from accounts.services import (
         create_facilitator,
         facilitator_for_token,
         issue_token,
     )
+    from conseils.db import engine, is_postgres, write_transaction
+    from conseils.settings import load_settings
+    from conseils.timefmt import now_utc
+    from meetings.demo import load_demo
+    from meetings.services import meetings
     from meetings.tables import Council
-    from meetings.timefmt import now_utc
     from notifications.relay import Relay
-    from notifications.settings import load_mail_settings
     from notifications.tables import OutboxMessage, Subscription
 
     db = engine()
@@ -128,7 +128,7 @@ async def ours(port: int) -> dict[str, float]:
     queued = await OutboxMessage.count().where(OutboxMessage.kind == "meeting_published")
 
     os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), OUTBOX_BATCH_SIZE="200")
-    settings = load_mail_settings()
+    settings = load_settings().mail
     # The baseline sends the very messages the relay is about to send (built when queued).
     sample = await OutboxMessage.select().order_by(OutboxMessage.id).limit(RAW_MESSAGES)
     raw = await raw_rate(port, [row["mime"].encode("ascii") for row in sample])

@@ -100,7 +100,7 @@ def measure(engine: str, database_url: str) -> list[tuple[str, str, float, float
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": "bench-secret-key-not-for-production",
         "LOG_LEVEL": "WARNING",
         "DEVELOPMENT": "0",
     }
@@ -143,7 +143,7 @@ def feed_env(database_url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": "bench-secret-key-not-for-production",
         "LOG_LEVEL": "WARNING",
         "DEVELOPMENT": "0",
     }

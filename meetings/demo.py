@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 
-from meetings.db import write_transaction
+from conseils.db import write_transaction
+from conseils.timefmt import PARIS, now_utc
 from meetings.tables import Council, CouncilQuartier, Meeting, Quartier
-from meetings.timefmt import PARIS, now_utc
 
 QUARTIERS = [
     ("Rive Droite", "ales-rive-droite", "Alès"),

@@ -1,33 +1,15 @@
+"""The meetings app: quartiers, councils, meetings, registrations and their calendar feeds."""
+
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from meetings.tables import (
-    ApiToken,
-    Council,
-    CouncilQuartier,
-    Facilitator,
-    FacilitatorCouncil,
-    Meeting,
-    MeetingChange,
-    Quartier,
-    Registration,
-)
+from meetings.tables import Council, CouncilQuartier, Meeting, Quartier, Registration
 
 APP_CONFIG = AppConfig(
     app_name="meetings",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[
-        Quartier,
-        Council,
-        CouncilQuartier,
-        Meeting,
-        MeetingChange,
-        Registration,
-        Facilitator,
-        FacilitatorCouncil,
-        ApiToken,
-    ],
+    table_classes=[Quartier, Council, CouncilQuartier, Meeting, Registration],
     migration_dependencies=[],
     commands=[],
 )

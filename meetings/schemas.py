@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from conseils.timefmt import to_paris, to_paris_or_none
+from conseils.urls import council_calendar_url, council_url, meeting_calendar_url, meeting_url
 from meetings.services.councils import CouncilView
 from meetings.services.meetings import MeetingView
-from meetings.timefmt import to_paris, to_paris_or_none
-from meetings.urls import council_calendar_url, council_url, meeting_calendar_url, meeting_url
 
 AwareDatetime = Annotated[datetime, Meta(tz=True, description="ISO 8601 with a UTC offset")]
 Kind = Literal["council", "cafe"]
@@ -141,19 +141,3 @@ def given_fields(data: Struct) -> dict[str, object]:
         for name in data.__struct_fields__
         if (value := getattr(data, name)) is not UNSET
     }
-
-
-class TokenRequest(Struct, forbid_unknown_fields=True):
-    email: str
-    password: str
-
-
-class TokenOut(Struct):
-    token: str
-    expires_at: str
-    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
-
-
-class Health(Struct):
-    status: str
-    database: str

@@ -76,50 +76,6 @@ class Meeting(Table):
     created_by_key = Varchar(length=200, null=True, default=None, unique=True)
 
 
-class Facilitator(Table):
-    """An animateur or animatrice: writes the meetings of the councils they run."""
-
-    email = Varchar(length=254, unique=True, index=True)
-    display_name = Varchar(length=120)
-    password_hash = Varchar(length=255)
-    is_admin = Boolean(default=False)
-    active = Boolean(default=True)
-    created_at = Timestamptz(default=TimestamptzNow())
-
-
-class FacilitatorCouncil(Table):
-    facilitator = ForeignKey(
-        references=Facilitator, on_delete=OnDelete.cascade, null=False, index=True
-    )
-    council = ForeignKey(references=Council, on_delete=OnDelete.cascade, null=False)
-
-
-class ApiToken(Table):
-    """A facilitator's bearer token. Only its SHA-256 is stored; revoked or expired = refused."""
-
-    facilitator = ForeignKey(
-        references=Facilitator, on_delete=OnDelete.cascade, null=False, index=True
-    )
-    token_hash = Varchar(length=64, unique=True, index=True)
-    created_at = Timestamptz(default=TimestamptzNow())
-    expires_at = Timestamptz()
-    revoked_at = Timestamptz(null=True, default=None)
-
-
-class MeetingChange(Table):
-    """A log of changes to meetings, written in the same transaction as the change.
-
-    Processes that cannot receive PostgreSQL notices (SQLite, or a lost LISTEN connection)
-    read it to learn exactly which meetings changed, and drop only those from their caches.
-    `meeting_id` is not a foreign key: the log also records deletions.
-    """
-
-    meeting_id = Integer()
-    council_id = Integer()
-    seats_only = Boolean(default=False)  # a sign-up or a cancellation: the feeds do not care
-    changed_at = Timestamptz(default=TimestamptzNow())
-
-
 class Registration(Table):
     """A resident's sign-up for a meeting: confirmed, waitlisted (in arrival order: by id) or
     cancelled. No account: the manage link's token (256 random bits) is the credential; it is

@@ -7,17 +7,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from msgspec import Struct
 
-from meetings.controllers.auth import provide_viewer
+from conseils.errors import InvalidInput
+from conseils.timefmt import to_paris, to_paris_or_none
+from conseils.viewer import FacilitatorView
 from meetings.services.councils import get_council
-from meetings.services.errors import InvalidInput
-from meetings.services.facilitators import FacilitatorView
-from meetings.timefmt import to_paris, to_paris_or_none
 from notifications import outbox, subscriptions
 
 HONEYPOT = "site_web"  # hidden from people; bots fill it in
@@ -151,7 +150,6 @@ class SubscriptionApi(Controller):
 class OutboxApi(Controller):
     path = "/outbox"
     tags = ["outbox"]
-    dependencies = {"viewer": Provide(provide_viewer)}
     security = [{"bearer": []}]
 
     @get("/")

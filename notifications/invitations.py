@@ -8,9 +8,8 @@ ask nothing back) and the council's contact address as ORGANIZER.
 
 from __future__ import annotations
 
-from typing import Any
-
-from meetings import ical
+from conseils import ical
+from meetings.events import MeetingSnapshot
 from meetings.services import calendar
 
 END_EVENT = b"END:VEVENT\r\n"
@@ -19,9 +18,9 @@ END_EVENT = b"END:VEVENT\r\n"
 class Invitation:
     """One meeting's iMIP object, rendered once and addressed to each attendee in turn."""
 
-    def __init__(self, row: dict[str, Any], method: str) -> None:
+    def __init__(self, meeting: MeetingSnapshot, method: str) -> None:
         """`method` is REQUEST or CANCEL."""
-        event = calendar.render_event(row)
+        event = calendar.render_event(meeting)
         year = event.order[0].astimezone(calendar.ZONE).year
         self.head = b"".join(
             [

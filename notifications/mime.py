@@ -20,12 +20,9 @@ import hashlib
 import re
 from datetime import datetime
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
 
-from notifications.settings import MailSettings
-
-if TYPE_CHECKING:
-    from notifications.outbox import Draft
+from conseils.settings import MailSettings
+from notifications.drafts import Draft
 
 # Only these headers may come from a draft's `headers`; every value is put on one line.
 ALLOWED_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id")

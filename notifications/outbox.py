@@ -1,7 +1,8 @@
 """The transactional outbox: queue an email in the transaction of the change that causes it.
 
 Nothing is ever sent from a request. `enqueue()` writes rows; the relay (notifications.relay)
-sends them later, retries what can be retried, and records every outcome on the row. A row's
+sends them later, retries what can be retried, and records every outcome on the row. Once
+the transaction that queued mail commits, this process's relay wakes at once. A row's
 idempotency key is unique, so a change that would queue the same email twice (a retried
 request, a double click) queues it once.
 """
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from meetings.services.facilitators import FacilitatorView
-from meetings.timefmt import now_utc
+from conseils import db
+from conseils.errors import Conflict, Forbidden, InvalidInput, NotFound
+from conseils.settings import get_settings
+from conseils.timefmt import now_utc
+from conseils.viewer import FacilitatorView
+from notifications.drafts import Draft
 from notifications.mime import compose, one_line
-from notifications.settings import get_mail_settings
 from notifications.tables import OutboxMessage
 
 STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
@@ -26,31 +29,15 @@ CHUNK = 500
 _wake_callbacks: list[Any] = []
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """An email to queue: what the relay needs to build and send it, at any retry."""
-
-    key: str
-    kind: str
-    recipient: str
-    subject: str
-    text_body: str
-    html_body: str = ""
-    calendar: str = ""
-    calendar_method: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    council_id: int | None = None
-    meeting_id: int | None = None
-
-
 def new_message_id() -> str:
-    return f"<{secrets.token_hex(16)}@{get_mail_settings().domain}>"
+    return f"<{secrets.token_hex(16)}@{get_settings().mail.domain}>"
 
 
 async def enqueue(drafts: Iterable[Draft]) -> int:
-    """Queue emails; call inside the transaction of the change. Returns how many were new."""
+    """Queue emails, inside the transaction of the change. Returns how many were new."""
+    db.require_transaction("queueing mail")
     now = now_utc()
-    settings = get_mail_settings()
+    settings = get_settings().mail
     rows = []
     for draft in drafts:
         message_id = new_message_id()
@@ -79,16 +66,19 @@ async def enqueue(drafts: Iterable[Draft]) -> int:
             .returning(OutboxMessage.id)
         )
         added += len(inserted)
+    if added:
+        db.on_commit(wake)
     return added
 
 
 def on_enqueued(callback: Any) -> None:
-    """`callback()` runs after a request queued mail: the in-process relay wakes at once."""
+    """`callback()` runs once a transaction that queued mail has committed: the in-process
+    relay wakes at once."""
     _wake_callbacks.append(callback)
 
 
 def wake() -> None:
-    """Call after the transaction that queued mail committed."""
+    """Wake this process's relay (after a commit that queued mail, or a retry)."""
     for callback in _wake_callbacks:
         callback()
 

@@ -2,132 +2,139 @@
 
 Confirmed and promoted people get an iMIP REQUEST (the meeting enters their calendar), a
 cancelled registration a CANCEL addressed to that attendee, waitlisted people a plain
-message with their position. Every one carries the manage link. The reminder before the
-meeting is queued by `queue_reminders()` with one idempotency key per registration and
-version of the meeting, so it goes once however many relays scan for it.
+message with their position. Every one carries the manage link, and goes to the
+registrant's own address only. The reminder before the meeting is queued by
+`queue_reminders()` with one idempotency key per registration and version of the meeting,
+so it goes once however many relays scan for it.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from meetings import urls
-from meetings.services import calendar
-from meetings.services.registrations import manage_url
-from meetings.tables import Registration
-from meetings.timefmt import french_date
+from conseils import urls
+from conseils.timefmt import french_date
+from meetings.events import (
+    MeetingSnapshot,
+    Registrant,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
+)
+from meetings.services import registrations, snapshots
 from notifications import outbox
+from notifications.drafts import Draft
 from notifications.invitations import Invitation
 from notifications.rendering import render_pair
 from notifications.tables import OutboxMessage
-
-RETENTION = timedelta(days=365)
-
-
-def reminder_delay() -> timedelta:
-    """How long before a meeting its reminder goes (REMINDER_HOURS, 24 by default)."""
-    return timedelta(hours=float(os.environ.get("REMINDER_HOURS") or 24))
-
-
-def _place(meeting: dict[str, Any]) -> str:
-    return ", ".join(p for p in (meeting["venue"], meeting["address"]) if p)
 
 
 def draft(
     kind: str,
     key: str,
-    registration: dict[str, Any],
-    meeting: dict[str, Any],
+    registration: Registrant,
+    meeting: MeetingSnapshot,
     subject: str,
     *,
     method: str | None = None,
+    invitation: Invitation | None = None,
     **context: Any,
-) -> outbox.Draft:
-    """One email to a registrant, from template `kind`, with the manage link."""
+) -> Draft:
+    """One email to a registrant, from template `kind`, with the manage link. `invitation`:
+    the meeting's iMIP object when the caller addresses many (rendered once)."""
     text, html = render_pair(
         kind,
         meeting=meeting,
-        place=_place(meeting),
-        page_url=urls.meeting_url(meeting["id"]),
-        name=registration["name"],
-        manage_url=manage_url(registration["token"]),
+        place=meeting.place,
+        page_url=urls.meeting_url(meeting.id),
+        name=registration.name,
+        manage_url=urls.manage_url(registration.token),
         unsubscribe_url=None,
         **{"changes": [], "position": None, "was_confirmed": False, **context},
     )
-    return outbox.Draft(
+    calendar = ""
+    if method:
+        calendar = (invitation or Invitation(meeting, method)).for_attendee(registration.email)
+    return Draft(
         key=key,
         kind=kind,
-        recipient=registration["email"],
+        recipient=registration.email,
         subject=subject,
         text_body=text,
         html_body=html,
-        calendar=Invitation(meeting, method).for_attendee(registration["email"]) if method else "",
+        calendar=calendar,
         calendar_method=method or "",
-        headers={"From-Name": meeting["council_name"], "Reply-To": meeting["contact_email"]},
-        council_id=meeting["council_id"],
-        meeting_id=meeting["id"],
+        headers={"From-Name": meeting.council_name, "Reply-To": meeting.contact_email},
+        council_id=meeting.council_id,
+        meeting_id=meeting.id,
     )
 
 
-async def _meeting(meeting_id: int) -> dict[str, Any]:
-    meeting = await calendar.event_row(meeting_id)
-    assert meeting is not None, "registrations exist only for public meetings"
-    return meeting
+def _when(meeting: MeetingSnapshot) -> str:
+    return french_date(meeting.starts_at)
 
 
-def _when(meeting: dict[str, Any]) -> str:
-    return french_date(meeting["starts_at"])
+def _key(kind: str, registration: Registrant) -> str:
+    return f"{kind}:{registration.id}:{registration.arrival}"
 
 
-async def signed_up(registration: dict[str, Any], position: int | None) -> None:
-    meeting = await _meeting(registration["meeting"])
-    title = meeting["title"]
-    if registration["status"] == "confirmed":
-        mail = draft(
-            "registration_confirmed",
-            f"registration_confirmed:{registration['id']}:{registration['arrival']}",
-            registration,
-            meeting,
-            f"Inscription confirmée : {title} — {_when(meeting)}",
-            method="REQUEST",
-        )
-    else:
-        mail = draft(
-            "registration_waitlisted",
-            f"registration_waitlisted:{registration['id']}:{registration['arrival']}",
-            registration,
-            meeting,
-            f"Liste d'attente (position {position}) : {title}",
-            position=position,
-        )
-    await outbox.enqueue([mail])
-
-
-async def promoted(registration: dict[str, Any]) -> None:
-    meeting = await _meeting(registration["meeting"])
+async def confirmed(event: RegistrationConfirmed) -> None:
+    person, meeting = event.registration, event.meeting
     await outbox.enqueue(
         [
             draft(
-                "registration_promoted",
-                f"registration_promoted:{registration['id']}:{registration['arrival']}",
-                registration,
+                "registration_confirmed",
+                _key("registration_confirmed", person),
+                person,
                 meeting,
-                f"Une place pour vous : {meeting['title']} — {_when(meeting)}",
+                f"Inscription confirmée : {meeting.title} — {_when(meeting)}",
                 method="REQUEST",
             )
         ]
     )
 
 
-async def cancelled(registration: dict[str, Any], *, was: str) -> None:
+async def waitlisted(event: RegistrationWaitlisted) -> None:
+    person, meeting = event.registration, event.meeting
+    await outbox.enqueue(
+        [
+            draft(
+                "registration_waitlisted",
+                _key("registration_waitlisted", person),
+                person,
+                meeting,
+                f"Liste d'attente (position {event.position}) : {meeting.title}",
+                position=event.position,
+            )
+        ]
+    )
+
+
+async def promoted(event: RegistrationPromoted) -> None:
+    person, meeting = event.registration, event.meeting
+    await outbox.enqueue(
+        [
+            draft(
+                "registration_promoted",
+                _key("registration_promoted", person),
+                person,
+                meeting,
+                f"Une place pour vous : {meeting.title} — {_when(meeting)}",
+                method="REQUEST",
+            )
+        ]
+    )
+
+
+async def cancelled(event: RegistrationCancelled) -> None:
     """The registration was cancelled: a CANCEL for that attendee if it held a seat. What
     was still queued for it (a reminder, a confirmation) is not sent."""
-    meeting = await _meeting(registration["meeting"])
+    person, meeting = event.registration, event.meeting
     await OutboxMessage.update({OutboxMessage.status: "cancelled"}).where(
-        (OutboxMessage.meeting_id == meeting["id"])
-        & (OutboxMessage.recipient == registration["email"])
+        (OutboxMessage.meeting_id == meeting.id)
+        & (OutboxMessage.recipient == person.email)
         & (OutboxMessage.status == "queued")
         & OutboxMessage.kind.like("registration_%")
     )
@@ -135,100 +142,79 @@ async def cancelled(registration: dict[str, Any], *, was: str) -> None:
         [
             draft(
                 "registration_cancelled",
-                f"registration_cancelled:{registration['id']}:{registration['arrival']}",
-                registration,
+                _key("registration_cancelled", person),
+                person,
                 meeting,
-                f"Inscription annulée : {meeting['title']}",
-                method="CANCEL" if was == "confirmed" else None,
-                was_confirmed=was == "confirmed",
+                f"Inscription annulée : {meeting.title}",
+                method="CANCEL" if event.was_confirmed else None,
+                was_confirmed=event.was_confirmed,
             )
         ]
     )
 
 
-async def meeting_drafts(
-    what: str, meeting: dict[str, Any], subject: str, changes: list[str]
-) -> tuple[list[outbox.Draft], set[str]]:
-    """A changed or cancelled meeting, told to its active registrants (confirmed ones get the
-    REQUEST with the new SEQUENCE, or the CANCEL). Returns the drafts and their addresses."""
-    rows = await Registration.select().where(
-        (Registration.meeting == meeting["id"])
-        & Registration.status.is_in(["confirmed", "waitlisted"])
-    )
+def meeting_drafts(
+    what: str,
+    meeting: MeetingSnapshot,
+    people: list[Registrant],
+    subject: str,
+    changes: list[str],
+) -> list[Draft]:
+    """A changed or cancelled meeting, told to its active registrants: confirmed ones get
+    the REQUEST with the new SEQUENCE, or the CANCEL; waiting ones a plain message."""
     method = "CANCEL" if what == "meeting_cancelled" else "REQUEST"
-    drafts = [
+    invitation = Invitation(meeting, method) if people else None
+    return [
         draft(
             what,
-            f"{what}:{meeting['id']}:{meeting['sequence']}:registration:{row['id']}",
-            row,
+            f"{what}:{meeting.id}:{meeting.sequence}:registration:{person.id}",
+            person,
             meeting,
             subject,
-            method=method if row["status"] == "confirmed" else None,
+            method=method if person.status == "confirmed" else None,
+            invitation=invitation,
             changes=changes,
         )
-        for row in rows
+        for person in people
     ]
-    return drafts, {row["email"] for row in rows}
 
 
-async def queue_reminders(now: datetime) -> int:
-    """Queue the reminders of confirmed registrations whose meeting starts within the delay.
+async def queue_reminders(now: datetime, delay: timedelta) -> int:
+    """Queue the reminders of confirmed registrations whose meeting starts within `delay`.
     Never for a cancelled meeting or registration; once per registration and version of the
     meeting (the key holds its SEQUENCE: a meeting moved gets a reminder of its new time)."""
-    soon = now + reminder_delay()
-    rows = await (
-        Registration.select(
-            *Registration.all_columns(), Registration.meeting.sequence.as_alias("sequence")
-        )
-        .where(
-            (Registration.status == "confirmed")
-            & (Registration.meeting.status == "published")
-            & (Registration.meeting.starts_at > now)
-            & (Registration.meeting.starts_at <= soon)
-        )
-        .limit(5000)
-    )
-    if not rows:
+    due = await registrations.due_for_reminder(now, now + delay)
+    if not due:
         return 0
-    keys = {row["id"]: f"reminder:{row['id']}:{row['sequence']}" for row in rows}
+    meetings: dict[int, MeetingSnapshot | None] = {}
+    for person in due:
+        if person.meeting_id not in meetings:
+            meetings[person.meeting_id] = await snapshots.snapshot(person.meeting_id)
+    keys = {
+        person.id: f"reminder:{person.id}:{meeting.sequence}"
+        for person in due
+        if (meeting := meetings[person.meeting_id]) is not None
+    }
+    if not keys:
+        return 0
     done = {
         r["idempotency_key"]
         for r in await OutboxMessage.select(OutboxMessage.idempotency_key).where(
             OutboxMessage.idempotency_key.is_in(list(keys.values()))
         )
     }
-    drafts, meetings = [], {}
-    for row in rows:
-        if keys[row["id"]] in done:
-            continue
-        meeting_id = row["meeting"]
-        if meeting_id not in meetings:
-            meetings[meeting_id] = await calendar.event_row(meeting_id)
-        meeting = meetings[meeting_id]
-        if meeting is None:
+    drafts = []
+    for person in due:
+        key, meeting = keys.get(person.id), meetings[person.meeting_id]
+        if key is None or key in done or meeting is None:
             continue
         drafts.append(
             draft(
                 "registration_reminder",
-                keys[row["id"]],
-                row,
+                key,
+                person,
                 meeting,
-                f"Rappel : {meeting['title']} — {_when(meeting)}",
+                f"Rappel : {meeting.title} — {_when(meeting)}",
             )
         )
     return await outbox.enqueue(drafts) if drafts else 0
-
-
-async def purge_expired(now: datetime) -> int:
-    """Registrations are kept a year after their meeting (as the sign-up form says), then
-    deleted: names, addresses, phones and needs go with them."""
-    ended = await Registration.raw(
-        "DELETE FROM registration WHERE meeting IN "
-        "(SELECT id FROM meeting WHERE ends_at < {}) RETURNING id",
-        now - RETENTION,
-    )
-    return len(ended)
-
-
-def wake() -> None:
-    outbox.wake()

@@ -25,11 +25,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from meetings.db import is_postgres, write_transaction
-from meetings.timefmt import now_utc
-from notifications import outbox
+from conseils.db import ids_in, skip_locked, write_transaction
+from conseils.settings import MailSettings, get_settings
+from conseils.timefmt import now_utc
+from meetings.services import registrations
+from notifications import fanout, outbox
 from notifications.ledger import ledger_for
-from notifications.settings import MailSettings, get_mail_settings
+from notifications.registration_mail import queue_reminders
 from notifications.tables import OutboxMessage
 from notifications.transports import (
     ConnectionLost,
@@ -58,10 +60,6 @@ RETURNING *
 """
 
 
-def retry_base() -> timedelta:
-    return timedelta(seconds=float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS") or 60))
-
-
 def backoff(attempts: int, base: timedelta) -> timedelta:
     delay = min(base * 2 ** max(attempts - 1, 0), MAX_DELAY)
     return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not secrecy
@@ -69,9 +67,8 @@ def backoff(attempts: int, base: timedelta) -> timedelta:
 
 class Relay:
     def __init__(self, settings: MailSettings | None = None, name: str | None = None) -> None:
-        self.settings = settings or get_mail_settings()
+        self.settings = settings or get_settings().mail
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.base = retry_base()
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -81,8 +78,8 @@ class Relay:
 
     async def claim(self, limit: int) -> list[dict[str, Any]]:
         now = now_utc()
-        sql = _CLAIM % ("FOR UPDATE SKIP LOCKED" if is_postgres() else "")
         async with write_transaction():
+            sql = _CLAIM % skip_locked()
             rows = await OutboxMessage.raw(sql, now + LEASE, self.name, now, now, limit)
         return sorted(rows, key=lambda row: row["id"])
 
@@ -107,7 +104,7 @@ class Relay:
         )
 
     async def _later(self, row: dict[str, Any], reason: str) -> None:
-        moment = now_utc() + backoff(row["attempts"], self.base)
+        moment = now_utc() + backoff(row["attempts"], self.settings.retry_base)
         created: datetime = row["created_at"]
         if moment - created > RETRY_FOR:
             await self._failed(row, f"abandonné après deux jours : {reason}")
@@ -125,12 +122,12 @@ class Relay:
     async def _keep_lease(self, ids: list[int]) -> None:
         while True:
             await asyncio.sleep(LEASE.total_seconds() / 3)
-            id_list = ", ".join("{}" for _ in ids)
+            clause, id_arg = ids_in("id", ids)
             await OutboxMessage.raw(
-                f"UPDATE outbox_message SET lease_until = {{}} "  # noqa: S608
-                f"WHERE id IN ({id_list}) AND leased_by = {{}} AND status = 'sending'",
+                "UPDATE outbox_message SET lease_until = {} "  # noqa: S608
+                f"WHERE {clause} AND leased_by = {{}} AND status = 'sending'",
                 now_utc() + LEASE,
-                *ids,
+                id_arg,
                 self.name,
             )
 
@@ -209,12 +206,10 @@ class Relay:
     async def _queue_reminders(self) -> None:
         """Reminders due soon join the queue (each once: its idempotency key); registrations
         past their retention are deleted."""
-        from notifications.registration_mail import purge_expired, queue_reminders
-
         try:
             async with write_transaction():
-                queued = await queue_reminders(now_utc())
-                purged = await purge_expired(now_utc())
+                queued = await queue_reminders(now_utc(), self.settings.reminder_delay)
+                purged = await registrations.purge_expired(now_utc())
             if purged:
                 log.info("relay %s deleted %d registrations past retention", self.name, purged)
         except Exception:  # a failed scan is retried at the next one
@@ -232,7 +227,7 @@ class Relay:
                 next_scan = time.monotonic() + REMINDER_SCAN_SECONDS
                 await self._queue_reminders()
             try:
-                handled = await self.deliver_once()
+                handled = await fanout.expand_next() + await self.deliver_once()
             except Exception:  # a database hiccup must not kill the relay
                 log.exception("relay %s: batch failed, retrying", self.name)
                 handled = 0

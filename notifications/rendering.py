@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from meetings.templating import template_environment
+from conseils.web.templating import template_environment
 
 
 @lru_cache(maxsize=1)

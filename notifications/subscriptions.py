@@ -13,13 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from meetings.db import is_postgres, write_transaction
+from conseils import urls
+from conseils.db import locked, write_transaction
+from conseils.errors import InvalidInput, NotFound
+from conseils.timefmt import now_utc
+from conseils.validation import normalise_email
 from meetings.services.councils import get_council
-from meetings.services.errors import InvalidInput, NotFound
-from meetings.services.validation import normalise_email
-from meetings.timefmt import now_utc
 from notifications import outbox
-from notifications.announcements import ANNOUNCEMENTS, confirm_url
+from notifications.announcements import ANNOUNCEMENTS
+from notifications.drafts import Draft
 from notifications.rendering import render_pair
 from notifications.tables import OutboxMessage, Subscription
 
@@ -59,10 +61,9 @@ async def subscribe(council_slug: str, email: str) -> None:
                 created_at=now,
             )
         ).on_conflict(action="DO NOTHING")
-        query = Subscription.select().where(Subscription.key == f"{council.id}:{address}")
-        if is_postgres():
-            query = query.lock_rows()
-        row = await query.first()
+        row = await locked(
+            Subscription.select().where(Subscription.key == f"{council.id}:{address}")
+        ).first()
         if row["status"] == "active":
             return
         sent = row["confirmation_sent_at"]
@@ -78,11 +79,11 @@ async def subscribe(council_slug: str, email: str) -> None:
         text, html = render_pair(
             "subscription_confirm",
             council_name=council.name,
-            confirm_url=confirm_url(row["token"]),
+            confirm_url=urls.confirm_subscription_url(row["token"]),
         )
         await outbox.enqueue(
             [
-                outbox.Draft(
+                Draft(
                     key=f"confirm:{row['id']}:{now.isoformat()}",
                     kind="subscription_confirm",
                     recipient=address,
@@ -94,7 +95,6 @@ async def subscribe(council_slug: str, email: str) -> None:
                 )
             ]
         )
-    outbox.wake()
 
 
 def _check_token(token: str) -> None:

@@ -54,3 +54,25 @@ class Subscription(Table):
     confirmation_sent_at = Timestamptz(null=True, default=None)
     confirmed_at = Timestamptz(null=True, default=None)
     unsubscribed_at = Timestamptz(null=True, default=None)
+
+
+class FanoutJob(Table):
+    """One announcement to a council's subscribers, queued in the transaction of the change
+    and expanded into outbox messages by the relay, a batch per transaction.
+
+    `cursor` is the last subscription expanded: it moves in the same transaction as the
+    messages it queued, so a relay killed mid-expansion resumes where the last committed
+    batch ended (and the messages' idempotency keys would refuse a second copy anyway).
+    `payload` holds what the messages say (JSON), fixed when the change was made.
+    """
+
+    key = Varchar(length=200, unique=True)
+    kind = Varchar(length=40)
+    council_id = Integer(index=True)
+    meeting_id = Integer(null=True, default=None, index=True)
+    payload = Text()
+    status = Varchar(length=16, default="pending", index=True)  # pending, done, cancelled
+    cursor = Integer(default=0)
+    queued = Integer(default=0)  # messages queued so far
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosmtplib
 
-from notifications.settings import MailSettings
+from conseils.settings import MailSettings
 
 
 class TemporaryFailure(Exception):

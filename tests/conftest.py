@@ -24,15 +24,18 @@ import pytest  # noqa: E402
 from litestar import Litestar  # noqa: E402
 from piccolo.apps.migrations.commands.forwards import run_forwards  # noqa: E402
 
-from meetings import changes  # noqa: E402
-from meetings.app import create_app  # noqa: E402
-from meetings.db import engine, is_postgres  # noqa: E402
+from accounts.piccolo_app import APP_CONFIG as ACCOUNTS_APP  # noqa: E402
+from accounts.services import create_facilitator, issue_token  # noqa: E402
+from conseils import changes  # noqa: E402
+from conseils.app import create_app, install_features  # noqa: E402
+from conseils.db import engine, is_postgres  # noqa: E402
+from conseils.piccolo_app import APP_CONFIG as CORE_APP  # noqa: E402
 from meetings.demo import load_demo  # noqa: E402
 from meetings.piccolo_app import APP_CONFIG as MEETINGS_APP  # noqa: E402
-from meetings.services.facilitators import create_facilitator, issue_token  # noqa: E402
 from notifications.piccolo_app import APP_CONFIG as NOTIFICATIONS_APP  # noqa: E402
 
 DATABASE_URL = os.environ["DATABASE_URL"]
+install_features()  # services called directly emit events: their handlers must listen
 PASSWORD = "un mot de passe solide"
 
 
@@ -64,7 +67,12 @@ async def migrated_database() -> AsyncIterator[None]:
 
 
 def table_names() -> list[str]:
-    tables = [*MEETINGS_APP.table_classes, *NOTIFICATIONS_APP.table_classes]
+    tables = [
+        *MEETINGS_APP.table_classes,
+        *CORE_APP.table_classes,
+        *ACCOUNTS_APP.table_classes,
+        *NOTIFICATIONS_APP.table_classes,
+    ]
     return [table._meta.tablename for table in tables]
 
 

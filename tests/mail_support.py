@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 from httpx import AsyncClient
 from live_server import CONSEILS, ROOT, server_env
 
-from meetings.db import write_transaction
+from conseils.db import write_transaction
+from conseils.settings import MailSettings, get_settings
 from meetings.tables import Council
 from notifications import outbox, subscriptions
 from notifications.relay import Relay
-from notifications.settings import MailSettings, get_mail_settings
-from notifications.tables import OutboxMessage, Subscription
+from notifications.fanout import expand_all
+from notifications.tables import FanoutJob, OutboxMessage, Subscription
 
 if TYPE_CHECKING:  # imported by pytest as a plugin first, so that its asserts are rewritten
     from smtp_sink import SmtpSink
@@ -35,7 +36,7 @@ FINAL = ("sent", "failed", "cancelled")
 
 def sender() -> Address:
     """The configured sender (MAIL_FROM): the envelope's, and the From header's."""
-    return get_mail_settings().mail_from
+    return get_settings().mail.mail_from
 
 
 def mail_settings(
@@ -59,13 +60,13 @@ def mail_settings(
         maildir=maildir or Path(tempfile.mkdtemp(prefix="conseils-maildir-")),
         relay_in_process=False,
         batch_size=batch_size,
+        retry_base=FAST_RETRY,
+        reminder_delay=get_settings().mail.reminder_delay,
     )
 
 
 def make_relay(settings: MailSettings, name: str = "relay-test") -> Relay:
-    relay = Relay(settings=settings, name=name)
-    relay.base = FAST_RETRY
-    return relay
+    return Relay(settings=settings, name=name)
 
 
 async def eventually(
@@ -80,7 +81,8 @@ async def eventually(
 
 
 async def pending_count() -> int:
-    return await OutboxMessage.count().where(OutboxMessage.status.not_in(list(FINAL)))
+    jobs = await FanoutJob.count().where(FanoutJob.status == "pending")
+    return jobs + await OutboxMessage.count().where(OutboxMessage.status.not_in(list(FINAL)))
 
 
 async def deliver_all(relay: Relay, seconds: float = 10.0) -> int:
@@ -93,7 +95,7 @@ async def deliver_all(relay: Relay, seconds: float = 10.0) -> int:
                 OutboxMessage.id, OutboxMessage.status, OutboxMessage.last_error
             ).where(OutboxMessage.status.not_in(list(FINAL)))
             raise AssertionError(f"messages still pending after {seconds} s: {rows}")
-        done = await relay.deliver_once()
+        done = await expand_all() + await relay.deliver_once()
         handled += done
         if not done:
             await asyncio.sleep(0.02)
@@ -101,6 +103,8 @@ async def deliver_all(relay: Relay, seconds: float = 10.0) -> int:
 
 
 async def rows(kind: str | None = None) -> list[dict[str, Any]]:
+    """The outbox as the relay makes it: announcements' fan-out jobs expanded first."""
+    await expand_all()
     query = OutboxMessage.select().order_by(OutboxMessage.id)
     if kind is not None:
         query = query.where(OutboxMessage.kind == kind)

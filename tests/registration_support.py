@@ -12,6 +12,7 @@ import icalendar
 from httpx import AsyncClient
 
 from meetings.tables import Meeting, Registration
+from notifications.fanout import expand_all
 from notifications.tables import OutboxMessage
 
 MEETING = {
@@ -97,7 +98,9 @@ async def by_status(meeting_id: int) -> dict[str, list[dict[str, Any]]]:
 async def outbox_rows(
     kind: str | None = None, *, meeting_id: int | None = None, recipient: str | None = None
 ) -> list[dict[str, Any]]:
-    """Outbox rows, whatever their status (a relay may have sent them already)."""
+    """Outbox rows, whatever their status (a relay may have sent them already), once the
+    announcements' fan-out jobs are expanded (as the relay does)."""
+    await expand_all()
     query = OutboxMessage.select().order_by(OutboxMessage.id)
     if kind is not None:
         query = query.where(OutboxMessage.kind == kind)

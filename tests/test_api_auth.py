@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from conftest import PASSWORD, make_facilitator
 from httpx import AsyncClient
 
-from meetings.tables import ApiToken
+from accounts.tables import ApiToken
 
 EMAIL = "anim.tamaris@ales.fr"
 
@@ -103,7 +103,7 @@ async def test_unknown_email_is_401_like_a_wrong_password(
 async def test_inactive_facilitator_cannot_log_in(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
-    from meetings.tables import Facilitator
+    from accounts.tables import Facilitator
 
     await Facilitator.update({Facilitator.active: False}).where(Facilitator.email == EMAIL)
     assert (await log_in(client)).status_code == 401

@@ -34,9 +34,9 @@ from mail_support import (
     sender,
 )
 
-from meetings import urls
-from meetings.db import write_transaction
-from meetings.settings import get_settings
+from conseils import urls
+from conseils.db import write_transaction
+from conseils.settings import get_settings
 from meetings.tables import Council, Meeting
 from notifications import outbox, subscriptions
 from notifications.tables import Subscription

@@ -18,7 +18,7 @@ import pytest
 from httpx import AsyncClient, Response
 from icaljs import parse_with_icaljs
 
-from meetings import changes
+from conseils import changes
 from meetings.services import calendar
 from meetings.tables import Council, Meeting
 

@@ -22,7 +22,7 @@ from test_feeds import (
     row,
 )
 
-from meetings import changes
+from conseils import changes
 from meetings.services import calendar, feed_clock
 from meetings.tables import Meeting
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icaljs import parse_with_icaljs
 
-from meetings import ical
+from conseils import ical
 
 PARIS = ZoneInfo("Europe/Paris")
 STAMP = "20260101T000000Z"

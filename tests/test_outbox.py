@@ -30,9 +30,9 @@ from mail_support import (
     text_of,
 )
 
-from meetings.db import write_transaction
+from conseils.db import write_transaction
+from conseils.errors import Conflict
 from meetings.services import meetings as meetings_service
-from meetings.services.errors import Conflict
 from meetings.tables import Meeting
 from notifications import outbox, subscriptions
 from notifications.tables import OutboxMessage

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 from httpx import AsyncClient, Response
 
+from conseils.timefmt import french_range, now_utc
+from conseils.urls import map_url
 from meetings.demo import CANCELLED, COUNCILS, UPCOMING
 from meetings.tables import Council, Meeting
-from meetings.timefmt import french_range, now_utc
-from meetings.urls import map_url
 
 CARD = re.compile(r'<article class="meeting[^"]*".*?</article>', re.S)
 CARD_TITLE = re.compile(r'<h3 id="m(\d+)"><a href="/reunions/(\d+)">(.*?)</a></h3>', re.S)

@@ -26,7 +26,8 @@ from registration_support import (
     token_of,
 )
 
-from meetings.db import write_transaction
+from conseils.db import write_transaction
+from conseils.settings import get_settings
 from meetings.tables import Registration
 from notifications import subscriptions
 from notifications.registration_mail import queue_reminders
@@ -359,9 +360,9 @@ async def reminders() -> list[dict[str, Any]]:
     return await outbox_rows("registration_reminder")
 
 
-async def queue(now: datetime = NOW) -> int:
+async def queue(now: datetime = NOW, delay: timedelta | None = None) -> int:
     async with write_transaction():
-        return await queue_reminders(now)
+        return await queue_reminders(now, delay or get_settings().mail.reminder_delay)
 
 
 @pytest.fixture
@@ -436,16 +437,12 @@ async def test_concurrent_reminder_scans_queue_each_reminder_once(
     assert len({r["idempotency_key"] for r in rows}) == 4
 
 
-async def test_reminder_hours_sets_the_delay(
-    reminder_setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("REMINDER_HOURS", "72")
-    assert await queue() == 6  # the two further meetings too
+async def test_reminder_hours_sets_the_delay(reminder_setup: dict[str, Any]) -> None:
+    assert await queue(delay=timedelta(hours=72)) == 6  # the two further meetings too
     assert sorted(r["recipient"] for r in await reminders()) == sorted(
         [*EXPECTED, "habitante.g@example.org", "habitante.h@example.org"]
     )
-    monkeypatch.setenv("REMINDER_HOURS", "1")
-    assert await queue(START - timedelta(minutes=30)) == 0  # already queued
+    assert await queue(START - timedelta(minutes=30), timedelta(hours=1)) == 0  # already queued
 
 
 async def test_a_cancelled_registration_loses_its_queued_reminder(

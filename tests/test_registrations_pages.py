@@ -25,8 +25,8 @@ from registration_support import (
     token_of,
 )
 
+from conseils.timefmt import now_utc
 from meetings.tables import Meeting, Registration
-from meetings.timefmt import now_utc
 
 BASE = "http://testserver.local"
 

@@ -27,9 +27,9 @@ from mail_support import (
     sender,
 )
 
-from meetings.timefmt import now_utc
+from conseils.settings import get_settings
+from conseils.timefmt import now_utc
 from notifications.relay import LEASE, Relay
-from notifications.settings import get_mail_settings
 from notifications.tables import OutboxMessage
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ async def test_451_then_250_delivers_once_on_the_second_attempt(smtp_sink: SmtpS
     assert "Greylisted" in first["last_error"]
     assert first["sent_at"] is None
     # Backoff: base × 2^0, ±20 %.
-    assert first["next_attempt_at"] >= before + relay.base * 0.8
+    assert first["next_attempt_at"] >= before + relay.settings.retry_base * 0.8
     assert smtp_sink.received == []
 
     await deliver_all(relay)
@@ -184,7 +184,7 @@ async def test_550_fails_at_once_and_the_batch_goes_on(smtp_sink: SmtpSink) -> N
     assert len({m.session for m in received}) == 1  # the same connection went on
 
     # Never retried.
-    await asyncio.sleep(relay.base.total_seconds() * 2)
+    await asyncio.sleep(relay.settings.retry_base.total_seconds() * 2)
     assert await relay.deliver_once() == 0
     assert (await row(refused["id"]))["attempts"] == 1
     assert len(smtp_sink.received) == 4
@@ -314,10 +314,10 @@ async def test_without_smtp_host_mail_goes_to_the_maildir(tmp_path: Path) -> Non
 def mail_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """Mail settings are read once per process (lru_cache): read them again for this test,
     and again after it, from the environment the rest of the suite uses."""
-    get_mail_settings.cache_clear()
+    get_settings.cache_clear()
     yield monkeypatch
     monkeypatch.undo()
-    get_mail_settings.cache_clear()
+    get_settings.cache_clear()
 
 
 async def test_maildir_and_sender_from_the_environment(
@@ -327,7 +327,7 @@ async def test_maildir_and_sender_from_the_environment(
         mail_environment.delenv(name, raising=False)
     mail_environment.setenv("MAILDIR", str(tmp_path / "courrier"))
     mail_environment.setenv("MAIL_FROM", "Conseils citoyens <annonces@ales.example.fr>")
-    settings = get_mail_settings()
+    settings = get_settings().mail
     assert settings.smtp_host is None
     assert settings.maildir == tmp_path / "courrier"
     [message_id] = await queue_plain(1)

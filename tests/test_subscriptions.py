@@ -27,7 +27,7 @@ from mail_support import (
     send_all,
 )
 
-from meetings.timefmt import now_utc
+from conseils.timefmt import now_utc
 from notifications.tables import OutboxMessage, Subscription
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from meetings.timefmt import (
+from conseils.timefmt import (
     PARIS,
     french_date,
     french_month,

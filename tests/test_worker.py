@@ -32,7 +32,7 @@ from mail_support import (
     worker_env,
 )
 
-from meetings.timefmt import now_utc
+from conseils.timefmt import now_utc
 from notifications.tables import OutboxMessage, Subscription
 
 if TYPE_CHECKING:

@@ -1,12 +1,12 @@
-"""The JSON API under /api/v1: councils, meetings, facilitator tokens."""
+"""The JSON API under /api/v1: councils and meetings."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import (
     FromPath,
     FromQuery,
@@ -17,7 +17,8 @@ from litestar.params import (
 )
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from meetings.controllers.auth import bearer_token, provide_optional_viewer, provide_viewer
+from conseils.validation import require_moment
+from conseils.viewer import FacilitatorView
 from meetings.schemas import (
     CouncilOut,
     Kind,
@@ -26,13 +27,9 @@ from meetings.schemas import (
     MeetingPage,
     MeetingPatch,
     Status,
-    TokenOut,
-    TokenRequest,
     given_fields,
 )
-from meetings.services import councils, facilitators, meetings
-from meetings.services.facilitators import FacilitatorView
-from meetings.services.validation import require_moment
+from meetings.services import councils, meetings
 
 MeetingId = Annotated[int, PathParameter(description="Meeting id")]
 
@@ -53,10 +50,6 @@ class CouncilController(Controller):
 class MeetingController(Controller):
     path = "/meetings"
     tags = ["meetings"]
-    dependencies = {
-        "viewer": Provide(provide_viewer),
-        "maybe_viewer": Provide(provide_optional_viewer),
-    }
 
     @get("/")
     async def list_meetings(
@@ -134,22 +127,3 @@ class MeetingController(Controller):
     ) -> None:
         """Delete a draft; a published meeting only by an administrator (cancel it instead)."""
         await meetings.delete_meeting(viewer, meeting_id)
-
-
-class AuthController(Controller):
-    path = "/auth"
-    tags = ["auth"]
-    dependencies = {"viewer": Provide(provide_viewer)}
-
-    @post("/token", status_code=HTTP_201_CREATED)
-    async def create_token(self, data: JSONBody[TokenRequest]) -> TokenOut:
-        """Exchange a facilitator's email and password for a bearer token that expires."""
-        issued = await facilitators.issue_token(data.email, data.password)
-        return TokenOut(token=issued.token, expires_at=issued.expires_at_iso)
-
-    @delete("/token", status_code=HTTP_204_NO_CONTENT, security=[{"bearer": []}])
-    async def revoke_token(
-        self, request: Request, viewer: NamedDependency[FacilitatorView]
-    ) -> None:
-        """Revoke the (valid) token this request carries: a log-out."""
-        await facilitators.revoke_token(bearer_token(request) or "")

@@ -10,12 +10,12 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from meetings import changes
-from meetings.controllers.page_cache import Page, RenderedPages
+from conseils import changes
+from conseils.errors import InvalidInput
+from conseils.timefmt import now_utc
+from conseils.web.page_cache import Page, RenderedPages
 from meetings.services import councils, meetings, registrations
-from meetings.services.errors import InvalidInput
-from meetings.services.meetings import KIND_LABELS
-from meetings.timefmt import now_utc
+from meetings.services.common import KIND_LABELS
 
 _meeting_pages = RenderedPages()
 

@@ -9,18 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import Struct
 
-from meetings.controllers.auth import provide_viewer
+from conseils.errors import Conflict, InvalidInput
+from conseils.timefmt import to_paris, to_paris_or_none
+from conseils.viewer import FacilitatorView
 from meetings.controllers.feeds import calendar_response
 from meetings.services import calendar, councils, meetings, registrations
-from meetings.services.errors import Conflict, InvalidInput
-from meetings.services.facilitators import FacilitatorView
-from meetings.timefmt import to_paris, to_paris_or_none
 
 HONEYPOT = "site_web"
 
@@ -118,7 +117,6 @@ def _cell(value: str) -> str:
 
 class RegistrationApi(Controller):
     tags = ["registrations"]
-    dependencies = {"viewer": Provide(provide_viewer)}
 
     @post("/meetings/{meeting_id:int}/registrations", status_code=HTTP_201_CREATED)
     async def register(

@@ -10,7 +10,7 @@ Rules (one place each):
   always gives the same bytes, hence the same ETag in every process.
 
 Speed: each process keeps every rendered VEVENT and every assembled feed. A change notice
-(`meetings.changes`) drops that meeting's VEVENT and marks it pending in the feeds whose
+(`conseils.changes`) drops that meeting's VEVENT and marks it pending in the feeds whose
 councils it touches; the next request re-reads only the pending rows and re-joins the
 cached blocks. Rendering and joining run in a worker thread, off the event loop.
 """
@@ -27,11 +27,14 @@ from zoneinfo import ZoneInfo
 
 import anyio
 
-from meetings import changes, ical, urls
-from meetings.services.errors import InvalidInput, NotFound
-from meetings.services.meetings import KIND_LABELS, KINDS, MAX_ID, not_found
-from meetings.tables import Council, CouncilQuartier, Meeting, Quartier
-from meetings.timefmt import now_utc
+from conseils import changes, ical, urls
+from conseils.db import ids_in
+from conseils.errors import InvalidInput, NotFound
+from conseils.timefmt import now_utc
+from meetings.events import MeetingSnapshot
+from meetings.services.common import KIND_LABELS, KINDS, MAX_ID, not_found
+from meetings.services.snapshots import public_rows
+from meetings.tables import Council, CouncilQuartier, Quartier
 
 TZID = "Europe/Paris"
 ZONE = ZoneInfo(TZID)
@@ -142,14 +145,6 @@ async def resolve_scope(
 
 # ---------------------------------------------------------------- one event
 
-_EVENT_COLUMNS = """
-    m.id, m.uid, m.kind, m.title, m.description, m.starts_at, m.ends_at, m.venue,
-    m.address, m.online_url, m.status, m.sequence, m.created_at, m.updated_at,
-    m.cancelled_at, m.council AS council_id, c.name AS council_name,
-    c.contact_email AS contact_email, c.slug AS council_slug
-"""
-_PUBLIC = "m.status IN ('published', 'cancelled')"
-
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -165,23 +160,22 @@ class Event:
     block: bytes
 
 
-def _location(row: dict[str, Any]) -> str:
-    place = ", ".join(part for part in (row["venue"], row["address"]) if part)
-    return place or (row["online_url"] or "")
+def _location(meeting: MeetingSnapshot) -> str:
+    return meeting.place or (meeting.online_url or "")
 
 
-def _description(row: dict[str, Any], page: str) -> str:
-    parts = [row["description"].strip()] if row["description"].strip() else []
-    if row["status"] == "cancelled":
+def _description(meeting: MeetingSnapshot, page: str) -> str:
+    parts = [meeting.description.strip()] if meeting.description.strip() else []
+    if meeting.status == "cancelled":
         parts.insert(0, "Cette réunion est annulée.")
-    details = [f"Organisé par : {row['council_name']}"]
-    place = ", ".join(part for part in (row["venue"], row["address"]) if part)
+    details = [f"Organisé par : {meeting.council_name}"]
+    place = meeting.place
     if place:
         details.append(f"Lieu : {place}")
-    if row["online_url"]:
-        details.append(f"En ligne : {row['online_url']}")
+    if meeting.online_url:
+        details.append(f"En ligne : {meeting.online_url}")
     details.append(f"Page de la réunion : {page}")
-    if row["status"] != "cancelled":
+    if meeting.status != "cancelled":
         details.append(f"Inscription : {page}#inscription")
     parts.append("\n".join(details))
     return "\n\n".join(parts)
@@ -193,49 +187,49 @@ def _summary(kind: str, title: str) -> str:
     return title if title.casefold().startswith(label.casefold()) else f"{label} : {title}"
 
 
-def render_event(row: dict[str, Any]) -> Event:
-    """One meeting as a VEVENT: every value from the row, none from the clock."""
-    cancelled = row["status"] == "cancelled"
-    page = urls.meeting_url(row["id"])
-    summary = _summary(row["kind"], row["title"])
+def render_event(meeting: MeetingSnapshot) -> Event:
+    """One meeting as a VEVENT: every value from the snapshot, none from the clock."""
+    cancelled = meeting.status == "cancelled"
+    page = urls.meeting_url(meeting.id)
+    summary = _summary(meeting.kind, meeting.title)
     if cancelled:
         summary = f"Annulé — {summary}"
     esc = ical.escape_text
-    stamp = ical.utc_stamp(row["updated_at"])
-    kind = KIND_LABELS.get(row["kind"], row["kind"])
+    stamp = ical.utc_stamp(meeting.updated_at)
+    kind = KIND_LABELS.get(meeting.kind, meeting.kind)
     content = [
         "BEGIN:VEVENT",
-        f"UID:{esc(row['uid'] or 'reunion-' + str(row['id']))}",
+        f"UID:{esc(meeting.uid or 'reunion-' + str(meeting.id))}",
         f"DTSTAMP:{stamp}",
-        f"CREATED:{ical.utc_stamp(row['created_at'])}",
+        f"CREATED:{ical.utc_stamp(meeting.created_at)}",
         f"LAST-MODIFIED:{stamp}",
-        f"SEQUENCE:{row['sequence']}",
-        ical.zoned_value("DTSTART", row["starts_at"], ZONE),
-        ical.zoned_value("DTEND", row["ends_at"], ZONE),
+        f"SEQUENCE:{meeting.sequence}",
+        ical.zoned_value("DTSTART", meeting.starts_at, ZONE),
+        ical.zoned_value("DTEND", meeting.ends_at, ZONE),
         f"SUMMARY:{esc(summary)}",
-        f"LOCATION:{esc(_location(row))}",
-        f"DESCRIPTION:{esc(_description(row, page))}",
+        f"LOCATION:{esc(_location(meeting))}",
+        f"DESCRIPTION:{esc(_description(meeting, page))}",
         f"URL;VALUE=URI:{page}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-        f"CATEGORIES:{esc(kind)},{esc(row['council_name'])}",
-        f"ORGANIZER;CN={ical.param_value(row['council_name'])}:mailto:{row['contact_email']}",
+        f"CATEGORIES:{esc(kind)},{esc(meeting.council_name)}",
+        f"ORGANIZER;CN={ical.param_value(meeting.council_name)}:mailto:{meeting.contact_email}",
         "CLASS:PUBLIC",
         f"TRANSP:{'TRANSPARENT' if cancelled else 'OPAQUE'}",
     ]
-    if row["online_url"]:
-        content.append(f"CONFERENCE;VALUE=URI;FEATURE=VIDEO:{row['online_url']}")
+    if meeting.online_url:
+        content.append(f"CONFERENCE;VALUE=URI;FEATURE=VIDEO:{meeting.online_url}")
     content.append("END:VEVENT")
     leaves_at = None
     if cancelled:
-        leaves_at = (row["cancelled_at"] or row["updated_at"]) + CANCELLED_KEPT
+        leaves_at = (meeting.cancelled_at or meeting.updated_at) + CANCELLED_KEPT
     return Event(
-        id=row["id"],
-        council_id=row["council_id"],
-        kind=row["kind"],
-        status=row["status"],
-        order=(row["starts_at"], row["id"]),
+        id=meeting.id,
+        council_id=meeting.council_id,
+        kind=meeting.kind,
+        status=meeting.status,
+        order=(meeting.starts_at, meeting.id),
         leaves_at=leaves_at,
-        updated_at=row["updated_at"],
+        updated_at=meeting.updated_at,
         block=ical.lines(*content),
     )
 
@@ -383,20 +377,12 @@ changes.subscribe(_count_drop)
 # ---------------------------------------------------------------- reading
 
 
-async def _rows(where: str, *args: Any) -> list[dict[str, Any]]:
-    return await Meeting.raw(
-        f"SELECT {_EVENT_COLUMNS} FROM meeting m JOIN council c ON c.id = m.council "  # noqa: S608
-        f"WHERE {_PUBLIC} AND {where}",
-        *args,
-    )
-
-
 def _scope_where(scope: FeedScope) -> tuple[str, list[Any]]:
     clauses, args = ["1 = 1"], []
     if scope.council_ids is not None:
-        ids = sorted(scope.council_ids) or [0]
-        clauses.append(f"m.council IN ({', '.join('{}' for _ in ids)})")
-        args += ids
+        clause, ids = ids_in("m.council", sorted(scope.council_ids))
+        clauses.append(clause)
+        args.append(ids)
     if scope.kind is not None:
         clauses.append("m.kind = {}")
         args.append(scope.kind)
@@ -419,7 +405,7 @@ def _events_for(rows: list[dict[str, Any]]) -> list[Event]:
     for row in rows:
         cached = _events.by_id.get(row["id"])
         if cached is None or cached.updated_at != row["updated_at"]:
-            cached = _events.by_id[row["id"]] = render_event(row)
+            cached = _events.by_id[row["id"]] = render_event(MeetingSnapshot(**row))
         found.append(cached)
     return found
 
@@ -467,15 +453,15 @@ async def _update(feed: _Feed, now: datetime) -> None:
     where, args = _scope_where(feed.scope)
     reload = not feed.complete
     if reload:
-        rows = await _rows(where, *args)
+        rows = await public_rows(where, *args)
         events = await _in_thread(_events_for, rows)
         members = {e.id: e for e in events if e.leaves_at is None or e.leaves_at > now}
         departed = [e.leaves_at for e in events if e.leaves_at is not None and e.leaves_at <= now]
         feed.members, feed.aged_out_at = members, max(departed, default=None)
     else:
         ids = sorted(pending)
-        id_list = ", ".join("{}" for _ in ids)
-        rows = await _rows(f"{where} AND m.id IN ({id_list})", *args, *ids)
+        clause, id_arg = ids_in("m.id", ids)
+        rows = await public_rows(f"{where} AND {clause}", *args, id_arg)
         for event in _events_for(rows):
             feed.members[event.id] = event
         for gone in set(ids) - {row["id"] for row in rows}:
@@ -502,7 +488,7 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     if not 1 <= meeting_id <= MAX_ID:
         raise not_found()
     generation = _generation()
-    rows = await _rows("m.id = {}", meeting_id)
+    rows = await public_rows("m.id = {}", meeting_id)
     if not rows:
         raise not_found()
     event = _events_for(rows)[0]
@@ -526,27 +512,17 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     return document
 
 
-async def event_row(meeting_id: int) -> dict[str, Any] | None:
-    """A public meeting's row as the event renderer takes it (the emails' invitations too).
-    Inside a transaction it sees that transaction's writes."""
-    if not 1 <= meeting_id <= MAX_ID:
-        return None
-    rows = await _rows("m.id = {}", meeting_id)
-    return rows[0] if rows else None
-
-
 async def personal_document(meeting_ids: list[int], token: str) -> CalendarDocument:
     """A resident's own feed: the public meetings they are confirmed for (from the manage
     link, so it needs no account). Small, so built on each request from cached events."""
     await changes.refresh()
-    ids = [i for i in meeting_ids if 1 <= i <= MAX_ID] or [0]
-    rows = await _rows(f"m.id IN ({', '.join('{}' for _ in ids)})", *ids)
+    rows = await public_rows(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
     events = sorted(_events_for(rows), key=lambda e: e.order)
     body = _calendar(
         "Mes réunions — conseils citoyens",
         "Les réunions auxquelles vous êtes inscrit·e. Mis à jour automatiquement.",
         urls.home_url(),
-        f"{urls.home_url()}inscriptions/{token}/calendrier.ics",
+        urls.personal_feed_url(token),
         events,
     )
     clock = await _clock(frozenset(e.council_id for e in events))

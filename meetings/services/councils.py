@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from meetings.services.errors import NotFound
+from conseils.errors import NotFound
 from meetings.tables import Council, CouncilQuartier
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from meetings.db import is_postgres
+from conseils.db import locked
+from conseils.timefmt import now_utc
 from meetings.tables import Council
-from meetings.timefmt import now_utc
 
 ONE_SECOND = timedelta(seconds=1)
 
@@ -25,12 +25,10 @@ def _next_whole_second(moment: datetime) -> datetime:
 
 async def advance(council_id: int) -> datetime:
     """Move the council's feed clock; call inside the write transaction of the change."""
-    query = Council.select(Council.calendar_changed_at).order_by(Council.id)
-    if is_postgres():
-        # Every council row, in one order: two changes never read the same latest value.
-        # (On SQLite, BEGIN IMMEDIATE already lets one writer in at a time.)
-        query = query.lock_rows("NO KEY UPDATE")
-    rows = await query
+    # Every council row, locked in one order: two changes never read the same latest value.
+    rows = await locked(
+        Council.select(Council.calendar_changed_at).order_by(Council.id), "NO KEY UPDATE"
+    )
     latest = max((r["calendar_changed_at"] for r in rows if r["calendar_changed_at"]), default=None)
     tick = _next_whole_second(now_utc())
     if latest is None:

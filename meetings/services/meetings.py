@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -15,20 +15,26 @@ from uuid import uuid4
 from piccolo.columns.combination import Where, WhereRaw
 from piccolo.query.methods.select import Select
 
-from meetings import changes
-from meetings.db import is_postgres, write_transaction
-from meetings.services import feed_clock
-from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from meetings.services.facilitators import FacilitatorView
-from meetings.services.validation import require_moment, require_text, require_url
-from meetings.tables import Council, Facilitator, Meeting
-from meetings.timefmt import now_utc
+from conseils import changes, events
+from conseils.db import ids_in, locked, write_transaction
+from conseils.errors import Conflict, Forbidden, InvalidInput
+from conseils.timefmt import now_utc
+from conseils.validation import require_moment, require_text, require_url
+from conseils.viewer import FacilitatorView
+from meetings.events import MeetingCancelled, MeetingChanged, MeetingPublished
+from meetings.services import feed_clock, snapshots
+from meetings.services.common import (
+    KINDS,
+    MAX_ID,
+    PUBLIC_STATUSES,
+    PUBLIC_STATUSES_SET,
+    STATUSES,
+    locked_row,
+    not_found,
+)
+from meetings.services.registrations import promote
+from meetings.tables import Council, Meeting
 
-KINDS = ("council", "cafe")
-KIND_LABELS = {"council": "Réunion du conseil", "cafe": "Café citoyen"}
-STATUSES = ("draft", "published", "cancelled")
-PUBLIC_STATUSES = ("published", "cancelled")
-PUBLIC_STATUSES_SET = frozenset(PUBLIC_STATUSES)
 MAX_CAPACITY = 100_000
 MAX_DURATION = timedelta(days=7)
 MAX_DESCRIPTION = 10_000
@@ -104,11 +110,11 @@ async def _waiting(meeting_ids: list[int]) -> dict[int, int]:
     """Waiting-list lengths of these meetings, in one grouped query."""
     if not meeting_ids:
         return {}
-    id_list = ", ".join("{}" for _ in meeting_ids)
+    clause, ids = ids_in("meeting", meeting_ids)
     rows = await Meeting.raw(
         "SELECT meeting, count(*) AS waiting FROM registration "  # noqa: S608
-        f"WHERE status = 'waitlisted' AND meeting IN ({id_list}) GROUP BY meeting",
-        *meeting_ids,
+        f"WHERE status = 'waitlisted' AND {clause} GROUP BY meeting",
+        ids,
     )
     return {row["meeting"]: row["waiting"] for row in rows}
 
@@ -128,13 +134,6 @@ def _and(conditions: list) -> Any:
 
 
 # ---------------------------------------------------------------- reading
-
-
-MAX_ID = 2**31 - 1  # the integer primary key's range on PostgreSQL
-
-
-def not_found() -> NotFound:
-    return NotFound("Cette réunion n'existe pas ou n'est pas publiée.", code="meeting_not_found")
 
 
 async def get_meeting(meeting_id: int, viewer: FacilitatorView | None = None) -> MeetingView:
@@ -338,20 +337,10 @@ async def create_meeting(
     _require_writer(viewer, council["id"])
     key = f"{viewer.id}:{idempotency_key}" if idempotency_key else None
     async with write_transaction():
-        if is_postgres():
-            # What BEGIN IMMEDIATE does on SQLite: one creation at a time per council and per
-            # facilitator, so concurrent retries neither both insert (a unique violation on
-            # created_by_key: a 500) nor slip a duplicate past the check below.
-            await (
-                Council.select(Council.id)
-                .where(Council.id == council["id"])
-                .lock_rows("NO KEY UPDATE")
-            )
-            await (
-                Facilitator.select(Facilitator.id)
-                .where(Facilitator.id == viewer.id)
-                .lock_rows("NO KEY UPDATE")
-            )
+        # One creation at a time per council, so that no duplicate slips past the check
+        # below; a concurrent retry with the same key for another council meets the unique
+        # key instead (ON CONFLICT DO NOTHING, then the first meeting is returned).
+        await locked(Council.select(Council.id).where(Council.id == council["id"]), "NO KEY UPDATE")
         if key is not None:
             existing = await Meeting.select(Meeting.id).where(Meeting.created_by_key == key).first()
             if existing is not None:
@@ -367,38 +356,31 @@ async def create_meeting(
                 "Ce conseil a déjà une réunion de ce titre à cette heure.", code="duplicate_meeting"
             )
         now = now_utc()
-        inserted = await Meeting.insert(
-            Meeting(
-                council=council["id"],
-                status="draft",
-                sequence=0,
-                created_at=now,
-                updated_at=now,
-                created_by_key=key,
-                uid=str(uuid4()),
-                **cleaned,
+        inserted = (
+            await Meeting.insert(
+                Meeting(
+                    council=council["id"],
+                    status="draft",
+                    sequence=0,
+                    created_at=now,
+                    updated_at=now,
+                    created_by_key=key,
+                    uid=str(uuid4()),
+                    **cleaned,
+                )
             )
-        ).returning(Meeting.id)
+            .on_conflict(action="DO NOTHING")
+            .returning(Meeting.id)
+        )
+        if not inserted:  # the same key, committed meanwhile by a retry for another council
+            existing = await Meeting.select(Meeting.id).where(Meeting.created_by_key == key).first()
+            return await get_meeting(existing["id"], viewer), False
     return await get_meeting(inserted[0]["id"], viewer), True
 
 
-async def locked_row(meeting_id: int) -> dict[str, Any]:
-    """The meeting's row, locked until the transaction ends (PostgreSQL; on SQLite the
-    write transaction itself is exclusive). Inside a write transaction only."""
-    if not 1 <= meeting_id <= MAX_ID:
-        raise not_found()
-    query = Meeting.select().where(Meeting.id == meeting_id)
-    if is_postgres():
-        query = query.lock_rows()
-    row = await query.first()
-    if row is None:
-        raise not_found()
-    return row
-
-
 async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> MeetingView:
-    """Lock the meeting, let `change(row)` return the new values, bump SEQUENCE, save."""
-    queued = 0
+    """Lock the meeting, let `change(row)` return the new values, bump SEQUENCE, save, and
+    tell whoever listens (the events of the change, in its transaction)."""
     async with write_transaction():
         row = await locked_row(meeting_id)
         if row["status"] == "draft" and not viewer.may_write(row["council"]):
@@ -414,40 +396,39 @@ async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> Meeti
             statuses = {row["status"], changed.get("status", row["status"])}
             await _announce(row, public=bool(PUBLIC_STATUSES_SET & statuses))
             if "capacity" in changed or changed.get("status") == "published":
-                await _promote(meeting_id)
-            queued = await _email_subscribers(row, meeting_id)
-    if changed:
-        changes.applied(meeting_id, row["council"])
-        if queued:
-            _wake_relay()
+                await promote(meeting_id)
+            await _emit_change(row)
     return await get_meeting(meeting_id, viewer)
 
 
-async def _email_subscribers(before: dict[str, Any], meeting_id: int) -> int:
-    """Queue the emails to the council's subscribers, in this transaction (the outbox)."""
-    # Imported here: the notifications app builds on this module (and on the calendar's).
-    from notifications.announcements import meeting_written
+async def _emit_change(before: dict[str, Any]) -> None:
+    """The event a saved change calls for, if any: a draft published, a published meeting
+    cancelled, or changed in what attendees care about (its SEQUENCE grew). A draft's edits
+    concern nobody."""
+    after = await snapshots.snapshot(before["id"])
+    if after is None or before["status"] not in ("draft", "published"):
+        return
+    if before["status"] == "draft":
+        if after.status == "published":
+            await events.emit(MeetingPublished(after))
+    elif after.status == "cancelled":
+        await events.emit(MeetingCancelled(after))
+    elif after.sequence != before["sequence"]:
+        was = replace(after, **{name: before[name] for name in _SNAPSHOT_OF_ROW})
+        await events.emit(MeetingChanged(before=was, meeting=after))
 
-    return await meeting_written(before, meeting_id)
 
-
-async def _promote(meeting_id: int) -> None:
-    """More seats (or a meeting published with people already waiting): the waiting list
-    moves up in this transaction."""
-    from meetings.services.registrations import promote
-
-    await promote(meeting_id)
-
-
-def _wake_relay() -> None:
-    from notifications.outbox import wake
-
-    wake()
+# The snapshot's fields that the meeting's own row holds (the rest is its council's).
+_SNAPSHOT_OF_ROW = (
+    "kind", "title", "description", "starts_at", "ends_at", "venue", "address", "online_url",
+    "status", "sequence", "updated_at", "cancelled_at",
+)  # fmt: skip
 
 
 async def _announce(row: dict[str, Any], *, public: bool) -> None:
-    """Inside the write transaction: tell other processes' caches, and move the feed clock
-    when the change shows in public feeds (the meeting was or becomes public)."""
+    """Inside the write transaction: tell every process's caches (this one's once it
+    commits), and move the feed clock when the change shows in public feeds (the meeting
+    was or becomes public)."""
     await changes.meeting_changed(row["id"], row["council"])
     if public:
         await feed_clock.advance(row["council"])
@@ -509,16 +490,12 @@ async def delete_meeting(viewer: FacilitatorView, meeting_id: int) -> None:
                 "Une réunion publiée s'annule ; seul un administrateur peut la supprimer.",
                 code="cancel_instead",
             )
-        queued = 0
         if row["status"] == "published":
             # Those who were told of it are told it will not happen (a CANCEL for their
             # calendars), as if it had been cancelled, before it disappears.
             await Meeting.update(
                 {Meeting.status: "cancelled", Meeting.sequence: row["sequence"] + 1}
             ).where(Meeting.id == meeting_id)
-            queued = await _email_subscribers(row, meeting_id)
+            await _emit_change(row)
         await Meeting.delete().where(Meeting.id == meeting_id)
         await _announce(row, public=public)
-    changes.applied(meeting_id, row["council"])
-    if queued:
-        _wake_relay()

@@ -11,7 +11,8 @@ Rules, one place each:
   the waiting list are confirmed in the same transaction.
 - **One sign-up per address**: the unique key "meeting:email" (case and spaces ignored); a
   second sign-up returns the first.
-- Every email a change causes is queued in its transaction (notifications.registration_mail).
+- Every change emits its event (`meetings.events`) in its transaction; the emails it
+  causes are the notifications app's business.
 """
 
 from __future__ import annotations
@@ -19,17 +20,26 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from meetings import changes, urls
-from meetings.db import write_transaction
-from meetings.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from meetings.services.facilitators import FacilitatorView
-from meetings.services.meetings import MAX_ID, locked_row, not_found
-from meetings.services.validation import normalise_email, require_text
+from conseils import changes, events, urls
+from conseils.db import write_transaction
+from conseils.errors import Conflict, Forbidden, InvalidInput, NotFound
+from conseils.timefmt import now_utc
+from conseils.validation import normalise_email, require_text
+from conseils.viewer import FacilitatorView
+from meetings.events import (
+    MeetingSnapshot,
+    Registrant,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
+)
+from meetings.services import snapshots
+from meetings.services.common import MAX_ID, locked_row, not_found
 from meetings.tables import Meeting, Registration
-from meetings.timefmt import now_utc
 
 ATTENDING_AS = {
     "resident": "Habitant·e",
@@ -40,6 +50,7 @@ TOKEN_LENGTH = 43  # secrets.token_urlsafe(32): 256 bits
 MAX_NEEDS = 2000
 _PHONE = re.compile(r"^\+?[0-9 .()-]{6,30}$")
 ACTIVE = ("confirmed", "waitlisted")
+RETENTION = timedelta(days=365)  # after the meeting; the sign-up form says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +66,7 @@ class SignUp:
 
     @property
     def manage_url(self) -> str:
-        return manage_url(self.token)
+        return urls.manage_url(self.token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +96,6 @@ class RegistrationView:
     attended: bool | None
     created_at: datetime
     cancelled_at: datetime | None
-
-
-def manage_url(token: str) -> str:
-    return f"{urls.home_url()}inscriptions/{token}"
 
 
 # ---------------------------------------------------------------- checking
@@ -294,9 +301,12 @@ async def register(meeting_id: int, fields: dict[str, Any]) -> tuple[SignUp, boo
             ).returning(Registration.id)
             row = {"id": inserted[0]["id"], "meeting": meeting_id, "key": key, **values}
         sign_up = await _sign_up_of(row)
-        await _mail().signed_up(row, sign_up.position)
+        snapshot = await _snapshot(meeting_id)
+        if confirmed:
+            await events.emit(RegistrationConfirmed(_registrant(row), snapshot))
+        else:
+            await events.emit(RegistrationWaitlisted(_registrant(row), snapshot, sign_up.position))
         await changes.meeting_changed(meeting_id, meeting["council"], seats_only=True)
-    _after(meeting)
     return sign_up, True
 
 
@@ -317,12 +327,17 @@ async def cancel(token: str) -> SignUp:
             await Meeting.raw(
                 "UPDATE meeting SET seats_taken = seats_taken - 1 WHERE id = {}", row["meeting"]
             )
-        await _mail().cancelled(row, was=row["status"])
+        cancelled = {**row, "status": "cancelled", "cancelled_at": now}
+        await events.emit(
+            RegistrationCancelled(
+                _registrant(cancelled),
+                await _snapshot(row["meeting"]),
+                was_confirmed=row["status"] == "confirmed",
+            )
+        )
         await promote(row["meeting"])
         await changes.meeting_changed(meeting["id"], meeting["council"], seats_only=True)
-        row = {**row, "status": "cancelled", "cancelled_at": now}
-    _after(meeting)
-    return await _sign_up_of(row)
+    return await _sign_up_of(cancelled)
 
 
 async def promote(meeting_id: int) -> int:
@@ -356,23 +371,67 @@ async def promote(meeting_id: int) -> int:
     await Meeting.raw(
         "UPDATE meeting SET seats_taken = seats_taken + {} WHERE id = {}", len(ids), meeting_id
     )
-    mail = _mail()
+    snapshot = await _snapshot(meeting_id)
     for row in chosen:
-        await mail.promoted({**row, "status": "confirmed"})
+        person = _registrant({**row, "status": "confirmed"})
+        await events.emit(RegistrationPromoted(person, snapshot))
     return len(ids)
 
 
-def _after(meeting: dict[str, Any]) -> None:
-    """After commit: this process's page cache forgets the meeting's seat counts at once."""
-    changes.applied(meeting["id"], meeting["council"], seats_only=True)
-    _mail().wake()
+def _registrant(row: dict[str, Any]) -> Registrant:
+    return Registrant(
+        id=row["id"],
+        meeting_id=row["meeting"],
+        name=row["name"],
+        email=row["email"],
+        token=row["token"],
+        arrival=row["arrival"],
+        status=row["status"],
+    )
 
 
-def _mail() -> Any:
-    # Imported here: the notifications app builds on this module.
-    from notifications import registration_mail
+async def _snapshot(meeting_id: int) -> MeetingSnapshot:
+    snapshot = await snapshots.snapshot(meeting_id)
+    assert snapshot is not None, "registrations exist only for public meetings"
+    return snapshot
 
-    return registration_mail
+
+async def active_registrants(meeting_id: int) -> list[Registrant]:
+    """Who is confirmed or waiting for this meeting, in arrival order: those who hear of
+    its changes as registrants."""
+    rows = await (
+        Registration.select()
+        .where((Registration.meeting == meeting_id) & Registration.status.is_in(list(ACTIVE)))
+        .order_by(Registration.arrival)
+    )
+    return [_registrant(row) for row in rows]
+
+
+async def due_for_reminder(now: datetime, until: datetime, limit: int = 5000) -> list[Registrant]:
+    """Confirmed registrations of published meetings starting after `now` and by `until`."""
+    rows = await (
+        Registration.select()
+        .where(
+            (Registration.status == "confirmed")
+            & (Registration.meeting.status == "published")
+            & (Registration.meeting.starts_at > now)
+            & (Registration.meeting.starts_at <= until)
+        )
+        .order_by(Registration.id)
+        .limit(limit)
+    )
+    return [_registrant(row) for row in rows]
+
+
+async def purge_expired(now: datetime) -> int:
+    """Registrations are kept a year after their meeting (as the sign-up form says), then
+    deleted: names, addresses, phones and needs go with them."""
+    ended = await Registration.raw(
+        "DELETE FROM registration WHERE meeting IN "
+        "(SELECT id FROM meeting WHERE ends_at < {}) RETURNING id",
+        now - RETENTION,
+    )
+    return len(ended)
 
 
 # ---------------------------------------------------------------- facilitators

@@ -1,16 +1,25 @@
-"""The Jinja2 environment of the pages and of the emails: one loader, one set of filters."""
+"""The Jinja2 environment of the pages and of the emails: one loader, one set of filters.
+
+Apps add the names their templates share (`add_globals`, from their feature's `register`)
+before the application builds its environments.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from meetings import timefmt, urls
-from meetings.services.meetings import KIND_LABELS
-from meetings.settings import ROOT
+from conseils import timefmt, urls
+from conseils.resources import TEMPLATES
 
-TEMPLATES = ROOT / "templates"
+_globals: dict[str, Any] = {}
+
+
+def add_globals(**names: Any) -> None:
+    """Names every template sees (an app's labels, say); call before building environments."""
+    _globals.update(names)
 
 
 def template_environment(directory: Path = TEMPLATES, *, strict: bool = False) -> Environment:
@@ -38,5 +47,5 @@ def template_environment(directory: Path = TEMPLATES, *, strict: bool = False) -
         google_event=urls.google_event_url,
         meeting_ics=urls.meeting_calendar_url,
     )
-    env.globals.update(feed_url=urls.feed_url, kind_labels=KIND_LABELS)
+    env.globals.update(feed_url=urls.feed_url, **_globals)
     return env

@@ -1,4 +1,5 @@
-"""Absolute links built from BASE_URL: public pages and iCalendar feeds."""
+"""Every absolute link the service gives out, built from BASE_URL, and only here: public
+pages, iCalendar feeds, and the capability links that go to one person's inbox."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import quote, quote_plus, urlencode
 
-from meetings.settings import get_settings
+from conseils.settings import get_settings
 
 
 class MeetingLike(Protocol):
@@ -42,6 +43,23 @@ def map_url(address: str) -> str:
 
 def home_url() -> str:
     return f"{get_settings().base_url}/"
+
+
+def manage_url(token: str) -> str:
+    """A registration's manage link (a capability: only ever emailed to its registrant)."""
+    return f"{get_settings().base_url}/inscriptions/{token}"
+
+
+def personal_feed_url(token: str) -> str:
+    return f"{manage_url(token)}/calendrier.ics"
+
+
+def unsubscribe_url(token: str) -> str:
+    return f"{get_settings().base_url}/abonnements/{token}/desabonner"
+
+
+def confirm_subscription_url(token: str) -> str:
+    return f"{get_settings().base_url}/abonnements/{token}/confirmer"
 
 
 def feed_url(

@@ -13,8 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from meetings.headers import SECURITY_HEADERS
-from meetings.services.errors import (
+from conseils.errors import (
     Conflict,
     DomainError,
     Forbidden,
@@ -22,6 +21,7 @@ from meetings.services.errors import (
     NotFound,
     Unauthorized,
 )
+from conseils.web.headers import SECURITY_HEADERS
 
 log = logging.getLogger("conseils")
 

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from meetings.services.errors import InvalidInput
+from conseils.errors import InvalidInput
 
 # C0 controls (but tab and newline), DEL and C1 controls: never useful, and NUL breaks PostgreSQL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -1,6 +1,6 @@
 """A per-process cache of rendered meeting pages that never serves a stale page.
 
-Entries are dropped by the change notices of `meetings.changes`; callers `await
+Entries are dropped by the change notices of `conseils.changes`; callers `await
 changes.refresh()` before `get()`, so a hit costs no query. A page also expires by itself when
 its meeting's next moment passes (registration opens or closes, the meeting ends).
 """
@@ -11,8 +11,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from meetings import changes
-from meetings.timefmt import now_utc
+from conseils import changes
+from conseils.timefmt import now_utc
 
 
 @dataclass(frozen=True, slots=True)

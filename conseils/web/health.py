@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from litestar import Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from msgspec import Struct
 
-from meetings.db import ping
-from meetings.schemas import Health
+from conseils.db import ping
+
+
+class Health(Struct):
+    status: str
+    database: str
 
 
 @get("/healthz", tags=["health"], cache_control=None)

@@ -11,30 +11,20 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from meetings.db import write_transaction
-from meetings.services.errors import Conflict, InvalidInput, Unauthorized
-from meetings.services.validation import normalise_email, require_text
-from meetings.settings import get_settings
-from meetings.tables import ApiToken, Council, Facilitator, FacilitatorCouncil
-from meetings.timefmt import now_utc
+from accounts.tables import ApiToken, Facilitator, FacilitatorCouncil
+from conseils.db import write_transaction
+from conseils.errors import Conflict, InvalidInput, Unauthorized
+from conseils.settings import get_settings
+from conseils.timefmt import now_utc
+from conseils.validation import normalise_email, require_text
+from conseils.viewer import FacilitatorView
+from meetings.tables import Council
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so a wrong email costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-
-
-@dataclass(frozen=True, slots=True)
-class FacilitatorView:
-    id: int
-    email: str
-    display_name: str
-    is_admin: bool
-    council_ids: frozenset[int]
-
-    def may_write(self, council_id: int) -> bool:
-        return self.is_admin or council_id in self.council_ids
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from litestar import Request
+from litestar.di import Provide
 
-from meetings.services.errors import Unauthorized
-from meetings.services.facilitators import FacilitatorView, facilitator_for_token
+from accounts.services import facilitator_for_token
+from conseils.errors import Unauthorized
+from conseils.viewer import FacilitatorView
 
 
 def bearer_token(request: Request) -> str | None:
@@ -29,3 +31,11 @@ async def provide_viewer(request: Request) -> FacilitatorView:
     if token is None:
         raise Unauthorized("Authentification requise (Bearer).", code="auth_required")
     return await facilitator_for_token(token)
+
+
+# The application provides these to every handler (see conseils.app): features name the
+# dependency (`viewer`, `maybe_viewer`) without importing this app.
+DEPENDENCIES = {
+    "viewer": Provide(provide_viewer),
+    "maybe_viewer": Provide(provide_optional_viewer),
+}

@@ -1,9 +1,11 @@
 """Change notices between server processes, so that per-process caches are never stale.
 
 Every write that changes a meeting calls `meeting_changed()` inside its transaction. That
-appends a row to the `MeetingChange` log and, on PostgreSQL, sends a `pg_notify` that every
-process receives at commit (never on rollback). Caches `subscribe()` a function that drops
-what they hold for a change, and call `await refresh()` before trusting an entry:
+appends a row to the `MeetingChange` log, sends a notice that every process receives at
+commit (never on rollback), and drops this process's cached copies once the transaction has
+committed (so no concurrent request re-caches pre-commit data). Caches `subscribe()` a
+function that drops what they hold for a change, and call `await refresh()` before trusting
+an entry:
 
 - PostgreSQL with a live LISTEN connection: notices arrive by themselves; `refresh()` costs
   nothing.
@@ -17,17 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
 
-from meetings.db import engine, is_postgres
-from meetings.tables import MeetingChange
-from meetings.timefmt import now_utc
+from conseils import db
+from conseils.tables import MeetingChange
+from conseils.timefmt import now_utc
 
 CHANNEL = "conseils_changes"
 LOG_KEPT = timedelta(days=2)
@@ -47,9 +48,9 @@ class Change:
 Subscriber = Callable[[Change | None], None]  # None: forget everything
 
 _subscribers: list[Subscriber] = []
-_connection: asyncpg.Connection | None = None
+_close_listener: Callable[[], Awaitable[None]] | None = None
 _last_attempt = 0.0
-_watcher: sqlite3.Connection | None = None
+_watcher: db.CommitCounter | None = None
 _seen_data_version: int | None = None
 _last_seen_id: int | None = None
 _poll_lock = asyncio.Lock()
@@ -65,9 +66,13 @@ def _dispatch(change: Change | None) -> None:
 
 
 async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:
-    """Announce a change; call it inside the write transaction so a rollback says nothing.
-    `seats_only`: registrations changed, not the meeting (the feeds ignore it)."""
+    """Announce a change; inside the write transaction, so a rollback says nothing.
+    `seats_only`: registrations changed, not the meeting (the feeds ignore it).
+
+    This process's caches drop the meeting once the transaction commits, without waiting for
+    its own notice (which the next request could otherwise overtake)."""
     global _writes
+    db.require_transaction("a change notice")
     now = now_utc()
     _writes += 1
     if _writes % PRUNE_EVERY == 1:
@@ -83,15 +88,9 @@ async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool 
             meeting_id=meeting_id, council_id=council_id, seats_only=seats_only, changed_at=now
         )
     )
-    if is_postgres():
-        payload = f"{meeting_id}:{council_id}" + (":seats" if seats_only else "")
-        await MeetingChange.raw("SELECT pg_notify({}, {})", CHANNEL, payload)
-
-
-def applied(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:
-    """Call after the transaction committed: this process's caches drop the meeting at once,
-    without waiting for its own notice (which the next request could otherwise overtake)."""
-    _dispatch(Change(meeting_id, council_id, seats_only))
+    await db.notify(CHANNEL, f"{meeting_id}:{council_id}" + (":seats" if seats_only else ""))
+    change = Change(meeting_id, council_id, seats_only)
+    db.on_commit(lambda: _dispatch(change))
 
 
 def _parse(payload: str) -> Change | None:
@@ -102,18 +101,18 @@ def _parse(payload: str) -> Change | None:
     return None
 
 
-def _on_notice(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+def _on_notice(payload: str) -> None:
     _dispatch(_parse(payload))
 
 
-def _on_lost(_conn: object) -> None:
-    global _connection
+def _on_lost() -> None:
+    global _close_listener
     log.warning("change listener lost: reading the change log until it is back")
-    _connection = None
+    _close_listener = None
 
 
 def listening() -> bool:
-    return _connection is not None and not _connection.is_closed()
+    return _close_listener is not None
 
 
 async def _poll_log() -> None:
@@ -145,22 +144,16 @@ async def _poll_log() -> None:
         _last_seen_id = max(seen, rows[-1]["id"]) if rows else seen
 
 
-def _data_version() -> int:
-    global _watcher
-    if _watcher is None:
-        _watcher = sqlite3.connect(
-            engine().path, isolation_level=None, check_same_thread=False, timeout=1
-        )
-    return _watcher.execute("PRAGMA data_version").fetchone()[0]
-
-
 async def refresh() -> None:
     """Make this process's caches reflect every committed change; cheap when none happened."""
     global _seen_data_version, _last_attempt
+    global _watcher
     if listening():
         return
-    if not is_postgres():
-        version = _data_version()
+    if not db.notices_supported():
+        if _watcher is None:
+            _watcher = db.commit_counter()
+        version = _watcher.value()
         if version == _seen_data_version:
             return
         await _poll_log()
@@ -179,11 +172,8 @@ _listener_wanted = False
 
 
 async def _listen() -> None:
-    global _connection
-    connection = await asyncpg.connect(engine().config["dsn"])
-    await connection.add_listener(CHANNEL, _on_notice)
-    connection.add_termination_listener(_on_lost)
-    _connection = connection
+    global _close_listener
+    _close_listener = await db.listen(CHANNEL, _on_notice, _on_lost)
     # Whatever was committed before LISTEN began is in the log.
     await _poll_log()
 
@@ -192,7 +182,7 @@ async def start_listening() -> None:
     """Called once the app's pool is up; on SQLite only marks the log's current end."""
     global _listener_wanted, _last_attempt
     await _poll_log()
-    if is_postgres():
+    if db.notices_supported():
         _listener_wanted = True
         _last_attempt = time.monotonic()
         await _listen()
@@ -206,11 +196,11 @@ def reset() -> None:
 
 
 async def stop_listening() -> None:
-    global _connection, _listener_wanted, _watcher, _seen_data_version
+    global _close_listener, _listener_wanted, _watcher, _seen_data_version
     _listener_wanted = False
-    connection, _connection = _connection, None
-    if connection is not None and not connection.is_closed():
-        await connection.close(timeout=5)
+    close, _close_listener = _close_listener, None
+    if close is not None:
+        await close()
     if _watcher is not None:
         _watcher.close()
         _watcher, _seen_data_version = None, None

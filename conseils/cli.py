@@ -1,18 +1,31 @@
-"""The `conseils` command: serve, migrate, demo, facilitator create."""
+"""The `conseils` command: serve, migrate, demo, worker, facilitator create.
+
+A composition root, like `conseils.app`: it may import every app."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import signal
 import sys
 
+import uvicorn
+from piccolo.apps.migrations.commands.forwards import run_forwards
+
+from accounts.services import create_facilitator
+from conseils import db
+from conseils.app import install_features
+from conseils.errors import DomainError, InvalidInput
+from conseils.settings import ConfigurationError, get_settings
+from meetings.demo import load_demo
+from notifications.relay import Relay
+
+# Piccolo finds the engine through this module (read when the database is first used).
 os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 
 
 async def _migrate() -> None:
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
     result = await run_forwards(app_name="all")
     if not result.success:
         raise SystemExit(f"migrations failed: {result.message}")
@@ -24,8 +37,6 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
-    from meetings.demo import load_demo
-
     async def run() -> bool:
         await _migrate()
         return await load_demo()
@@ -36,17 +47,13 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from meetings.settings import get_settings
-
     # Links in pages, feeds and emails point at this server unless BASE_URL says otherwise
     # (set before the settings are read; workers inherit the environment).
     os.environ.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
     settings = get_settings()  # fail now, before forking workers, on a bad configuration
     asyncio.run(_migrate())
     uvicorn.run(
-        "meetings.app:create_app",
+        "conseils.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -59,9 +66,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_facilitator_create(args: argparse.Namespace) -> int:
-    from meetings.services.errors import DomainError, InvalidInput
-    from meetings.services.facilitators import create_facilitator
-
     async def run() -> None:
         await _migrate()
         await create_facilitator(
@@ -87,19 +91,12 @@ def cmd_facilitator_create(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run the outbox relay on its own (for deployments that set OUTBOX_IN_PROCESS=0)."""
-    import signal
-
-    from meetings.db import engine, is_postgres
-    from notifications.relay import Relay
-    from notifications.settings import get_mail_settings
-
-    get_mail_settings()  # refuse a bad configuration before anything starts
+    get_settings()  # refuse a bad configuration before anything starts
+    install_features()
 
     async def run() -> None:
         await _migrate()
-        db = engine()
-        if is_postgres():
-            await db.start_connection_pool(min_size=1, max_size=4)
+        await db.open_pool(min_size=1, max_size=4)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -107,8 +104,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         try:
             await Relay().run(stop, poll_seconds=args.poll)
         finally:
-            if is_postgres():
-                await db.close_connection_pool()
+            await db.close_pool()
 
     asyncio.run(run())
     return 0
@@ -148,8 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from meetings.settings import ConfigurationError
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

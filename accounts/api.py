@@ -1,0 +1,31 @@
+"""The JSON API of accounts: facilitators exchange a password for a bearer token."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, delete, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from accounts import services as facilitators
+from accounts.guards import bearer_token
+from accounts.schemas import TokenOut, TokenRequest
+from conseils.viewer import FacilitatorView
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/token", status_code=HTTP_201_CREATED)
+    async def create_token(self, data: JSONBody[TokenRequest]) -> TokenOut:
+        """Exchange a facilitator's email and password for a bearer token that expires."""
+        issued = await facilitators.issue_token(data.email, data.password)
+        return TokenOut(token=issued.token, expires_at=issued.expires_at_iso)
+
+    @delete("/token", status_code=HTTP_204_NO_CONTENT, security=[{"bearer": []}])
+    async def revoke_token(
+        self, request: Request, viewer: NamedDependency[FacilitatorView]
+    ) -> None:
+        """Revoke the (valid) token this request carries: a log-out."""
+        await facilitators.revoke_token(bearer_token(request) or "")

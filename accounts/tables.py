@@ -1,0 +1,39 @@
+"""Piccolo tables of the accounts app: facilitators, the councils they run, their API tokens."""
+
+from __future__ import annotations
+
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from meetings.tables import Council
+
+
+class Facilitator(Table):
+    """An animateur or animatrice: writes the meetings of the councils they run."""
+
+    email = Varchar(length=254, unique=True, index=True)
+    display_name = Varchar(length=120)
+    password_hash = Varchar(length=255)
+    is_admin = Boolean(default=False)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FacilitatorCouncil(Table):
+    facilitator = ForeignKey(
+        references=Facilitator, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    council = ForeignKey(references=Council, on_delete=OnDelete.cascade, null=False)
+
+
+class ApiToken(Table):
+    """A facilitator's bearer token. Only its SHA-256 is stored; revoked or expired = refused."""
+
+    facilitator = ForeignKey(
+        references=Facilitator, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,101 @@
+"""The composition root: `create_app()` assembles the feature apps into one Litestar app.
+
+The one module of the core (with `conseils.cli`) that knows the apps: it lists their
+`Feature`s, lets each register with the core's extension points, and collects their routes,
+dependencies and start/stop hooks. Everything else points one way, apps → core.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, Response, Router
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from accounts.feature import FEATURE as ACCOUNTS
+from conseils import changes, db
+from conseils.features import Feature
+from conseils.resources import STATIC
+from conseils.settings import Settings, get_settings
+from conseils.web.errors import EXCEPTION_HANDLERS
+from conseils.web.headers import SECURITY_HEADERS
+from conseils.web.health import healthz
+from conseils.web.templating import template_environment
+from meetings.feature import FEATURE as MEETINGS
+from notifications.feature import FEATURE as NOTIFICATIONS
+
+FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, NOTIFICATIONS)
+MAX_BODY_BYTES = 1_000_000
+
+
+def install_features() -> None:
+    """Let every app register its event handlers and template names (idempotent): before
+    serving, and before a worker or a script runs services that emit events."""
+    for feature in FEATURES:
+        if feature.register is not None:
+            feature.register()
+
+
+async def _start() -> None:
+    await db.open_pool()
+    await changes.start_listening()
+    for feature in FEATURES:
+        for hook in feature.on_startup:
+            await hook()
+
+
+async def _stop() -> None:
+    for feature in reversed(FEATURES):
+        for hook in feature.on_shutdown:
+            await hook()
+    await changes.stop_listening()
+    await db.close_pool()
+
+
+async def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    install_features()
+    dependencies: dict = {}
+    for feature in FEATURES:
+        dependencies.update(feature.dependencies)
+    api = Router(path="/api/v1", route_handlers=[h for f in FEATURES for h in f.api])
+    return Litestar(
+        route_handlers=[
+            *(handler for feature in FEATURES for handler in feature.pages),
+            api,
+            healthz,
+            create_static_files_router(path="/static", directories=[STATIC], name="static"),
+        ],
+        dependencies=dependencies,
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(template_environment())
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Conseils citoyens — API",
+            version="1.0.0",
+            description="Councils and meetings of the conseils citoyens; facilitators write.",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        after_request=_security_headers,
+        on_startup=[_start],
+        on_shutdown=[_stop],
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=False,
+    )

@@ -1,0 +1,324 @@
+"""Everything that differs between SQLite and PostgreSQL, and nowhere else.
+
+- **Write transactions** (`write_transaction`): on SQLite, one writer at a time per process
+  (an asyncio lock), then `BEGIN IMMEDIATE` against other processes; on PostgreSQL, a plain
+  transaction whose rows are locked as they are read (`locked`). Callbacks registered with
+  `on_commit` run once it has committed, never after a rollback.
+- **Row locks** (`locked`): `SELECT ... FOR UPDATE` (or a weaker mode) on PostgreSQL; on
+  SQLite the write transaction itself is exclusive.
+- **Claiming** (`skip_locked`): `FOR UPDATE SKIP LOCKED` in a claim's sub-select on
+  PostgreSQL; on SQLite the exclusive write transaction makes the plain sub-select safe.
+- **Notices** (`notify`, `listen`, `commit_counter`): `LISTEN/NOTIFY` on PostgreSQL;
+  `PRAGMA data_version` on SQLite tells a process cheaply that another one committed.
+- **A dedicated connection for tiny, frequent writes** (`quick_writer`), as the outbox
+  relay's "sent" marks need.
+
+Each helper that only makes sense inside a transaction refuses to run outside one, as
+pretix's `lock_objects` does: a lock taken outside a transaction protects nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import json
+import logging
+import sqlite3
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import asyncpg
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query.methods.select import Select
+from piccolo.querystring import QueryString
+
+SQLITE_BUSY_TIMEOUT_S = 30
+POOL_SIZE = 20
+POOL_CLOSE_TIMEOUT_S = 10
+log = logging.getLogger("conseils.db")
+
+
+class OutsideTransaction(RuntimeError):
+    """A helper that needs the caller's write transaction was called without one."""
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def engine_for(url: str) -> Engine:
+    """The Piccolo engine of a DATABASE_URL (checked by the settings)."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": url})
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # WAL is a property of the file: set it once here, every later connection inherits it.
+    with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+    return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+
+
+def engine() -> Engine:
+    found = engine_finder()
+    if found is None:
+        raise RuntimeError("piccolo_conf.DB is not configured")
+    return found
+
+
+def is_postgres() -> bool:
+    """For tests and tools that prepare a database; the application's modules ask the
+    helpers below instead."""
+    return isinstance(engine(), PostgresEngine)
+
+
+async def open_pool(min_size: int = 2, max_size: int = POOL_SIZE) -> None:
+    """PostgreSQL's connection pool for this process (SQLite opens a connection a query)."""
+    db = engine()
+    if isinstance(db, PostgresEngine) and db.pool is None:
+        await db.start_connection_pool(min_size=min_size, max_size=max_size)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine) and db.pool is not None:
+        # A connection still held (a request cut short) must not stall shut-down for ever.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(db.close_connection_pool(), timeout=POOL_CLOSE_TIMEOUT_S)
+
+
+def postgres_pool() -> asyncpg.Pool | None:
+    """The asyncpg pool when serving on PostgreSQL, for the few hottest reads; else None.
+
+    Piccolo's query building costs more than a primary-key lookup itself; the hot paths use
+    the pool directly and fall back to Piccolo on SQLite or outside the web app.
+    """
+    db = engine()
+    return db.pool if isinstance(db, PostgresEngine) else None
+
+
+async def ping() -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        rows = await engine().run_ddl("SELECT 1 AS ok")
+    except Exception:  # any driver error means "not answering"
+        return False
+    return bool(rows)
+
+
+# ---------------------------------------------------------------- write transactions
+
+_writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> lock
+_on_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "on_commit", default=None
+)
+
+
+def in_transaction() -> bool:
+    return _on_commit.get() is not None
+
+
+def require_transaction(what: str) -> None:
+    if not in_transaction():
+        raise OutsideTransaction(f"{what} must run inside write_transaction()")
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run `callback()` once the current write transaction has committed (not on rollback):
+    what must not see pre-commit data, or must not act on a change that may not happen."""
+    callbacks = _on_commit.get()
+    if callbacks is None:
+        raise OutsideTransaction("on_commit() must run inside write_transaction()")
+    callbacks.append(callback)
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_write(db: SQLiteEngine) -> AsyncIterator[None]:
+    """One writer at a time inside this process, then BEGIN IMMEDIATE for the others.
+
+    SQLite's busy handler makes a waiting writer sleep in steps of up to 100 ms; with many
+    concurrent requests that, not the work, sets the pace. Queueing the writers of one
+    process on an asyncio lock hands the database over at once; only writers of other
+    processes still meet the busy timeout.
+    """
+    loop = asyncio.get_running_loop()
+    lock = _writers.get(loop)
+    if lock is None:
+        lock = _writers[loop] = asyncio.Lock()
+    async with lock, db.transaction(transaction_type=TransactionType.immediate):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction that writes; `on_commit` callbacks run after it committed."""
+    if in_transaction():
+        raise RuntimeError("write transactions do not nest")
+    callbacks: list[Callable[[], None]] = []
+    token = _on_commit.set(callbacks)
+    try:
+        db = engine()
+        transaction = _sqlite_write(db) if isinstance(db, SQLiteEngine) else db.transaction()
+        async with transaction:
+            yield
+    finally:
+        _on_commit.reset(token)
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # the change is committed: a failing cache must not undo the answer
+            log.exception("after-commit callback %r failed", callback)
+
+
+LockMode = Literal["UPDATE", "NO KEY UPDATE", "SHARE"]
+
+
+def locked(query: Select, mode: LockMode = "UPDATE") -> Select:
+    """`query`, locking the rows it reads until the transaction ends (PostgreSQL's row lock;
+    on SQLite the write transaction already lets one writer in at a time).
+
+    `NO KEY UPDATE` lets others insert rows that refer to the locked ones (a registration of a
+    locked meeting) while still queueing writers of the row itself; `SHARE` lets other
+    readers lock them too and holds back only their writers."""
+    require_transaction("a row lock")
+    return query.lock_rows(mode) if isinstance(engine(), PostgresEngine) else query
+
+
+def skip_locked() -> str:
+    """The clause a claim's sub-select ends with, so that concurrent claimers of a queue take
+    different rows: `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the claim runs in the
+    exclusive write transaction, so nothing is needed."""
+    require_transaction("a claim")
+    return "FOR UPDATE SKIP LOCKED" if isinstance(engine(), PostgresEngine) else ""
+
+
+def ids_in(column: str, ids: Iterable[int]) -> tuple[str, str | list[int]]:
+    """`column` among `ids`, as raw SQL with one parameter however many ids (no IN list
+    built by hand, no limit on its length): `= ANY(array)` on PostgreSQL, a `json_each`
+    sub-select on SQLite. `column` is a name from the code, never from input."""
+    values = [int(i) for i in ids]
+    if isinstance(engine(), PostgresEngine):
+        return f"{column} = ANY({{}})", values
+    return f"{column} IN (SELECT value FROM json_each({{}}))", json.dumps(values)  # noqa: S608
+
+
+# ---------------------------------------------------------------- notices
+
+NoticeHandler = Callable[[str], None]
+
+
+async def notify(channel: str, payload: str) -> None:
+    """Tell every listening process, once the current transaction commits (never on
+    rollback). SQLite has no notices: its processes learn of commits by `commit_counter`."""
+    require_transaction("a notice")
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.run_querystring(QueryString("SELECT pg_notify({}, {})", channel, payload))
+
+
+def notices_supported() -> bool:
+    return isinstance(engine(), PostgresEngine)
+
+
+async def listen(
+    channel: str, on_notice: NoticeHandler, on_lost: Callable[[], None]
+) -> Callable[[], Awaitable[None]]:
+    """Receive the notices of `channel` on a connection of their own (PostgreSQL only);
+    returns the coroutine function that closes it. `on_lost` runs if the connection dies."""
+    db = engine()
+    if not isinstance(db, PostgresEngine):
+        raise RuntimeError("notices need PostgreSQL")
+    connection = await asyncpg.connect(db.config["dsn"])
+    await connection.add_listener(channel, lambda _c, _p, _ch, payload: on_notice(payload))
+    connection.add_termination_listener(lambda _c: on_lost())
+
+    async def close() -> None:
+        if not connection.is_closed():
+            await connection.close(timeout=5)
+
+    return close
+
+
+class CommitCounter:
+    """SQLite's `PRAGMA data_version` on a long-lived connection of its own: the value moves
+    whenever another connection commits, so a process learns cheaply that it must look."""
+
+    def __init__(self, path: str) -> None:
+        self._connection = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=1
+        )
+
+    def value(self) -> int:
+        return self._connection.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def commit_counter() -> CommitCounter | None:
+    """A commit counter on SQLite; None on PostgreSQL (its processes listen for notices)."""
+    db = engine()
+    return CommitCounter(db.path) if isinstance(db, SQLiteEngine) else None
+
+
+# ---------------------------------------------------------------- quick writes
+
+QuickWrite = Callable[..., Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def quick_writer() -> AsyncIterator[QuickWrite]:
+    """`await write(sql, *args)` on a connection held for the block, each statement its own
+    durable-enough commit, as cheap as the engine allows (`{}` placeholders, as Piccolo's).
+
+    PostgreSQL: a pooled connection with `synchronous_commit` off (the pool resets it on
+    release). SQLite: one connection, `synchronous=NORMAL`, run in a worker thread: in WAL
+    mode a commit then survives a crash of the process; only a power cut could lose the last
+    statements. Without a pool (a script, a test): plain Piccolo queries."""
+    db = engine()
+    pool = postgres_pool()
+    if pool is not None:
+        async with pool.acquire() as connection:
+            await connection.execute("SET synchronous_commit TO off")
+            statements: dict[str, str] = {}
+
+            async def write_pg(sql: str, *args: Any) -> None:
+                if sql not in statements:
+                    statements[sql] = _numbered(sql)
+                await connection.execute(statements[sql], *args)
+
+            yield write_pg
+    elif isinstance(db, SQLiteEngine):
+        connection = await asyncio.to_thread(
+            sqlite3.connect,
+            db.path,
+            timeout=SQLITE_BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            await asyncio.to_thread(connection.execute, "PRAGMA synchronous=NORMAL")
+
+            async def write_sqlite(sql: str, *args: Any) -> None:
+                # Piccolo registered its adapters globally: values are stored as it stores them.
+                await asyncio.to_thread(connection.execute, sql.replace("{}", "?"), args)
+
+            yield write_sqlite
+        finally:
+            connection.close()
+    else:
+
+        async def write_piccolo(sql: str, *args: Any) -> None:
+            await db.run_querystring(QueryString(sql, *args))
+
+        yield write_piccolo
+
+
+def _numbered(sql: str) -> str:
+    """`{}` placeholders as asyncpg's `$1, $2, ...`."""
+    parts = sql.split("{}")
+    return "".join(f"{part}${i}" if i < len(parts) else part for i, part in enumerate(parts, 1))

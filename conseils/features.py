@@ -1,0 +1,25 @@
+"""What a feature app hands to the application: its routes, its start and stop hooks, and
+what it registers with the core's extension points (event handlers, template names).
+
+Each app describes itself in its `feature.py` as one `Feature`; the composition root
+(`conseils.app`, `conseils.cli`) lists them. Nothing else in the core knows the apps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    name: str
+    pages: Sequence[Any] = ()  # route handlers served at the site's root
+    api: Sequence[Any] = ()  # route handlers under /api/v1
+    dependencies: dict[str, Any] = field(default_factory=dict)  # provided to every handler
+    on_startup: Sequence[Hook] = ()
+    on_shutdown: Sequence[Hook] = ()
+    register: Callable[[], None] | None = None  # event handlers, template globals (idempotent)

@@ -1,0 +1,187 @@
+"""Every setting, read from the environment and checked once, at start-up.
+
+`get_settings()` reads the environment the first time it is called and keeps the answer: a
+bad value stops the start with a message naming the variable, never a request later on.
+Every variable here is documented in README.md ("Configuration"); keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
+from functools import lru_cache
+from pathlib import Path
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_MAIL_FROM = "Conseils citoyens <ne-pas-repondre@localhost>"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or malformed; raised at start-up, never mid-request."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    smtp_host: str | None  # None: the maildir under the data directory
+    smtp_port: int
+    smtp_username: str | None
+    smtp_password: str | None
+    smtp_tls: bool  # implicit TLS (SMTPS, usually port 465)
+    smtp_starttls: bool  # STARTTLS upgrade (usually port 587)
+    smtp_timeout: float
+    mail_from: Address
+    mail_reply_to: str | None
+    maildir: Path
+    relay_in_process: bool
+    batch_size: int
+    retry_base: timedelta  # first delay after a 4xx reply or a connection failure
+    reminder_delay: timedelta  # how long before a meeting its registrants are reminded
+
+    @property
+    def domain(self) -> str:
+        """The domain of Message-IDs: the sender's."""
+        return self.mail_from.domain or "localhost"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    base_url: str
+    secret_key: str
+    log_level: str
+    development: bool
+    token_ttl_hours: int
+    mail: MailSettings
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+
+def _text(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    raw = _text(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0 (true or false), not {raw!r}")
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = _text(name) or str(default)
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigurationError(f"{name} must be an integer between {low} and {high}")
+    return int(raw)
+
+
+def _number(name: str, default: float, low: float, high: float) -> float:
+    raw = _text(name)
+    try:
+        value = default if raw is None else float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails both comparisons
+        raise ConfigurationError(f"{name} must be a number between {low:g} and {high:g}")
+    return value
+
+
+def _address(name: str, raw: str) -> Address:
+    display, email = parseaddr(raw)
+    if "@" not in email or any(c in raw for c in "\r\n"):
+        raise ConfigurationError(f"{name} must be an email address, e.g. Conseils <a@b.fr>")
+    user, _, domain = email.rpartition("@")
+    return Address(display_name=display, username=user, domain=domain)
+
+
+def _data_dir() -> Path:
+    """Where everything written at run time lives (SQLite file, maildir, later uploads):
+    `DATA_DIR`, by default `var/` of the working directory, created with its parents."""
+    path = Path(_text("DATA_DIR") or "var").expanduser().absolute()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"DATA_DIR {path} cannot be created: {exc.strerror}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigurationError(f"DATA_DIR {path} is not writable")
+    return path
+
+
+def _database_url(data_dir: Path) -> str:
+    url = _text("DATABASE_URL") or f"sqlite:///{data_dir / 'conseils.sqlite'}"
+    if not url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+        raise ConfigurationError("DATABASE_URL must start with sqlite:/// or postgresql://")
+    return url
+
+
+def _mail(data_dir: Path) -> MailSettings:
+    tls, starttls = _bool("SMTP_TLS"), _bool("SMTP_STARTTLS")
+    if tls and starttls:
+        raise ConfigurationError("set SMTP_TLS or SMTP_STARTTLS, not both")
+    reply_to = _text("MAIL_REPLY_TO")
+    if reply_to is not None:
+        _address("MAIL_REPLY_TO", reply_to)
+    maildir = Path(_text("MAILDIR") or "maildir").expanduser()
+    return MailSettings(
+        smtp_host=_text("SMTP_HOST"),
+        smtp_port=_int("SMTP_PORT", 465 if tls else 587 if starttls else 25, 1, 65535),
+        smtp_username=_text("SMTP_USERNAME"),
+        smtp_password=os.environ.get("SMTP_PASSWORD") or None,  # spaces may be meant
+        smtp_tls=tls,
+        smtp_starttls=starttls,
+        smtp_timeout=float(_int("SMTP_TIMEOUT_SECONDS", 30, 1, 600)),
+        mail_from=_address("MAIL_FROM", _text("MAIL_FROM") or DEFAULT_MAIL_FROM),
+        mail_reply_to=reply_to,
+        maildir=maildir if maildir.is_absolute() else data_dir / maildir,
+        relay_in_process=_bool("OUTBOX_IN_PROCESS", default=True),
+        batch_size=_int("OUTBOX_BATCH_SIZE", 100, 1, 10_000),
+        retry_base=timedelta(seconds=_number("OUTBOX_RETRY_BASE_SECONDS", 60, 0.01, 3600)),
+        reminder_delay=timedelta(hours=_number("REMINDER_HOURS", 24, 0, 24 * 14)),
+    )
+
+
+def load_settings() -> Settings:
+    """Read and check the environment; refuse to start production without a SECRET_KEY."""
+    development = _bool("DEVELOPMENT")
+    secret_key = os.environ.get("SECRET_KEY", "")
+    if not secret_key:
+        if not development:
+            raise ConfigurationError(
+                "SECRET_KEY is required (set DEVELOPMENT=1 to run with a throw-away key)"
+            )
+        secret_key = secrets.token_urlsafe(32)
+    elif len(secret_key) < 16:
+        raise ConfigurationError("SECRET_KEY must be at least 16 characters long")
+    log_level = (_text("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    base_url = (_text("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    if not base_url.startswith(("http://", "https://")) or any(c in base_url for c in " \r\n"):
+        raise ConfigurationError("BASE_URL must start with http:// or https://")
+    data_dir = _data_dir()
+    return Settings(
+        database_url=_database_url(data_dir),
+        data_dir=data_dir,
+        base_url=base_url,
+        secret_key=secret_key,
+        log_level=log_level,
+        development=development,
+        token_ttl_hours=_int("TOKEN_TTL_HOURS", 12, 1, 24 * 90),
+        mail=_mail(data_dir),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,119 @@
+"""The meetings app's domain events, and the snapshots they carry.
+
+Emitted inside the write transaction of the change (`conseils.events.emit`); handlers in
+other apps (the notifications' emails) read what they need from the event itself, never the
+rows: a `MeetingSnapshot` is a public meeting as it is once the change is made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingSnapshot:
+    """A meeting with its council's public details: what a VEVENT or an email shows."""
+
+    id: int
+    uid: str | None
+    kind: str
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str
+    address: str
+    online_url: str | None
+    status: str
+    sequence: int
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+    council_id: int
+    council_slug: str
+    council_name: str
+    contact_email: str
+
+    @property
+    def place(self) -> str:
+        """Venue and address, as one line ("" for a meeting only online)."""
+        return ", ".join(part for part in (self.venue, self.address) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Registrant:
+    """A registration as its emails need it (the manage link's token is the person's own)."""
+
+    id: int
+    meeting_id: int
+    name: str
+    email: str
+    token: str
+    arrival: int
+    status: str
+
+
+# ---------------------------------------------------------------- meetings
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPublished:
+    """A draft became public: its council's subscribers hear of it."""
+
+    meeting: MeetingSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingChanged:
+    """A published meeting changed in what an attendee cares about (its SEQUENCE grew)."""
+
+    before: MeetingSnapshot
+    meeting: MeetingSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingCancelled:
+    """A published meeting was cancelled, or deleted (then told as a cancellation first)."""
+
+    meeting: MeetingSnapshot
+
+
+# ---------------------------------------------------------------- registrations
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationConfirmed:
+    registration: Registrant
+    meeting: MeetingSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationWaitlisted:
+    registration: Registrant
+    meeting: MeetingSnapshot
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationPromoted:
+    """A waiting person got a seat (someone cancelled, or the capacity grew)."""
+
+    registration: Registrant
+    meeting: MeetingSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationCancelled:
+    registration: Registrant
+    meeting: MeetingSnapshot
+    was_confirmed: bool
+
+
+MEETING_EVENTS = (MeetingPublished, MeetingChanged, MeetingCancelled)
+REGISTRATION_EVENTS = (
+    RegistrationConfirmed,
+    RegistrationWaitlisted,
+    RegistrationPromoted,
+    RegistrationCancelled,
+)

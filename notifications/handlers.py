@@ -1,0 +1,25 @@
+"""Which domain events become which emails: the notifications app's subscriptions to the
+other apps' events, all handled inside the emitting transaction (the outbox)."""
+
+from __future__ import annotations
+
+from conseils import events
+from meetings.events import (
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingPublished,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
+)
+from notifications import announcements, registration_mail
+
+
+def register() -> None:
+    """Subscribe the handlers (idempotent: the application may be assembled more than once)."""
+    events.handles(MeetingPublished, MeetingChanged, MeetingCancelled)(announcements.announce)
+    events.handles(RegistrationConfirmed)(registration_mail.confirmed)
+    events.handles(RegistrationWaitlisted)(registration_mail.waitlisted)
+    events.handles(RegistrationPromoted)(registration_mail.promoted)
+    events.handles(RegistrationCancelled)(registration_mail.cancelled)
