@@ -53,6 +53,14 @@ def after_commit(*event_types: type) -> Callable[[AfterCommit], AfterCommit]:
     return register
 
 
+def forget(handler: InTransaction | AfterCommit) -> None:
+    """Unregister `handler` from every event type (a test's temporary listener)."""
+    for registry in (_in_transaction, _after_commit):
+        for handlers in registry.values():
+            if handler in handlers:
+                handlers.remove(handler)
+
+
 async def emit(event: object) -> None:
     """Hand `event` to its handlers; inside the write transaction of the change only."""
     db.require_transaction(f"emitting {type(event).__name__}")

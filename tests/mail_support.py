@@ -23,8 +23,8 @@ from conseils.db import write_transaction
 from conseils.settings import MailSettings, get_settings
 from meetings.tables import Council
 from notifications import outbox, subscriptions
-from notifications.relay import Relay
 from notifications.fanout import expand_all
+from notifications.relay import Relay
 from notifications.tables import FanoutJob, OutboxMessage, Subscription
 
 if TYPE_CHECKING:  # imported by pytest as a plugin first, so that its asserts are rewritten

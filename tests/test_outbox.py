@@ -30,12 +30,14 @@ from mail_support import (
     text_of,
 )
 
+from conseils import events
 from conseils.db import write_transaction
 from conseils.errors import Conflict
-from meetings.services import meetings as meetings_service
+from meetings.events import MeetingPublished
 from meetings.tables import Meeting
 from notifications import outbox, subscriptions
-from notifications.tables import OutboxMessage
+from notifications.fanout import expand_all
+from notifications.tables import FanoutJob
 
 if TYPE_CHECKING:
     from smtp_sink import SmtpSink
@@ -145,26 +147,30 @@ async def test_a_change_rolled_back_after_queueing_leaves_no_email(
 ) -> None:
     """The announcement is written inside the change's transaction: when the transaction is
     rolled back after the row was written, the row goes with it."""
-    original = meetings_service._email_subscribers
     seen_inside: list[int] = []
 
-    async def queue_then_refuse(before: dict, meeting_id: int) -> int:
-        assert await original(before, meeting_id) == 1
-        seen_inside.append(await OutboxMessage.count())  # visible inside the transaction
+    async def refuse_after_queueing(event: MeetingPublished) -> None:
+        # The announcement's handler ran first: its fan-out job is visible in the transaction.
+        seen_inside.append(await FanoutJob.count())
         raise Conflict("Refusé après coup.", code="refused_for_test")
 
-    monkeypatch.setattr(meetings_service, "_email_subscribers", queue_then_refuse)
-    meeting = await create_meeting(client, tamaris_auth)
-    response = await client.post(f"/api/v1/meetings/{meeting['id']}/publish", headers=tamaris_auth)
+    events.handles(MeetingPublished)(refuse_after_queueing)
+    try:
+        meeting = await create_meeting(client, tamaris_auth)
+        response = await client.post(
+            f"/api/v1/meetings/{meeting['id']}/publish", headers=tamaris_auth
+        )
+    finally:
+        events.forget(refuse_after_queueing)
     assert response.status_code == 409
     assert seen_inside == [1]
+    assert await FanoutJob.count() == 0
     assert await rows() == []
     stored = await Meeting.select(Meeting.status, Meeting.sequence).where(
         Meeting.id == meeting["id"]
     )
     assert stored == [{"status": "draft", "sequence": 0}]
 
-    monkeypatch.setattr(meetings_service, "_email_subscribers", original)
     await publish(client, tamaris_auth, meeting["id"])
     assert [r["kind"] for r in await announcements()] == ["meeting_published"]
 
@@ -288,9 +294,10 @@ async def test_the_idempotency_key_queues_a_draft_once() -> None:
 async def test_a_newer_announcement_replaces_a_queued_older_one(
     client: AsyncClient, tamaris_auth: dict[str, str], subscriber: str, smtp_sink: SmtpSink
 ) -> None:
-    """Published, then moved before the relay got to it: the first message would describe a
+    """Published, then moved before the relay sent it: the first message would describe a
     meeting that no longer is; only the newer one (higher SEQUENCE) goes out."""
     meeting = await published_meeting(client, tamaris_auth)
+    await expand_all()  # the relay queued the message, and has not sent it yet
     url = f"/api/v1/meetings/{meeting['id']}"
     moved = await client.patch(
         url, json={"starts_at": "2031-03-12T18:30:00+01:00"}, headers=tamaris_auth
@@ -315,6 +322,29 @@ async def test_a_newer_announcement_replaces_a_queued_older_one(
     assert [r.rcpt_tos for r in smtp_sink.received] == [(SUBSCRIBER,), (SUBSCRIBER,)]
 
 
+async def test_a_newer_announcement_replaces_an_older_one_not_yet_expanded(
+    client: AsyncClient, tamaris_auth: dict[str, str], subscriber: str, smtp_sink: SmtpSink
+) -> None:
+    """Published, then moved before the relay expanded the announcement: the older job is
+    cancelled, and only the newer message is ever queued and sent."""
+    meeting = await published_meeting(client, tamaris_auth)
+    moved = await client.patch(
+        f"/api/v1/meetings/{meeting['id']}",
+        json={"starts_at": "2031-03-12T18:30:00+01:00"},
+        headers=tamaris_auth,
+    )
+    assert moved.status_code == 200
+    jobs = await FanoutJob.select(FanoutJob.kind, FanoutJob.status).order_by(FanoutJob.id)
+    assert [(j["kind"], j["status"]) for j in jobs] == [
+        ("meeting_published", "cancelled"), ("meeting_changed", "pending"),
+    ]  # fmt: skip
+    assert [(r["kind"], r["status"]) for r in await announcements()] == [
+        ("meeting_changed", "queued")
+    ]
+    [message] = (await send_all(smtp_sink)).values()
+    assert "\r\nSEQUENCE:2\r\n" in calendar_part(message).get_content()
+
+
 async def test_a_superseded_message_waiting_for_a_retry_is_not_sent(
     client: AsyncClient, tamaris_auth: dict[str, str], subscriber: str, smtp_sink: SmtpSink
 ) -> None:
@@ -322,6 +352,7 @@ async def test_a_superseded_message_waiting_for_a_retry_is_not_sent(
     smtp_sink.fail_data = 1
     meeting = await published_meeting(client, tamaris_auth)
     relay = make_relay(mail_settings(smtp_sink))
+    await expand_all()
     assert await relay.deliver_once() == 1
     [waiting] = await announcements()
     assert (waiting["status"], waiting["attempts"]) == ("queued", 1)

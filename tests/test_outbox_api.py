@@ -22,6 +22,7 @@ from mail_support import (
 )
 
 from notifications import subscriptions
+from notifications.fanout import expand_all
 
 if TYPE_CHECKING:
     from smtp_sink import SmtpSink
@@ -56,6 +57,7 @@ async def test_each_facilitator_sees_their_councils_messages(
     await subscriptions.subscribe("ales-rive-droite", "voisin@example.org")  # Rive Droite
     meeting = await create_meeting(client, tamaris_auth)
     await publish(client, tamaris_auth, meeting["id"])  # Tamaris: one announcement
+    await expand_all()  # as the relay does
     tamaris = await council_id("ales-tamaris")
     rive_droite_auth = await make_facilitator("anim.rd@ales.fr", "ales-rive-droite")
     nobody_auth = await make_facilitator("sans.conseil@ales.fr")

@@ -28,7 +28,8 @@ from mail_support import (
 )
 
 from conseils.timefmt import now_utc
-from notifications.tables import OutboxMessage, Subscription
+from notifications.fanout import expand_all
+from notifications.tables import FanoutJob, OutboxMessage, Subscription
 
 if TYPE_CHECKING:
     from smtp_sink import SmtpSink
@@ -335,6 +336,7 @@ async def test_unsubscribing_cancels_what_is_still_queued_for_that_address(
     await active_subscriber(ADDRESS, "ales-rive-droite")  # another council: not affected
     meeting = await create_meeting(client, tamaris_auth)
     await publish(client, tamaris_auth, meeting["id"])
+    await expand_all()  # the relay made the announcement's messages; none sent yet
     response = await client.post(
         f"/abonnements/{token}/desabonner", content=ONE_CLICK, headers=FORM
     )
@@ -350,6 +352,26 @@ async def test_unsubscribing_cancels_what_is_still_queued_for_that_address(
         r.rcpt_tos[0] for r in smtp_sink.received if r.message["Subject"].startswith("Nouvelle")
     ]
     assert published_to == ["voisin@example.org"]
+
+
+async def test_unsubscribing_before_the_announcement_is_expanded_gets_nothing(
+    client: AsyncClient, tamaris_auth: dict[str, str], smtp_sink: SmtpSink
+) -> None:
+    token = await active_subscriber(ADDRESS)
+    await active_subscriber("voisin@example.org")
+    meeting = await create_meeting(client, tamaris_auth)
+    await publish(client, tamaris_auth, meeting["id"])  # one fan-out job, not yet expanded
+    assert await FanoutJob.count().where(FanoutJob.status == "pending") == 1
+    response = await client.post(
+        f"/abonnements/{token}/desabonner", content=ONE_CLICK, headers=FORM
+    )
+    assert response.status_code == 200
+    announced = [(r["recipient"], r["status"]) for r in await rows("meeting_published")]
+    assert announced == [("voisin@example.org", "queued")]
+    await send_all(smtp_sink)
+    assert sorted(
+        r.rcpt_tos[0] for r in smtp_sink.received if r.message["Subject"].startswith("Nouvelle")
+    ) == ["voisin@example.org"]
 
 
 @pytest.mark.parametrize(
