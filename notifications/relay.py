@@ -44,6 +44,8 @@ LEASE = timedelta(minutes=5)
 REMINDER_SCAN_SECONDS = 60.0
 RETRY_FOR = timedelta(days=2)
 MAX_DELAY = timedelta(hours=1)
+MAX_FAILURE_PAUSE_S = 60.0  # between batches that failed for an unexpected reason
+COMPLAIN_EVERY_S = 300.0  # one log line per kind of failure per interval
 log = logging.getLogger("conseils.relay")
 
 _CLAIM = """
@@ -70,6 +72,7 @@ class Relay:
         self.settings = settings or get_settings().mail
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._wakeup = asyncio.Event()
+        self._complained: dict[str, float] = {}
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -222,31 +225,44 @@ class Relay:
         """Deliver until `stop` is set; between batches, wait for a wake-up or the poll."""
         log.info("relay %s started (%s)", self.name, self.settings.smtp_host or "maildir")
         next_scan = 0.0
+        failures = 0
         while not stop.is_set():
             if time.monotonic() >= next_scan:
                 next_scan = time.monotonic() + REMINDER_SCAN_SECONDS
                 await self._queue_reminders()
             try:
                 handled = await fanout.expand_next() + await self.deliver_once()
-            except Exception:  # a database hiccup must not kill the relay
-                log.exception("relay %s: batch failed, retrying", self.name)
-                handled = 0
+            except Exception as exc:  # a database hiccup, a broken disk: never kill the relay
+                failures += 1
+                self._complain(exc)
+                # Back off, deaf to wake-ups: retrying at once would only fail again, fast.
+                await self._pause(stop, min(poll_seconds * 2**failures, MAX_FAILURE_PAUSE_S))
+                continue
+            failures = 0
             if handled:
                 continue
-            self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                waiters = [
-                    asyncio.ensure_future(self._wakeup.wait()),
-                    asyncio.ensure_future(stop.wait()),
-                ]
-                try:
-                    await asyncio.wait_for(
-                        asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED), poll_seconds
-                    )
-                finally:
-                    for waiter in waiters:
-                        waiter.cancel()
+            await self._pause(stop, poll_seconds, wakeable=True)
         log.info("relay %s stopped", self.name)
+
+    def _complain(self, exc: Exception) -> None:
+        """One log line per kind of failure per interval (with its traceback), not a flood."""
+        kind = f"{type(exc).__name__}: {exc}"[:200]
+        now = time.monotonic()
+        if now - self._complained.get(kind, -COMPLAIN_EVERY_S) >= COMPLAIN_EVERY_S:
+            self._complained[kind] = now
+            log.error("relay %s: batch failed, backing off: %s", self.name, kind, exc_info=exc)
+
+    async def _pause(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = False) -> None:
+        """Wait `seconds`, or until stopped (or woken by new mail, when `wakeable`)."""
+        self._wakeup.clear()
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waiters.append(asyncio.ensure_future(self._wakeup.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
 
 async def start_in_process() -> tuple[asyncio.Task, asyncio.Event]:

@@ -106,15 +106,23 @@ class SMTPTransport:
 
 
 class MaildirTransport:
-    """The embedded default: each message a file in var/maildir/new, written atomically."""
+    """The embedded default: each message a file in <DATA_DIR>/maildir/new, written atomically."""
 
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
         self.box: mailbox.Maildir | None = None
 
     async def __aenter__(self) -> MaildirTransport:
-        self.box = await asyncio.to_thread(mailbox.Maildir, self.settings.maildir, create=True)
+        try:
+            self.box = await asyncio.to_thread(self._open)
+        except OSError as exc:  # a full or read-only disk: retried later, as SMTP trouble is
+            raise ConnectionLost(f"maildir {self.settings.maildir} : {exc}") from exc
         return self
+
+    def _open(self) -> mailbox.Maildir:
+        # Maildir(create=True) makes only the last level: DATA_DIR may be new, or elsewhere.
+        self.settings.maildir.parent.mkdir(parents=True, exist_ok=True)
+        return mailbox.Maildir(self.settings.maildir, create=True)
 
     async def __aexit__(self, *args: object) -> None:
         self.box = None
