@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from conseils.timefmt import to_paris, to_paris_or_none
 from conseils.urls import council_calendar_url, council_url, meeting_calendar_url, meeting_url
+from conseils.web.shapes import present
 from meetings.services.councils import CouncilView
 from meetings.services.meetings import MeetingView
 
@@ -73,26 +73,12 @@ class MeetingOut(Struct):
 
     @classmethod
     def of(cls, meeting: MeetingView) -> MeetingOut:
-        return cls(
-            id=meeting.id,
+        return present(
+            cls,
+            meeting,
             council=meeting.council_slug,
-            kind=meeting.kind,
-            title=meeting.title,
-            description=meeting.description,
-            starts_at=to_paris(meeting.starts_at),
-            ends_at=to_paris(meeting.ends_at),
-            venue=meeting.venue,
-            address=meeting.address,
-            online_url=meeting.online_url,
-            capacity=meeting.capacity,
-            registration_opens_at=to_paris_or_none(meeting.registration_opens_at),
-            registration_closes_at=to_paris_or_none(meeting.registration_closes_at),
-            status=meeting.status,
-            sequence=meeting.sequence,
             url=meeting_url(meeting.id),
             calendar_url=meeting_calendar_url(meeting.id),
-            seats_left=meeting.seats_left,
-            waitlist_length=meeting.waitlist_length,
         )
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
@@ -14,8 +13,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from msgspec import Struct
 
 from conseils.errors import InvalidInput
-from conseils.timefmt import to_paris, to_paris_or_none
 from conseils.viewer import FacilitatorView
+from conseils.web.shapes import present, shape_of
 from meetings.services.councils import get_council
 from notifications import outbox, subscriptions
 
@@ -93,38 +92,8 @@ class SubscriptionAccepted(Struct):
     detail: str
 
 
-class OutboxOut(Struct):
-    id: int
-    kind: str
-    recipient: str
-    subject: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str
-    council_id: int | None
-    meeting_id: int | None
-    message_id: str
-    created_at: datetime
-    sent_at: datetime | None
-
-    @classmethod
-    def of(cls, view: outbox.OutboxView) -> OutboxOut:
-        return cls(
-            id=view.id,
-            kind=view.kind,
-            recipient=view.recipient,
-            subject=view.subject,
-            status=view.status,
-            attempts=view.attempts,
-            next_attempt_at=to_paris(view.next_attempt_at),
-            last_error=view.last_error,
-            council_id=view.council_id,
-            meeting_id=view.meeting_id,
-            message_id=view.message_id,
-            created_at=to_paris(view.created_at),
-            sent_at=to_paris_or_none(view.sent_at),
-        )
+# The facilitators' view of a message, as the outbox service defines it.
+OutboxOut = shape_of(outbox.OutboxView, "OutboxOut")
 
 
 class OutboxPage(Struct):
@@ -164,11 +133,11 @@ class OutboxApi(Controller):
     ) -> OutboxPage:
         """The emails of the viewer's councils, newest first, with failures and reasons."""
         items, total = await outbox.list_messages(viewer, status=status, limit=limit, offset=offset)
-        return OutboxPage([OutboxOut.of(item) for item in items], total, limit, offset)
+        return OutboxPage([present(OutboxOut, item) for item in items], total, limit, offset)
 
     @post("/{message_id:int}/retry", status_code=HTTP_200_OK)
     async def retry(
         self, viewer: NamedDependency[FacilitatorView], message_id: FromPath[int]
     ) -> OutboxOut:
         """Queue a failed message again (409 if it has not failed)."""
-        return OutboxOut.of(await outbox.retry_message(viewer, message_id))
+        return present(OutboxOut, await outbox.retry_message(viewer, message_id))

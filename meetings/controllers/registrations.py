@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -16,8 +15,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import Struct
 
 from conseils.errors import Conflict, InvalidInput
-from conseils.timefmt import to_paris, to_paris_or_none
+from conseils.timefmt import to_paris
 from conseils.viewer import FacilitatorView
+from conseils.web.shapes import present, shape_of
 from meetings.controllers.feeds import calendar_response
 from meetings.services import calendar, councils, meetings, registrations
 
@@ -33,45 +33,15 @@ class RegistrationIn(Struct, forbid_unknown_fields=True):
     needs: str = ""
 
 
-class RegistrationOut(Struct):
-    id: int
-    status: str
-    position: int | None
-    manage_url: str
-
-    @classmethod
-    def of(cls, sign_up: registrations.SignUp) -> RegistrationOut:
-        return cls(sign_up.id, sign_up.status, sign_up.position, sign_up.manage_url)
-
-
-class RegistrantOut(Struct):
-    id: int
-    name: str
-    email: str
-    phone: str
-    attending_as: str
-    needs: str
-    status: str
-    position: int | None
-    attended: bool | None
-    created_at: datetime
-    cancelled_at: datetime | None
-
-    @classmethod
-    def of(cls, view: registrations.RegistrationView) -> RegistrantOut:
-        return cls(
-            id=view.id,
-            name=view.name,
-            email=view.email,
-            phone=view.phone,
-            attending_as=view.attending_as,
-            needs=view.needs,
-            status=view.status,
-            position=view.position,
-            attended=view.attended,
-            created_at=to_paris(view.created_at),
-            cancelled_at=to_paris_or_none(view.cancelled_at),
-        )
+# What a resident gets back from a sign-up: never anyone else's data.
+RegistrationOut = shape_of(
+    registrations.SignUp,
+    "RegistrationOut",
+    omit=("meeting_id", "token", "name"),
+    add={"manage_url": str},
+)
+# A registration as its council's facilitators see it.
+RegistrantOut = shape_of(registrations.RegistrationView, "RegistrantOut", omit=("meeting_id",))
 
 
 class AttendanceIn(Struct, forbid_unknown_fields=True):
@@ -126,7 +96,8 @@ class RegistrationApi(Controller):
         already signed up; 409 with a reason code outside the registration window."""
         sign_up, created = await registrations.register(meeting_id, _fields(data))
         return Response(
-            RegistrationOut.of(sign_up), status_code=HTTP_201_CREATED if created else HTTP_200_OK
+            present(RegistrationOut, sign_up),
+            status_code=HTTP_201_CREATED if created else HTTP_200_OK,
         )
 
     @get("/meetings/{meeting_id:int}/registrations", security=[{"bearer": []}])
@@ -135,7 +106,7 @@ class RegistrationApi(Controller):
     ) -> list[RegistrantOut]:
         """A meeting's registrations in arrival order, with needs (its facilitators only)."""
         items = await registrations.list_registrations(viewer, meeting_id)
-        return [RegistrantOut.of(item) for item in items]
+        return [present(RegistrantOut, item) for item in items]
 
     @get("/meetings/{meeting_id:int}/registrations.csv", security=[{"bearer": []}])
     async def export_csv(
@@ -162,8 +133,9 @@ class RegistrationApi(Controller):
         data: JSONBody[AttendanceIn],
     ) -> RegistrantOut:
         """Mark who came (true), who did not (false), or clear it (null)."""
-        return RegistrantOut.of(
-            await registrations.mark_attendance(viewer, registration_id, data.attended)
+        return present(
+            RegistrantOut,
+            await registrations.mark_attendance(viewer, registration_id, data.attended),
         )
 
 
