@@ -16,6 +16,7 @@ from conseils.timefmt import now_utc
 from conseils.web.page_cache import Page, RenderedPages
 from meetings.services import councils, meetings, registrations
 from meetings.services.common import KIND_LABELS
+from meetings.slots import MEETING_PAGE
 
 _meeting_pages = RenderedPages()
 
@@ -87,6 +88,7 @@ class PageController(Controller):
                 meeting=meeting,
                 council=council,
                 refusal=registrations.refusal(asdict(meeting), now),
+                sections=await MEETING_PAGE.collect(meeting),
                 form={},
                 errors={},
                 attending_as=registrations.ATTENDING_AS,
