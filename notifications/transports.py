@@ -120,9 +120,11 @@ class MaildirTransport:
         return self
 
     def _open(self) -> mailbox.Maildir:
-        # Maildir(create=True) makes only the last level: DATA_DIR may be new, or elsewhere.
-        self.settings.maildir.parent.mkdir(parents=True, exist_ok=True)
-        return mailbox.Maildir(self.settings.maildir, create=True)
+        # Maildir(create=True) makes only the last level, and nothing at all when that
+        # folder exists already (empty, made by hand): make every level it needs.
+        for part in ("tmp", "new", "cur"):
+            (self.settings.maildir / part).mkdir(parents=True, exist_ok=True)
+        return mailbox.Maildir(self.settings.maildir, create=False)
 
     async def __aexit__(self, *args: object) -> None:
         self.box = None
