@@ -31,18 +31,21 @@ serve: $(STAMP)
 	$(BIN)/conseils serve --host $(HOST) --port $(PORT)
 
 # test-sqlite and test-postgres install ical.js; the sub-make runs once node and npm are here.
+# Tests marked engine_independent (the browser, ...) run once: the SQLite run leaves them out.
 test: $(STAMP)
 	scripts/ensure-debian-packages.sh chromium=chromium node=nodejs npm=npm
 	scripts/ensure-postgres.sh
-	$(MAKE) --no-print-directory test-sqlite test-postgres
+	$(MAKE) --no-print-directory test-sqlite test-postgres SQLITE_MARKS="not engine_independent"
 
 test-sqlite: $(STAMP) $(ICALJS)
 	@echo "== test suite on SQLite =="
-	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider $(if $(SQLITE_MARKS),-m "$(SQLITE_MARKS)")
 
+# PG_URL names no database: the suite creates its own, conseils_test_<pid>_<random>, and drops
+# it at the end, so two checkouts can run their suites at once on one PostgreSQL.
 test-postgres: $(STAMP) $(ICALJS)
 	@echo "== test suite on PostgreSQL =="
-	DATABASE_URL=$(PG_URL)/conseils_test $(BIN)/pytest -q -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	scripts/ensure-debian-packages.sh wrk=wrk

@@ -1,60 +1,114 @@
 """Test fixtures: a real database (SQLite file or PostgreSQL, from DATABASE_URL), migrated once.
 
-`make test` runs the suite twice, once per engine. Each test starts from empty tables.
+`make test` runs the suite twice, once per engine (tests marked engine_independent once). Each
+test starts from empty tables.
+
+The suite owns its database and drops it at the end. Without DATABASE_URL it is a temporary
+SQLite file. A PostgreSQL URL that names no database (`postgresql://postgres@127.0.0.1:5432`,
+as `make test-postgres` passes it) gets a database of its own, `conseils_test_<pid>_<random>`,
+so that two checkouts can run the suite at once on one PostgreSQL; a URL that names one
+(`…/conseils_test`) uses that one, dropped and created afresh.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+# The helpers' asserts are rewritten too (pytest only rewrites test modules and plugins by
+# itself): register them before anything imports them.
+pytest.register_assert_rewrite("tests.support")
+
+
+def _suite_database_url(tmp: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{tmp / 'test.sqlite'}"
+    parts = urlsplit(url)
+    if parts.scheme in ("postgresql", "postgres") and parts.path in ("", "/"):
+        name = f"conseils_test_{os.getpid()}_{secrets.token_hex(4)}"
+        return urlunsplit(parts._replace(path=f"/{name}"))
+    return url
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+async def _reset_postgres_database(url: str, *, create: bool) -> None:
+    """Drop the test database (and create it afresh): every run starts from nothing."""
+    base, _, name = url.split("?")[0].rpartition("/")
+    admin = await asyncpg.connect(f"{base}/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
 
 # Settings are read at import time by piccolo_conf: fix them before anything imports it.
+# The live server and the other processes the tests start inherit this DATABASE_URL and
+# name their own databases after it (`<suite database>_live`, `_multi`, ...).
 _TMP = Path(tempfile.mkdtemp(prefix="conseils-tests-"))
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP / 'test.sqlite'}")
+os.environ["DATABASE_URL"] = DATABASE_URL = _suite_database_url(_TMP)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["BASE_URL"] = "http://testserver.local"
 os.environ["PICCOLO_CONF"] = "piccolo_conf"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-import asyncpg  # noqa: E402
+# piccolo_conf makes the engine on import, and Piccolo asks the server its version then: the
+# database must exist by now. A PostgreSQL that does not answer fails the run here.
+if _is_postgres(DATABASE_URL):
+    asyncio.run(_reset_postgres_database(DATABASE_URL, create=True))
+
+# Fixtures for every test module: `live_server` (session) and `smtp_sink` (per test).
+pytest_plugins = ["tests.support.live_server", "tests.support.smtp_sink"]
+
 import httpx  # noqa: E402
-import pytest  # noqa: E402
 from litestar import Litestar  # noqa: E402
 from piccolo.apps.migrations.commands.forwards import run_forwards  # noqa: E402
 
 from accounts.piccolo_app import APP_CONFIG as ACCOUNTS_APP  # noqa: E402
-from accounts.services import create_facilitator, issue_token  # noqa: E402
 from conseils import changes  # noqa: E402
 from conseils.app import create_app, install_features  # noqa: E402
-from conseils.db import engine, is_postgres  # noqa: E402
+from conseils.db import close_pool, engine, is_postgres  # noqa: E402
 from conseils.piccolo_app import APP_CONFIG as CORE_APP  # noqa: E402
 from meetings.demo import load_demo  # noqa: E402
 from meetings.piccolo_app import APP_CONFIG as MEETINGS_APP  # noqa: E402
 from notifications.piccolo_app import APP_CONFIG as NOTIFICATIONS_APP  # noqa: E402
+from tests.support.facilitator_support import make_facilitator  # noqa: E402
 
-DATABASE_URL = os.environ["DATABASE_URL"]
 install_features()  # services called directly emit events: their handlers must listen
-PASSWORD = "un mot de passe solide"
 
 
-async def _recreate_postgres_database(url: str) -> None:
-    """Drop and create the test database itself, so every run starts from nothing."""
-    base, _, name = url.rpartition("/")
-    name = name.split("?")[0]
-    admin = await asyncpg.connect(f"{base}/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "engine_independent: a slow system test whose point does not depend on the database "
+        "engine; `make test` runs it once, on PostgreSQL (the SQLite run deselects it with "
+        "-m 'not engine_independent'), `make test-sqlite` alone runs it too",
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite's database goes with the suite (the servers it started dropped theirs)."""
+    if _is_postgres(DATABASE_URL):
+        asyncio.run(_reset_postgres_database(DATABASE_URL, create=False))
+    shutil.rmtree(_TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
 async def migrated_database() -> AsyncIterator[None]:
-    if is_postgres():
-        await _recreate_postgres_database(DATABASE_URL)
     result = await run_forwards(app_name="all")
     assert result.success, result.message
     # The app's lifespan opens the pool in production; in tests httpx's ASGI transport skips
@@ -62,8 +116,7 @@ async def migrated_database() -> AsyncIterator[None]:
     if is_postgres():
         await engine().start_connection_pool(min_size=1, max_size=10)
     yield
-    if is_postgres():
-        await engine().close_connection_pool()
+    await close_pool()  # before the database is dropped, at the end of the session
 
 
 def table_names() -> list[str]:
@@ -104,19 +157,6 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def demo() -> None:
     assert await load_demo()
-
-
-async def make_facilitator(email: str, *councils: str, admin: bool = False) -> dict[str, str]:
-    """Create a facilitator and return the Authorization header of a fresh token."""
-    await create_facilitator(
-        email=email,
-        name=email.split("@")[0],
-        password=PASSWORD,
-        admin=admin,
-        council_slugs=list(councils),
-    )
-    token = await issue_token(email, PASSWORD)
-    return {"Authorization": f"Bearer {token.token}"}
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from conftest import PASSWORD, make_facilitator
 from httpx import AsyncClient
 
 from accounts.tables import ApiToken
+from tests.support.facilitator_support import PASSWORD, make_facilitator
 
 EMAIL = "anim.tamaris@ales.fr"
 

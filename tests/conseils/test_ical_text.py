@@ -1,7 +1,7 @@
-"""Unit tests of meetings/ical.py: escaping, folding, zoned times and the VTIMEZONE.
+"""Unit tests of conseils/ical.py: escaping, folding, zoned times and the VTIMEZONE.
 
 The text these helpers write is read back by the two parsers that matter: the icalendar
-library and ical.js (Thunderbird's parser, through tests/icaljs.py).
+library and ical.js (Thunderbird's parser, through tests/support/icaljs.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import icalendar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from icaljs import parse_with_icaljs
 
 from conseils import ical
+from tests.support.icaljs import parse_with_icaljs
 
 PARIS = ZoneInfo("Europe/Paris")
 STAMP = "20260101T000000Z"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from conftest import make_facilitator
 from httpx import AsyncClient
 
 from meetings.tables import Meeting
+from tests.support.facilitator_support import make_facilitator
 
 BASE = "http://testserver.local"
 DEMO_TOTAL = 20  # 7 past council meetings and 13 upcoming ones, one of them cancelled

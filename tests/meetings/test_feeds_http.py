@@ -8,9 +8,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
-from conftest import make_facilitator
 from httpx import AsyncClient, Response
-from test_feeds import (
+
+from conseils import changes
+from meetings.services import calendar, feed_clock
+from meetings.tables import Meeting
+from tests.support.facilitator_support import make_facilitator
+from tests.support.feed_support import (
     Feed,
     cancel,
     create,
@@ -21,10 +25,6 @@ from test_feeds import (
     publish,
     row,
 )
-
-from conseils import changes
-from meetings.services import calendar, feed_clock
-from meetings.tables import Meeting
 
 FEEDS = [
     "/calendrier.ics",

@@ -13,9 +13,13 @@ import io
 from datetime import timedelta
 
 import pytest
-from conftest import make_facilitator
 from httpx import AsyncClient
-from registration_support import (
+
+from conseils.timefmt import now_utc
+from meetings.tables import Meeting, Registration
+from notifications.tables import OutboxMessage
+from tests.support.facilitator_support import make_facilitator
+from tests.support.registration_support import (
     by_status,
     invitation,
     meeting_row,
@@ -28,10 +32,6 @@ from registration_support import (
     sign_up,
     token_of,
 )
-
-from conseils.timefmt import now_utc
-from meetings.tables import Meeting, Registration
-from notifications.tables import OutboxMessage
 
 BASE = "http://testserver.local"
 DEMO_CAFE = "Café citoyen : les jeux pour enfants"  # Tamaris, 20 places, in six days

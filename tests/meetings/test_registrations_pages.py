@@ -11,8 +11,11 @@ from datetime import timedelta
 import icalendar
 import pytest
 from httpx import AsyncClient, Response
-from icaljs import parse_with_icaljs
-from registration_support import (
+
+from conseils.timefmt import now_utc
+from meetings.tables import Meeting, Registration
+from tests.support.icaljs import parse_with_icaljs
+from tests.support.registration_support import (
     by_status,
     form_of,
     meeting_row,
@@ -24,9 +27,6 @@ from registration_support import (
     sign_up,
     token_of,
 )
-
-from conseils.timefmt import now_utc
-from meetings.tables import Meeting, Registration
 
 BASE = "http://testserver.local"
 

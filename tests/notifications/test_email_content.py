@@ -18,8 +18,15 @@ from typing import TYPE_CHECKING
 import icalendar
 import pytest
 from httpx import AsyncClient
-from icaljs import parse_with_icaljs
-from mail_support import (
+
+from conseils import urls
+from conseils.db import write_transaction
+from conseils.settings import get_settings
+from meetings.tables import Council, Meeting
+from notifications import outbox, subscriptions
+from notifications.tables import Subscription
+from tests.support.icaljs import parse_with_icaljs
+from tests.support.mail_support import (
     MEETING,
     active_subscriber,
     calendar_part,
@@ -34,17 +41,9 @@ from mail_support import (
     sender,
 )
 
-from conseils import urls
-from conseils.db import write_transaction
-from conseils.settings import get_settings
-from meetings.tables import Council, Meeting
-from notifications import outbox, subscriptions
-from notifications.tables import Subscription
-
 if TYPE_CHECKING:
-    from smtp_sink import Received, SmtpSink
+    from tests.support.smtp_sink import Received, SmtpSink
 
-pytest_plugins = ["smtp_sink"]
 
 SUBSCRIBER = "habitante@example.org"
 PUBLIC_URL = "https://conseils.example.fr"

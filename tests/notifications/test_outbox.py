@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 from httpx import AsyncClient
-from mail_support import (
+
+from conseils import events
+from conseils.db import write_transaction
+from conseils.errors import Conflict
+from meetings.events import MeetingPublished
+from meetings.tables import Meeting
+from notifications import outbox, subscriptions
+from notifications.fanout import expand_all
+from notifications.tables import FanoutJob
+from tests.support.mail_support import (
     active_subscriber,
     calendar_part,
     council_id,
@@ -30,19 +39,9 @@ from mail_support import (
     text_of,
 )
 
-from conseils import events
-from conseils.db import write_transaction
-from conseils.errors import Conflict
-from meetings.events import MeetingPublished
-from meetings.tables import Meeting
-from notifications import outbox, subscriptions
-from notifications.fanout import expand_all
-from notifications.tables import FanoutJob
-
 if TYPE_CHECKING:
-    from smtp_sink import SmtpSink
+    from tests.support.smtp_sink import SmtpSink
 
-pytest_plugins = ["smtp_sink"]
 
 SUBSCRIBER = "habitante@example.org"
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from conftest import make_facilitator
 from httpx import AsyncClient
-from mail_support import (
+
+from notifications import subscriptions
+from notifications.fanout import expand_all
+from tests.support.facilitator_support import make_facilitator
+from tests.support.mail_support import (
     active_subscriber,
     council_id,
     create_meeting,
@@ -21,13 +24,9 @@ from mail_support import (
     rows,
 )
 
-from notifications import subscriptions
-from notifications.fanout import expand_all
-
 if TYPE_CHECKING:
-    from smtp_sink import SmtpSink
+    from tests.support.smtp_sink import SmtpSink
 
-pytest_plugins = ["smtp_sink"]
 
 REFUSED = "refuse@example.org"
 

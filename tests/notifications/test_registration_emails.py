@@ -10,8 +10,15 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from icaljs import parse_with_icaljs
-from registration_support import (
+
+from conseils.db import write_transaction
+from conseils.settings import get_settings
+from meetings.tables import Registration
+from notifications import subscriptions
+from notifications.registration_mail import queue_reminders
+from notifications.tables import OutboxMessage, Subscription
+from tests.support.icaljs import parse_with_icaljs
+from tests.support.registration_support import (
     attendees,
     by_status,
     html_text,
@@ -25,13 +32,6 @@ from registration_support import (
     sign_up,
     token_of,
 )
-
-from conseils.db import write_transaction
-from conseils.settings import get_settings
-from meetings.tables import Registration
-from notifications import subscriptions
-from notifications.registration_mail import queue_reminders
-from notifications.tables import OutboxMessage, Subscription
 
 TAMARIS = "Conseil citoyen Alès Tamaris"
 TAMARIS_CONTACT = "conseil.ales-tamaris@ville-ales.fr"

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from mail_support import (
+
+from conseils.settings import get_settings
+from conseils.timefmt import now_utc
+from notifications.relay import LEASE, Relay
+from notifications.tables import OutboxMessage
+from tests.support.mail_support import (
     deliver_all,
     eventually,
     mail_settings,
@@ -27,15 +32,8 @@ from mail_support import (
     sender,
 )
 
-from conseils.settings import get_settings
-from conseils.timefmt import now_utc
-from notifications.relay import LEASE, Relay
-from notifications.tables import OutboxMessage
-
 if TYPE_CHECKING:
-    from smtp_sink import SmtpSink
-
-pytest_plugins = ["smtp_sink"]
+    from tests.support.smtp_sink import SmtpSink
 
 
 async def test_a_batch_goes_over_one_connection_and_each_row_is_marked_sent(

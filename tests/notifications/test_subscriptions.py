@@ -17,7 +17,11 @@ import httpx
 import pytest
 from httpx import AsyncClient
 from litestar import Litestar
-from mail_support import (
+
+from conseils.timefmt import now_utc
+from notifications.fanout import expand_all
+from notifications.tables import FanoutJob, OutboxMessage, Subscription
+from tests.support.mail_support import (
     active_subscriber,
     create_meeting,
     forget_confirmations,
@@ -27,14 +31,9 @@ from mail_support import (
     send_all,
 )
 
-from conseils.timefmt import now_utc
-from notifications.fanout import expand_all
-from notifications.tables import FanoutJob, OutboxMessage, Subscription
-
 if TYPE_CHECKING:
-    from smtp_sink import SmtpSink
+    from tests.support.smtp_sink import SmtpSink
 
-pytest_plugins = ["smtp_sink"]
 
 ADDRESS = "habitante@example.org"
 API = "/api/v1/councils/ales-tamaris/subscriptions"

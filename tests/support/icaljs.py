@@ -24,7 +24,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-JS_DIR = Path(__file__).resolve().parent / "js"
+JS_DIR = Path(__file__).resolve().parents[1] / "js"  # tests/js
 SCRIPT = JS_DIR / "parse_ics.mjs"
 ICALJS_PACKAGE = JS_DIR / "node_modules" / "ical.js" / "package.json"
 REJECTED = "ical.js: "  # how parse_ics.mjs starts the message of an error it caught

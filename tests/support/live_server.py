@@ -1,19 +1,21 @@
 """A real `conseils serve` process on a free port, with the demo data, for CLI and browser tests.
 
-Loaded as a pytest plugin (`pytest_plugins = ["live_server"]`) so every module shares one server.
-The server gets its own database: a temporary SQLite file, or, when the suite runs on PostgreSQL,
-the `<suite database>_live` database on the same server (dropped and created afresh).
+Loaded as a pytest plugin by tests/conftest.py (`pytest_plugins`), so every module shares one
+server. The server gets its own database: a temporary SQLite file, or, when the suite runs on
+PostgreSQL, the `<suite database>_live` database on the same server (dropped and created afresh).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,13 +25,13 @@ import asyncpg
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (this is tests/support/…)
 CONSEILS = Path(sys.executable).parent / "conseils"
 if not CONSEILS.exists():
     CONSEILS = ROOT / ".venv" / "bin" / "conseils"
 # Named after the suite's database, so that two suites on one PostgreSQL never share it.
-_SUITE_DB = os.environ.get("DATABASE_URL", "").split("?")[0].rpartition("/")[2] or "conseils"
-LIVE_DATABASE = f"{_SUITE_DB}_live"
+SUITE_DATABASE = os.environ.get("DATABASE_URL", "").split("?")[0].rpartition("/")[2] or "conseils"
+LIVE_DATABASE = f"{SUITE_DATABASE}_live"
 STARTUP_TIMEOUT_S = 30.0
 
 
@@ -77,6 +79,56 @@ def fresh_database(name: str, directory: Path) -> str:
 def drop_database(url: str) -> None:
     if url.startswith("postgresql://"):
         _run_async(_recreate(url, create=False))
+
+
+# The key of the advisory lock by which the suites of several checkouts take turns.
+HEAVY_TESTS_LOCK = int.from_bytes(b"conseils", "big")
+
+
+@contextlib.contextmanager
+def one_suite_at_a_time(timeout_min: int = 10) -> Iterator[None]:
+    """On PostgreSQL, hold a lock of the whole server for the block: the heaviest tests of two
+    suites running at once (two checkouts on one PostgreSQL) take turns instead of opening more
+    connections together than max_connections allows. On SQLite every suite has its own file.
+
+    A PostgreSQL advisory lock, held by a connection to the `postgres` database (the lock
+    belongs to a database, and that one is everyone's) in a thread of its own; it goes with
+    the connection, so a suite that dies never leaves it taken."""
+    if not suite_is_postgres():
+        yield
+        return
+    acquired, release = threading.Event(), threading.Event()
+    failure: list[BaseException] = []
+
+    async def hold() -> None:
+        connection = await asyncpg.connect(_postgres_url("postgres"))
+        try:
+            await connection.execute(f"SET lock_timeout = '{timeout_min}min'")
+            await connection.execute("SELECT pg_advisory_lock($1)", HEAVY_TESTS_LOCK)
+            acquired.set()
+            await asyncio.to_thread(release.wait)
+        finally:
+            await connection.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(hold())
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            acquired.set()
+
+    thread = threading.Thread(target=run, name="one-suite-at-a-time", daemon=True)
+    thread.start()
+    acquired.wait()
+    if failure:
+        thread.join()
+        raise failure[0]
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=30)
 
 
 def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from httpx import AsyncClient
-from live_server import CONSEILS, ROOT, server_env
 
 from conseils.db import write_transaction
 from conseils.settings import MailSettings, get_settings
@@ -26,9 +25,10 @@ from notifications import outbox, subscriptions
 from notifications.fanout import expand_all
 from notifications.relay import Relay
 from notifications.tables import FanoutJob, OutboxMessage, Subscription
+from tests.support.live_server import CONSEILS, ROOT, server_env
 
 if TYPE_CHECKING:  # imported by pytest as a plugin first, so that its asserts are rewritten
-    from smtp_sink import SmtpSink
+    from tests.support.smtp_sink import SmtpSink
 
 FAST_RETRY = timedelta(milliseconds=50)
 FINAL = ("sent", "failed", "cancelled")

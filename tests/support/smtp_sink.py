@@ -1,6 +1,6 @@
 """A real SMTP server for the email tests: aiosmtpd on 127.0.0.1, behaving as the test says.
 
-Loaded as a pytest plugin (`pytest_plugins = ["smtp_sink"]`), it gives the `smtp_sink`
+Loaded as a pytest plugin by tests/conftest.py (`pytest_plugins`), it gives the `smtp_sink`
 fixture: a started `SmtpSink` on a free port, stopped after the test. The server runs in its
 own thread and event loop (aiosmtpd's Controller), so it answers while the test's loop waits.
 
@@ -36,7 +36,8 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from live_server import free_port
+
+from tests.support.live_server import free_port
 
 SESSION_WAIT_S = 15.0
 

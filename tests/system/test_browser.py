@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from live_server import LiveServer
 from playwright import async_api as pw
 
-pytest_plugins = ["live_server"]
+from tests.support.live_server import LiveServer
+
+# What a browser shows does not depend on the database engine: `make test` runs this once.
+pytestmark = pytest.mark.engine_independent
 
 expect = pw.expect
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from live_server import (
+
+from tests.support.live_server import (
+    SUITE_DATABASE,
     LiveServer,
     _run_async,
     drop_database,
@@ -21,8 +23,6 @@ from live_server import (
     stop,
     wait_until_healthy,
 )
-
-pytest_plugins = ["live_server"]
 
 PASSWORD = "un mot de passe vraiment solide"
 SNAPSHOT_QUERIES = (
@@ -50,7 +50,7 @@ def snapshot(url: str) -> list[list[tuple]]:
 
 
 def test_demo_loads_once_then_leaves_the_data_alone(tmp_path: Path) -> None:
-    url = fresh_database("conseils_live_test_demo", tmp_path)
+    url = fresh_database(f"{SUITE_DATABASE}_demo", tmp_path)
     try:
         env = server_env(url, 8000)
         first = run_cli("demo", env=env)
@@ -161,6 +161,7 @@ def test_facilitator_create_requires_its_options(live_server: LiveServer) -> Non
     assert "--name" in result.stderr
 
 
+@pytest.mark.engine_independent
 def test_serve_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
     env = server_env(f"sqlite:///{tmp_path / 'nokey.sqlite'}", free_port())
     del env["SECRET_KEY"]
@@ -173,6 +174,7 @@ def test_serve_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
     assert "DEVELOPMENT=1" in result.stderr
 
 
+@pytest.mark.engine_independent
 def test_serve_refuses_an_empty_secret_key(tmp_path: Path) -> None:
     env = server_env(f"sqlite:///{tmp_path / 'nokey.sqlite'}", free_port(), SECRET_KEY="")
     result = run_cli("serve", "--port", str(free_port()), env=env, timeout=30)
@@ -180,6 +182,7 @@ def test_serve_refuses_an_empty_secret_key(tmp_path: Path) -> None:
     assert "SECRET_KEY is required" in result.stderr
 
 
+@pytest.mark.engine_independent
 def test_serve_reads_the_port_from_the_environment(live_server: LiveServer) -> None:
     port = free_port()
     env = {**live_server.env, "PORT": str(port)}
@@ -195,6 +198,7 @@ def test_serve_reads_the_port_from_the_environment(live_server: LiveServer) -> N
     assert process.returncode is not None
 
 
+@pytest.mark.engine_independent
 def test_serve_in_development_needs_no_secret_key(live_server: LiveServer) -> None:
     port = free_port()
     env = {key: value for key, value in live_server.env.items() if key != "SECRET_KEY"}

@@ -1,9 +1,12 @@
-"""Self-check of the ical.js harness (tests/icaljs.py) on hand-written iCalendar text."""
+"""Self-check of the ical.js harness (tests/support/icaljs.py) on hand-written iCalendar text."""
 
 from __future__ import annotations
 
 import pytest
-from icaljs import parse_with_icaljs
+
+from tests.support.icaljs import parse_with_icaljs
+
+pytestmark = pytest.mark.engine_independent  # node and ical.js only: no database involved
 
 VTIMEZONE_PARIS = (
     "BEGIN:VTIMEZONE\r\n"

@@ -18,7 +18,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from live_server import (
+
+from tests.support.feed_support import parse
+from tests.support.live_server import (
     _run_async,
     drop_database,
     free_port,
@@ -30,7 +32,6 @@ from live_server import (
     suite_is_postgres,
     wait_until_healthy,
 )
-from test_feeds import parse
 
 PASSWORD = "a long enough password"
 # Both processes write the same absolute links, so that one feed is the same bytes in both.

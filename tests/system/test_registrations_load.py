@@ -21,8 +21,17 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import free_port, server_env, start_server, stop, wait_until_healthy
-from registration_support import (
+
+from meetings.tables import Meeting
+from tests.support.live_server import (
+    free_port,
+    one_suite_at_a_time,
+    server_env,
+    start_server,
+    stop,
+    wait_until_healthy,
+)
+from tests.support.registration_support import (
     MEETING,
     by_status,
     invitation,
@@ -33,8 +42,6 @@ from registration_support import (
     registrations,
     token_of,
 )
-
-from meetings.tables import Meeting
 
 SIGN_UPS = 300
 CAPACITY = 20
@@ -57,7 +64,14 @@ class Servers:
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
     """Two `conseils serve` processes on the suite's database, each with its relay (to a
-    maildir of its own). The tests' tokens are valid there: the same tables."""
+    maildir of its own). The tests' tokens are valid there: the same tables.
+
+    Two suites on one PostgreSQL take turns here (see `one_suite_at_a_time`)."""
+    with one_suite_at_a_time():
+        yield from _servers()
+
+
+def _servers() -> Iterator[Servers]:
     directory = Path(tempfile.mkdtemp(prefix="conseils-registrations-"))
     ports = [free_port(), free_port()]
     envs = [

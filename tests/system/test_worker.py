@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from live_server import free_port, server_env, start_server, stop, wait_until_healthy
-from mail_support import (
+
+from conseils.timefmt import now_utc
+from notifications.tables import OutboxMessage, Subscription
+from tests.support.live_server import free_port, server_env, start_server, stop, wait_until_healthy
+from tests.support.mail_support import (
     deliver_all,
     eventually,
     mail_settings,
@@ -32,15 +35,11 @@ from mail_support import (
     worker_env,
 )
 
-from conseils.timefmt import now_utc
-from notifications.tables import OutboxMessage, Subscription
-
 if TYPE_CHECKING:
     import subprocess
 
-    from smtp_sink import SmtpSink
+    from tests.support.smtp_sink import SmtpSink
 
-pytest_plugins = ["smtp_sink"]
 
 ADDRESS = "habitante@example.org"
 

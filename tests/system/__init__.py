@@ -1,0 +1,1 @@
+"""System tests: real processes (servers, workers, node, a browser), load and concurrency."""
