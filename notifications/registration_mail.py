@@ -80,52 +80,34 @@ def _key(kind: str, registration: Registrant) -> str:
     return f"{kind}:{registration.id}:{registration.arrival}"
 
 
+async def _send(
+    kind: str, person: Registrant, meeting: MeetingSnapshot, subject: str, **options: Any
+) -> None:
+    """Queue the one email of `kind` about this registration (once: its key)."""
+    await outbox.enqueue([draft(kind, _key(kind, person), person, meeting, subject, **options)])
+
+
 async def confirmed(event: RegistrationConfirmed) -> None:
-    person, meeting = event.registration, event.meeting
-    await outbox.enqueue(
-        [
-            draft(
-                "registration_confirmed",
-                _key("registration_confirmed", person),
-                person,
-                meeting,
-                f"Inscription confirmée : {meeting.title} — {_when(meeting)}",
-                method="REQUEST",
-            )
-        ]
-    )
+    meeting = event.meeting
+    subject = f"Inscription confirmée : {meeting.title} — {_when(meeting)}"
+    await _send("registration_confirmed", event.registration, meeting, subject, method="REQUEST")
 
 
 async def waitlisted(event: RegistrationWaitlisted) -> None:
-    person, meeting = event.registration, event.meeting
-    await outbox.enqueue(
-        [
-            draft(
-                "registration_waitlisted",
-                _key("registration_waitlisted", person),
-                person,
-                meeting,
-                f"Liste d'attente (position {event.position}) : {meeting.title}",
-                position=event.position,
-            )
-        ]
+    subject = f"Liste d'attente (position {event.position}) : {event.meeting.title}"
+    await _send(
+        "registration_waitlisted",
+        event.registration,
+        event.meeting,
+        subject,
+        position=event.position,
     )
 
 
 async def promoted(event: RegistrationPromoted) -> None:
-    person, meeting = event.registration, event.meeting
-    await outbox.enqueue(
-        [
-            draft(
-                "registration_promoted",
-                _key("registration_promoted", person),
-                person,
-                meeting,
-                f"Une place pour vous : {meeting.title} — {_when(meeting)}",
-                method="REQUEST",
-            )
-        ]
-    )
+    meeting = event.meeting
+    subject = f"Une place pour vous : {meeting.title} — {_when(meeting)}"
+    await _send("registration_promoted", event.registration, meeting, subject, method="REQUEST")
 
 
 async def cancelled(event: RegistrationCancelled) -> None:
@@ -138,18 +120,13 @@ async def cancelled(event: RegistrationCancelled) -> None:
         & (OutboxMessage.status == "queued")
         & OutboxMessage.kind.like("registration_%")
     )
-    await outbox.enqueue(
-        [
-            draft(
-                "registration_cancelled",
-                _key("registration_cancelled", person),
-                person,
-                meeting,
-                f"Inscription annulée : {meeting.title}",
-                method="CANCEL" if event.was_confirmed else None,
-                was_confirmed=event.was_confirmed,
-            )
-        ]
+    await _send(
+        "registration_cancelled",
+        person,
+        meeting,
+        f"Inscription annulée : {meeting.title}",
+        method="CANCEL" if event.was_confirmed else None,
+        was_confirmed=event.was_confirmed,
     )
 
 
