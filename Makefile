@@ -52,9 +52,11 @@ bench: $(STAMP)
 	scripts/ensure-postgres.sh
 	$(BIN)/python -m bench.run
 
+# ruff, then the direction of imports: no cycle between files or apps, the core imports no app.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/check_imports.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache tests/js/node_modules

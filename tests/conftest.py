@@ -65,6 +65,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["BASE_URL"] = "http://testserver.local"
 os.environ["PICCOLO_CONF"] = "piccolo_conf"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Whatever the tests and the processes they start write at run time stays out of the checkout.
+os.environ.setdefault("DATA_DIR", str(_TMP / "data"))
 
 # piccolo_conf makes the engine on import, and Piccolo asks the server its version then: the
 # database must exist by now. A PostgreSQL that does not answer fails the run here.

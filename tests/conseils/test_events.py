@@ -1,0 +1,129 @@
+"""Domain events in two phases, and the database helpers that need a transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from conseils import db, events
+from conseils.errors import Conflict
+from meetings.tables import Quartier
+
+
+@dataclass(frozen=True, slots=True)
+class Happened:
+    name: str
+
+
+@pytest.fixture
+def recorder() -> dict[str, list]:
+    """An in-transaction handler that writes a row, and an after-commit one that records."""
+    seen: dict[str, list] = {"inside": [], "after": [], "rows_seen_after": []}
+
+    async def write_a_row(event: Happened) -> None:
+        seen["inside"].append(event.name)
+        await Quartier.insert(Quartier(name=event.name, slug=event.name, commune="Alès"))
+
+    def after(event: Happened) -> None:
+        seen["after"].append(event.name)
+
+    events.handles(Happened)(write_a_row)
+    events.after_commit(Happened)(after)
+    yield seen
+    events.forget(write_a_row)
+    events.forget(after)
+
+
+async def test_in_transaction_handlers_commit_with_the_change(recorder: dict) -> None:
+    async with db.write_transaction():
+        await events.emit(Happened("tamaris"))
+        assert recorder["inside"] == ["tamaris"]
+        assert recorder["after"] == []  # not before the commit
+    assert recorder["after"] == ["tamaris"]
+    assert await Quartier.count().where(Quartier.slug == "tamaris") == 1
+
+
+async def test_a_rollback_takes_the_handlers_writes_and_runs_no_after_commit(
+    recorder: dict,
+) -> None:
+    with pytest.raises(Conflict):
+        async with db.write_transaction():
+            await events.emit(Happened("rive-droite"))
+            assert await Quartier.count().where(Quartier.slug == "rive-droite") == 1
+            raise Conflict("refusé", code="refused")
+    assert recorder["inside"] == ["rive-droite"]
+    assert recorder["after"] == []
+    assert await Quartier.count().where(Quartier.slug == "rive-droite") == 0
+
+
+async def test_a_failing_handler_rolls_the_change_back(recorder: dict) -> None:
+    async def refuse(event: Happened) -> None:
+        raise Conflict("un gestionnaire refuse", code="refused")
+
+    events.handles(Happened)(refuse)
+    try:
+        with pytest.raises(Conflict):
+            async with db.write_transaction():
+                await events.emit(Happened("anduze"))
+    finally:
+        events.forget(refuse)
+    assert await Quartier.count() == 0
+    assert recorder["after"] == []
+
+
+async def test_registering_twice_handles_once(recorder: dict) -> None:
+    handler = events.handlers_of(Happened)[0][0]
+    events.handles(Happened)(handler)
+    async with db.write_transaction():
+        await events.emit(Happened("cevennes"))
+    assert recorder["inside"] == ["cevennes"]
+
+
+async def test_an_event_with_no_handler_is_fine() -> None:
+    async with db.write_transaction():
+        await events.emit(Happened("nobody-listens"))
+
+
+async def test_after_commit_callbacks_do_not_undo_the_commit() -> None:
+    def broken() -> None:
+        raise RuntimeError("a cache that fails")
+
+    async with db.write_transaction():
+        db.on_commit(broken)
+        await Quartier.insert(Quartier(name="x", slug="kept", commune="Alès"))
+    assert await Quartier.count().where(Quartier.slug == "kept") == 1
+
+
+async def test_helpers_refuse_to_run_outside_a_transaction() -> None:
+    with pytest.raises(db.OutsideTransaction):
+        await events.emit(Happened("outside"))
+    with pytest.raises(db.OutsideTransaction):
+        db.locked(Quartier.select())
+    with pytest.raises(db.OutsideTransaction):
+        db.skip_locked()
+    with pytest.raises(db.OutsideTransaction):
+        await db.notify("conseils_changes", "1:1")
+    with pytest.raises(db.OutsideTransaction):
+        db.on_commit(lambda: None)
+
+
+async def test_write_transactions_do_not_nest() -> None:
+    async with db.write_transaction():
+        with pytest.raises(RuntimeError, match="do not nest"):
+            async with db.write_transaction():
+                pass
+
+
+async def test_ids_in_takes_any_number_of_ids_as_one_parameter() -> None:
+    async with db.write_transaction():
+        await Quartier.insert(
+            *(Quartier(name=f"q{n}", slug=f"q{n}", commune="Alès") for n in range(5))
+        )
+    rows = await Quartier.select(Quartier.id).order_by(Quartier.id)
+    ids = [row["id"] for row in rows]
+    clause, argument = db.ids_in("id", [*ids[1:3], *range(100_000, 140_000)])
+    found = await Quartier.raw(f"SELECT slug FROM quartier WHERE {clause} ORDER BY id", argument)
+    assert [row["slug"] for row in found] == ["q1", "q2"]
+    clause, argument = db.ids_in("id", [])
+    assert await Quartier.raw(f"SELECT id FROM quartier WHERE {clause}", argument) == []
