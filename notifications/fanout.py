@@ -119,6 +119,8 @@ def _drafts(announcement: Announcement, subscribers: list[dict]) -> list[Draft]:
 async def expand_next(batch: int = EXPANSION_BATCH) -> int:
     """Expand one batch of the oldest pending job; returns how many subscribers it covered
     (0: no job waiting). One write transaction: messages and cursor commit together."""
+    if not await FanoutJob.exists().where(FanoutJob.status == "pending"):
+        return 0  # the usual case, checked without queueing behind the writers
     async with db.write_transaction():
         jobs = await FanoutJob.raw(
             "SELECT * FROM fanout_job WHERE status = 'pending' ORDER BY id LIMIT 1 "  # noqa: S608
