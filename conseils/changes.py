@@ -146,8 +146,7 @@ async def _poll_log() -> None:
 
 async def refresh() -> None:
     """Make this process's caches reflect every committed change; cheap when none happened."""
-    global _seen_data_version, _last_attempt
-    global _watcher
+    global _seen_data_version, _last_attempt, _watcher
     if listening():
         return
     if not db.notices_supported():

@@ -91,16 +91,6 @@ async def close_pool() -> None:
             await asyncio.wait_for(db.close_connection_pool(), timeout=POOL_CLOSE_TIMEOUT_S)
 
 
-def postgres_pool() -> asyncpg.Pool | None:
-    """The asyncpg pool when serving on PostgreSQL, for the few hottest reads; else None.
-
-    Piccolo's query building costs more than a primary-key lookup itself; the hot paths use
-    the pool directly and fall back to Piccolo on SQLite or outside the web app.
-    """
-    db = engine()
-    return db.pool if isinstance(db, PostgresEngine) else None
-
-
 async def ping() -> bool:
     """True when the database answers a trivial query."""
     try:
@@ -280,7 +270,7 @@ async def quick_writer() -> AsyncIterator[QuickWrite]:
     mode a commit then survives a crash of the process; only a power cut could lose the last
     statements. Without a pool (a script, a test): plain Piccolo queries."""
     db = engine()
-    pool = postgres_pool()
+    pool = db.pool if isinstance(db, PostgresEngine) else None
     if pool is not None:
         async with pool.acquire() as connection:
             await connection.execute("SET synchronous_commit TO off")
