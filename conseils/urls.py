@@ -50,8 +50,10 @@ def manage_url(token: str) -> str:
     return f"{get_settings().base_url}/inscriptions/{token}"
 
 
-def personal_feed_url(token: str) -> str:
-    return f"{manage_url(token)}/calendrier.ics"
+def registration_feed_url(feed_token: str) -> str:
+    """A registration's own calendar feed: read-only, a token of its own (not the manage
+    link's), so the URL may sit in a calendar app or be shared without risk."""
+    return f"{get_settings().base_url}/agenda/{feed_token}/calendrier.ics"
 
 
 def unsubscribe_url(token: str) -> str:

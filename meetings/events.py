@@ -104,6 +104,15 @@ class RegistrationPromoted:
 
 
 @dataclass(frozen=True, slots=True)
+class RegistrationLinkRequested:
+    """The address signed up again: its manage link goes to it (never in the answer)."""
+
+    registration: Registrant
+    meeting: MeetingSnapshot
+    position: int | None  # on the waiting list
+
+
+@dataclass(frozen=True, slots=True)
 class RegistrationCancelled:
     registration: Registrant
     meeting: MeetingSnapshot
@@ -115,5 +124,6 @@ REGISTRATION_EVENTS = (
     RegistrationConfirmed,
     RegistrationWaitlisted,
     RegistrationPromoted,
+    RegistrationLinkRequested,
     RegistrationCancelled,
 )

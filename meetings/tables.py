@@ -92,6 +92,13 @@ class Registration(Table):
     status = Varchar(length=16, index=True)
     arrival = Integer()  # the meeting's `arrivals` when this sign-up came: waiting-list order
     token = Varchar(length=64, unique=True)
+    # The read-only capability of this registration's calendar feed: separate from `token`
+    # (a feed URL pasted into an app or shared can never cancel or erase), renewable. Unique
+    # by an index its migration makes (SQLite cannot add a UNIQUE column).
+    feed_token = Varchar(length=64, null=True, default=None)
+    # When the manage link last went out: a repeated sign-up re-sends it at most every
+    # ten minutes, so the form cannot be used to flood someone's mailbox.
+    link_sent_at = Timestamptz(null=True, default=None)
     consent_at = Timestamptz()
     created_at = Timestamptz(default=TimestamptzNow())
     confirmed_at = Timestamptz(null=True, default=None)

@@ -10,6 +10,7 @@ from meetings.events import (
     MeetingPublished,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationLinkRequested,
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
@@ -22,4 +23,5 @@ def register() -> None:
     events.handles(RegistrationConfirmed)(registration_mail.confirmed)
     events.handles(RegistrationWaitlisted)(registration_mail.waitlisted)
     events.handles(RegistrationPromoted)(registration_mail.promoted)
+    events.handles(RegistrationLinkRequested)(registration_mail.link_requested)
     events.handles(RegistrationCancelled)(registration_mail.cancelled)

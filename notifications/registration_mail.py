@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from conseils import urls
-from conseils.timefmt import french_date
+from conseils.timefmt import french_date, now_utc
 from meetings.events import (
     MeetingSnapshot,
     Registrant,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationLinkRequested,
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
@@ -108,6 +109,24 @@ async def promoted(event: RegistrationPromoted) -> None:
     meeting = event.meeting
     subject = f"Une place pour vous : {meeting.title} — {_when(meeting)}"
     await _send("registration_promoted", event.registration, meeting, subject, method="REQUEST")
+
+
+async def link_requested(event: RegistrationLinkRequested) -> None:
+    """The address signed up again: the manage link goes to it, not to whoever asked."""
+    person, meeting = event.registration, event.meeting
+    await outbox.enqueue(
+        [
+            draft(
+                "registration_link",
+                f"registration_link:{person.id}:{now_utc().isoformat()}",
+                person,
+                meeting,
+                f"Votre inscription : {meeting.title} — {_when(meeting)}",
+                status=person.status,
+                position=event.position,
+            )
+        ]
+    )
 
 
 async def cancelled(event: RegistrationCancelled) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, URLEncodedBody
-from litestar.response import Template
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from msgspec import Struct
 
+from conseils import urls
 from conseils.errors import Conflict, InvalidInput
 from conseils.timefmt import to_paris
 from conseils.viewer import FacilitatorView
@@ -33,12 +34,16 @@ class RegistrationIn(Struct, forbid_unknown_fields=True):
     needs: str = ""
 
 
-# What a resident gets back from a sign-up: never anyone else's data.
-RegistrationOut = shape_of(
-    registrations.SignUp,
-    "RegistrationOut",
-    omit=("meeting_id", "token", "name"),
-    add={"manage_url": str},
+class RegistrationReceived(Struct):
+    """The one answer to every sign-up, new or repeated: nothing about the address."""
+
+    status: Literal["received"]
+    detail: str
+
+
+RECEIVED = (
+    "Votre demande est enregistrée : un courriel vous confirme votre place ou votre rang sur "
+    "la liste d'attente, avec le lien pour gérer votre inscription."
 )
 # A registration as its council's facilitators see it.
 RegistrantOut = shape_of(registrations.RegistrationView, "RegistrantOut", omit=("meeting_id",))
@@ -88,17 +93,16 @@ def _cell(value: str) -> str:
 class RegistrationApi(Controller):
     tags = ["registrations"]
 
-    @post("/meetings/{meeting_id:int}/registrations", status_code=HTTP_201_CREATED)
+    @post("/meetings/{meeting_id:int}/registrations", status_code=HTTP_202_ACCEPTED)
     async def register(
         self, meeting_id: FromPath[int], data: JSONBody[RegistrationIn]
-    ) -> Response[RegistrationOut]:
-        """Sign up (public). 201 when created; 200 with the first sign-up when the address had
-        already signed up; 409 with a reason code outside the registration window."""
-        sign_up, created = await registrations.register(meeting_id, _fields(data))
-        return Response(
-            present(RegistrationOut, sign_up),
-            status_code=HTTP_201_CREATED if created else HTTP_200_OK,
-        )
+    ) -> RegistrationReceived:
+        """Sign up (public). Always 202 `received`, whether the address was new or had
+        signed up already: the seat or the rank on the waiting list, and the manage link, go
+        by email to the address only. 409 with a reason code outside the registration
+        window."""
+        await registrations.register(meeting_id, _fields(data))
+        return RegistrationReceived("received", RECEIVED)
 
     @get("/meetings/{meeting_id:int}/registrations", security=[{"bearer": []}])
     async def list_registrations(
@@ -166,7 +170,7 @@ class RegistrationPages(Controller):
     include_in_schema = False
 
     @post("/reunions/{meeting_id:int}/inscription", status_code=HTTP_200_OK)
-    async def register(self, meeting_id: FromPath[int], data: Form) -> Template:
+    async def register(self, meeting_id: FromPath[int], data: Form) -> Template | Redirect:
         meeting = await meetings.get_meeting(meeting_id)
         context: dict[str, Any] = {
             "meeting": meeting,
@@ -177,22 +181,20 @@ class RegistrationPages(Controller):
         if data.get(HONEYPOT):
             return Template("pages/registration_form.html", context=context, status_code=400)
         try:
-            sign_up, created = await registrations.register(meeting_id, _fields(data))
+            await registrations.register(meeting_id, _fields(data))
         except InvalidInput as exc:
             context["errors"] = exc.errors
             return Template("pages/registration_form.html", context=context, status_code=400)
         except Conflict as exc:
             context["refusal"] = exc.message
             return Template("pages/registration_form.html", context=context, status_code=409)
-        return Template(
-            "pages/registration.html",
-            context={
-                "meeting": meeting,
-                "sign_up": sign_up,
-                "created": created,
-                "feed_url": f"{sign_up.manage_url}/calendrier.ics",
-            },
-        )
+        # Redirect after POST: the result page survives a reload, and says the same to all.
+        return Redirect(f"/reunions/{meeting_id}/inscription/enregistree", status_code=303)
+
+    @get("/reunions/{meeting_id:int}/inscription/enregistree")
+    async def received(self, meeting_id: FromPath[int]) -> Template:
+        meeting = await meetings.get_meeting(meeting_id)
+        return Template("pages/registration.html", context={"meeting": meeting})
 
     @get("/inscriptions/{token:str}")
     async def manage(self, token: FromPath[str]) -> Template:
@@ -203,17 +205,25 @@ class RegistrationPages(Controller):
         await registrations.cancel(token)
         return await _manage_page(token, just_cancelled=True)
 
-    @get("/inscriptions/{token:str}/calendrier.ics")
-    async def feed(self, request: Request, token: FromPath[str]) -> Response:
-        """Every meeting this address is confirmed for: one subscription for all of them."""
-        meeting_ids = await registrations.meetings_of(token)
-        document = await calendar.personal_document(meeting_ids, token)
+    @post("/inscriptions/{token:str}/agenda", status_code=HTTP_200_OK)
+    async def renew_feed(self, token: FromPath[str]) -> Template:
+        """A new address for this registration's calendar feed; the old one stops working."""
+        await registrations.renew_feed_token(token)
+        return await _manage_page(token, feed_renewed=True)
+
+    @get("/agenda/{feed_token:str}/calendrier.ics")
+    async def feed(self, request: Request, feed_token: FromPath[str]) -> Response:
+        """This registration's meeting while it holds a seat: read-only, its own token."""
+        meeting_ids = await registrations.feed_of(feed_token)
+        document = await calendar.personal_document(meeting_ids, feed_token)
         response = calendar_response(request, document)
         response.headers["Cache-Control"] = "private, max-age=300"
         return response
 
 
-async def _manage_page(token: str, *, just_cancelled: bool = False) -> Template:
+async def _manage_page(
+    token: str, *, just_cancelled: bool = False, feed_renewed: bool = False
+) -> Template:
     sign_up = await registrations.sign_up_for_token(token)
     meeting = await meetings.get_meeting(sign_up.meeting_id)
     council = await councils.get_council(meeting.council_slug)
@@ -225,6 +235,9 @@ async def _manage_page(token: str, *, just_cancelled: bool = False) -> Template:
             "sign_up": sign_up,
             "name": sign_up.name,
             "just_cancelled": just_cancelled,
-            "feed_url": f"{sign_up.manage_url}/calendrier.ics",
+            "feed_renewed": feed_renewed,
+            "feed_url": urls.registration_feed_url(sign_up.feed_token)
+            if sign_up.feed_token
+            else None,
         },
     )

@@ -512,17 +512,18 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     return document
 
 
-async def personal_document(meeting_ids: list[int], token: str) -> CalendarDocument:
-    """A resident's own feed: the public meetings they are confirmed for (from the manage
-    link, so it needs no account). Small, so built on each request from cached events."""
+async def personal_document(meeting_ids: list[int], feed_token: str) -> CalendarDocument:
+    """A resident's own feed: the meeting they hold a seat at (from the feed link shown on
+    their manage page, so it needs no account). Small: built on each request from cached
+    events."""
     await changes.refresh()
     rows = await public_rows(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
     events = sorted(_events_for(rows), key=lambda e: e.order)
     body = _calendar(
         "Mes réunions — conseils citoyens",
-        "Les réunions auxquelles vous êtes inscrit·e. Mis à jour automatiquement.",
+        "La réunion à laquelle vous êtes inscrit·e. Mis à jour automatiquement.",
         urls.home_url(),
-        urls.personal_feed_url(token),
+        urls.registration_feed_url(feed_token),
         events,
     )
     clock = await _clock(frozenset(e.council_id for e in events))

@@ -10,7 +10,12 @@ Rules, one place each:
 - **Promotion**: when a confirmed person cancels, or the capacity grows, the first people on
   the waiting list are confirmed in the same transaction.
 - **One sign-up per address**: the unique key "meeting:email" (case and spaces ignored); a
-  second sign-up returns the first.
+  second sign-up changes nothing and re-sends the manage link to the address, at most every
+  `RESEND_LINK_AFTER`. **The manage link goes only to the address**: no answer to a sign-up
+  tells whether the address was known, or carries a link (the callers answer "received").
+- **Feeds are read-only**: a registration's calendar feed has a token of its own
+  (`feed_token`), renewable from the manage page; it shows that registration's meeting and
+  can neither cancel nor erase anything.
 - Every change emits its event (`meetings.events`) in its transaction; the emails it
   causes are the notifications app's business.
 """
@@ -34,6 +39,7 @@ from meetings.events import (
     Registrant,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationLinkRequested,
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
@@ -51,11 +57,12 @@ MAX_NEEDS = 2000
 _PHONE = re.compile(r"^\+?[0-9 .()-]{6,30}$")
 ACTIVE = ("confirmed", "waitlisted")
 RETENTION = timedelta(days=365)  # after the meeting; the sign-up form says so
+RESEND_LINK_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
 class SignUp:
-    """What a resident sees after signing up (and what the public API returns)."""
+    """A registration as its manage page shows it (reached through the manage link only)."""
 
     id: int
     meeting_id: int
@@ -63,6 +70,7 @@ class SignUp:
     position: int | None  # on the waiting list, from 1
     token: str
     name: str
+    feed_token: str | None
 
     @property
     def manage_url(self) -> str:
@@ -192,7 +200,15 @@ async def _position(registration: dict[str, Any]) -> int | None:
 
 async def _sign_up_of(row: dict[str, Any]) -> SignUp:
     position = await _position(row)
-    return SignUp(row["id"], row["meeting"], row["status"], position, row["token"], row["name"])
+    return SignUp(
+        row["id"],
+        row["meeting"],
+        row["status"],
+        position,
+        row["token"],
+        row["name"],
+        row["feed_token"],
+    )
 
 
 async def availability(meeting_id: int) -> Availability:
@@ -210,17 +226,25 @@ async def availability(meeting_id: int) -> Availability:
     return Availability(meeting["capacity"], meeting["seats_taken"], waiting)
 
 
-def _check_token(token: str) -> None:
-    if len(token) != TOKEN_LENGTH or not re.fullmatch(r"[A-Za-z0-9_-]+", token):
-        raise NotFound("Ce lien d'inscription n'est pas valable.", code="registration_not_found")
+def _well_formed(token: str) -> bool:
+    return len(token) == TOKEN_LENGTH and re.fullmatch(r"[A-Za-z0-9_-]+", token) is not None
+
+
+def _no_registration() -> NotFound:
+    return NotFound("Ce lien d'inscription n'est pas valable.", code="registration_not_found")
+
+
+def _no_feed() -> NotFound:
+    return NotFound("Ce lien d'agenda n'est pas valable.", code="feed_not_found")
 
 
 async def by_token(token: str) -> dict[str, Any]:
     """The registration of a manage link; the token is compared in constant time."""
-    _check_token(token)
+    if not _well_formed(token):
+        raise _no_registration()
     row = await Registration.select().where(Registration.token == token).first()
     if row is None or not secrets.compare_digest(row["token"], token):
-        raise NotFound("Ce lien d'inscription n'est pas valable.", code="registration_not_found")
+        raise _no_registration()
     return row
 
 
@@ -228,13 +252,32 @@ async def sign_up_for_token(token: str) -> SignUp:
     return await _sign_up_of(await by_token(token))
 
 
-async def meetings_of(token: str) -> list[int]:
-    """Every meeting the address of this manage link is confirmed for (its own feed)."""
-    row = await by_token(token)
-    rows = await Registration.select(Registration.meeting).where(
-        (Registration.email == row["email"]) & (Registration.status == "confirmed")
+async def feed_of(feed_token: str) -> list[int]:
+    """The meeting of the registration whose feed this is, while it holds a seat (none
+    once cancelled or still waiting). The feed token is compared in constant time."""
+    if not _well_formed(feed_token):
+        raise _no_feed()
+    row = (
+        await Registration.select(
+            Registration.meeting, Registration.status, Registration.feed_token
+        )
+        .where(Registration.feed_token == feed_token)
+        .first()
     )
-    return sorted({r["meeting"] for r in rows})
+    if row is None or not secrets.compare_digest(row["feed_token"], feed_token):
+        raise _no_feed()
+    return [row["meeting"]] if row["status"] == "confirmed" else []
+
+
+async def renew_feed_token(token: str) -> str:
+    """A new feed token for the registration of this manage link: the old feed URL stops
+    working at once (it was shared, or pasted where it should not have been)."""
+    row = await by_token(token)
+    feed_token = secrets.token_urlsafe(32)
+    await Registration.update({Registration.feed_token: feed_token}).where(
+        Registration.id == row["id"]
+    )
+    return feed_token
 
 
 # ---------------------------------------------------------------- writing
@@ -264,13 +307,16 @@ async def _take_seat(meeting_id: int) -> tuple[bool, int]:
 
 
 async def register(meeting_id: int, fields: dict[str, Any]) -> tuple[SignUp, bool]:
-    """Sign up; returns (sign-up, created). A second sign-up of the address returns the first."""
+    """Sign up; returns (sign-up, created), for the service's own callers and tests only:
+    what a sign-up answers over HTTP never depends on it (see the module's rules). A second
+    sign-up of the address changes nothing and re-sends the manage link to the address."""
     cleaned = clean(fields)
     key = f"{meeting_id}:{cleaned['email']}"
     async with write_transaction():
         meeting = await _locked_meeting(meeting_id)
         existing = await Registration.select().where(Registration.key == key).first()
         if existing is not None and existing["status"] in ACTIVE:
+            await _resend_link(existing)
             return await _sign_up_of(existing), False
         reason = refusal(meeting, now_utc())
         if reason is not None:
@@ -286,6 +332,8 @@ async def register(meeting_id: int, fields: dict[str, Any]) -> tuple[SignUp, boo
             "status": "confirmed" if confirmed else "waitlisted",
             "arrival": arrival,
             "token": secrets.token_urlsafe(32),
+            "feed_token": secrets.token_urlsafe(32),
+            "link_sent_at": now,  # the confirmation carries the manage link
             "consent_at": now,
             "created_at": now,
             "confirmed_at": now if confirmed else None,
@@ -308,6 +356,18 @@ async def register(meeting_id: int, fields: dict[str, Any]) -> tuple[SignUp, boo
             await events.emit(RegistrationWaitlisted(_registrant(row), snapshot, sign_up.position))
         await changes.meeting_changed(meeting_id, meeting["council"], seats_only=True)
     return sign_up, True
+
+
+async def _resend_link(row: dict[str, Any]) -> None:
+    """The address signed up again: it gets its manage link by email, unless it got it less
+    than `RESEND_LINK_AFTER` ago (the form must not become a way to flood a mailbox)."""
+    now = now_utc()
+    sent = row["link_sent_at"]
+    if sent is not None and now - sent < RESEND_LINK_AFTER:
+        return
+    await Registration.update({Registration.link_sent_at: now}).where(Registration.id == row["id"])
+    snapshot = await _snapshot(row["meeting"])
+    await events.emit(RegistrationLinkRequested(_registrant(row), snapshot, await _position(row)))
 
 
 async def cancel(token: str) -> SignUp:

@@ -11,6 +11,8 @@ from typing import Any
 import icalendar
 from httpx import AsyncClient
 
+from conseils.validation import normalise_email
+from meetings.services.registrations import sign_up_for_token
 from meetings.tables import Meeting, Registration
 from notifications.fanout import expand_all
 from notifications.tables import OutboxMessage
@@ -58,10 +60,38 @@ def form_of(body: dict[str, Any]) -> dict[str, str]:
     return form
 
 
+RECEIVED = {
+    "status": "received",
+    "detail": "Votre demande est enregistrée : un courriel vous confirme votre place ou votre "
+    "rang sur la liste d'attente, avec le lien pour gérer votre inscription.",
+}
+
+
 async def sign_up(client: AsyncClient, meeting_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Sign up through the API, which answers the same to everyone and nothing more; then
+    what the resident learns from their email: the registration's state and manage link."""
     response = await client.post(f"/api/v1/meetings/{meeting_id}/registrations", json=body)
-    assert response.status_code in (200, 201), response.text
-    return response.json()
+    assert response.status_code == 202, response.text
+    assert response.json() == RECEIVED
+    return await registration_of(meeting_id, body["email"])
+
+
+async def registration_of(meeting_id: int, address: str) -> dict[str, Any]:
+    """The registration of this address, as its emails tell its owner: id, status, position
+    on the waiting list and manage link (read from the rows, as the email is written)."""
+    row = (
+        await Registration.select(Registration.token)
+        .where(Registration.key == f"{meeting_id}:{normalise_email(address)}")
+        .first()
+    )
+    assert row is not None, f"no registration of {address}"
+    found = await sign_up_for_token(row["token"])
+    return {
+        "id": found.id,
+        "status": found.status,
+        "position": found.position,
+        "manage_url": found.manage_url,
+    }
 
 
 def token_of(manage_url: str) -> str:
