@@ -87,8 +87,9 @@ async def main():
     apps = sorted({{row["app_name"] for row in await Migration.select(Migration.app_name)}})
     old = await facilitator_for_token({OLD_TOKEN!r})
     new = await facilitator_for_token((await issue_token("anim@ales.fr", {PASSWORD!r})).token)
+    feeds = [r["feed_token"] for r in await Registration.select(Registration.feed_token)]
     print(json.dumps({{"counts": counts, "apps": apps, "old": sorted(old.council_ids),
-        "new": sorted(new.council_ids), "email": new.email}}))
+        "new": sorted(new.council_ids), "email": new.email, "feeds": feeds}}))
 
 asyncio.run(main())
 """
@@ -157,3 +158,6 @@ def test_a_database_from_before_the_relayout_upgrades_with_its_data(
     assert found["apps"] == ["accounts", "conseils", "meetings", "notifications"]
     assert found["old"] == found["new"] == [1]  # the old token works, and the password
     assert found["email"] == "anim@ales.fr"
+    # A registration from before feed tokens got one of its own.
+    [feed] = found["feeds"]
+    assert feed is not None and len(feed) == 43 and feed != "t" * 43
