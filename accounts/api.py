@@ -11,11 +11,13 @@ from accounts import services as facilitators
 from accounts.guards import bearer_token
 from accounts.schemas import TokenOut, TokenRequest
 from conseils.viewer import FacilitatorView
+from conseils.web.headers import NO_STORE
 
 
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
+    cache_control = NO_STORE
 
     @post("/token", status_code=HTTP_201_CREATED)
     async def create_token(self, data: JSONBody[TokenRequest]) -> TokenOut:

@@ -39,6 +39,7 @@ from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 
 SQLITE_BUSY_TIMEOUT_S = 30
+MAX_ID = 2**31 - 1  # an integer primary key's range on PostgreSQL: beyond it, nothing exists
 POOL_SIZE = 20
 POOL_CLOSE_TIMEOUT_S = 10
 log = logging.getLogger("conseils.db")

@@ -14,6 +14,7 @@ from msgspec import Struct
 
 from conseils.errors import InvalidInput
 from conseils.viewer import FacilitatorView
+from conseils.web.headers import NO_STORE
 from conseils.web.shapes import present, shape_of
 from meetings.services.councils import get_council
 from notifications import outbox, subscriptions
@@ -119,6 +120,7 @@ class SubscriptionApi(Controller):
 class OutboxApi(Controller):
     path = "/outbox"
     tags = ["outbox"]
+    cache_control = NO_STORE
     security = [{"bearer": []}]
 
     @get("/")

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from conseils import db
+from conseils.db import MAX_ID
 from conseils.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conseils.settings import get_settings
 from conseils.timefmt import now_utc
@@ -133,6 +134,8 @@ async def list_messages(
 
 async def retry_message(viewer: FacilitatorView, message_id: int) -> OutboxView:
     """Queue a failed message again, now; anything else is refused (409)."""
+    if not 1 <= message_id <= MAX_ID:
+        raise NotFound("Ce message n'existe pas.", code="message_not_found")
     visible = _visible(viewer)
     condition = OutboxMessage.id == message_id
     if visible is not None:

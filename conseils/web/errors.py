@@ -117,6 +117,20 @@ def encoding_error_handler(request: Request, exc: UnicodeDecodeError) -> Respons
     )
 
 
+def nesting_error_handler(request: Request, exc: RecursionError) -> Response:
+    """msgspec gives up on a JSON body nested too deep (100,000 `[`) with a RecursionError:
+    the client's fault, a 400. Any other RecursionError is ours."""
+    if "deserializing" not in str(exc):
+        return internal_error_handler(request, exc)
+    return _respond(
+        request,
+        400,
+        "Le corps de la requête est imbriqué trop profondément.",
+        "too_deep",
+        [{"key": "body", "message": "JSON imbriqué trop profondément"}],
+    )
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _respond(
@@ -128,5 +142,6 @@ EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
     UnicodeDecodeError: encoding_error_handler,
+    RecursionError: nesting_error_handler,
     Exception: internal_error_handler,
 }

@@ -18,6 +18,7 @@ from conseils import urls
 from conseils.errors import Conflict, InvalidInput
 from conseils.timefmt import to_paris
 from conseils.viewer import FacilitatorView
+from conseils.web.headers import NO_STORE
 from conseils.web.shapes import present, shape_of
 from meetings.controllers.feeds import calendar_response
 from meetings.services import calendar, councils, meetings, registrations
@@ -104,7 +105,11 @@ class RegistrationApi(Controller):
         await registrations.register(meeting_id, _fields(data))
         return RegistrationReceived("received", RECEIVED)
 
-    @get("/meetings/{meeting_id:int}/registrations", security=[{"bearer": []}])
+    @get(
+        "/meetings/{meeting_id:int}/registrations",
+        security=[{"bearer": []}],
+        cache_control=NO_STORE,
+    )
     async def list_registrations(
         self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
     ) -> list[RegistrantOut]:
@@ -112,7 +117,11 @@ class RegistrationApi(Controller):
         items = await registrations.list_registrations(viewer, meeting_id)
         return [present(RegistrantOut, item) for item in items]
 
-    @get("/meetings/{meeting_id:int}/registrations.csv", security=[{"bearer": []}])
+    @get(
+        "/meetings/{meeting_id:int}/registrations.csv",
+        security=[{"bearer": []}],
+        cache_control=NO_STORE,
+    )
     async def export_csv(
         self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
     ) -> Response[bytes]:
@@ -128,6 +137,7 @@ class RegistrationApi(Controller):
     @post(
         "/registrations/{registration_id:int}/attendance",
         status_code=HTTP_200_OK,
+        cache_control=NO_STORE,
         security=[{"bearer": []}],
     )
     async def attendance(
@@ -196,16 +206,16 @@ class RegistrationPages(Controller):
         meeting = await meetings.get_meeting(meeting_id)
         return Template("pages/registration.html", context={"meeting": meeting})
 
-    @get("/inscriptions/{token:str}")
+    @get("/inscriptions/{token:str}", cache_control=NO_STORE)
     async def manage(self, token: FromPath[str]) -> Template:
         return await _manage_page(token)
 
-    @post("/inscriptions/{token:str}/annuler", status_code=HTTP_200_OK)
+    @post("/inscriptions/{token:str}/annuler", status_code=HTTP_200_OK, cache_control=NO_STORE)
     async def cancel(self, token: FromPath[str]) -> Template:
         await registrations.cancel(token)
         return await _manage_page(token, just_cancelled=True)
 
-    @post("/inscriptions/{token:str}/agenda", status_code=HTTP_200_OK)
+    @post("/inscriptions/{token:str}/agenda", status_code=HTTP_200_OK, cache_control=NO_STORE)
     async def renew_feed(self, token: FromPath[str]) -> Template:
         """A new address for this registration's calendar feed; the old one stops working."""
         await registrations.renew_feed_token(token)
@@ -217,7 +227,7 @@ class RegistrationPages(Controller):
         meeting_ids = await registrations.feed_of(feed_token)
         document = await calendar.personal_document(meeting_ids, feed_token)
         response = calendar_response(request, document)
-        response.headers["Cache-Control"] = "private, max-age=300"
+        response.headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conseils.db import locked
+from conseils.db import MAX_ID, locked
 from conseils.errors import NotFound
 from meetings.tables import Meeting
 
@@ -14,8 +14,6 @@ KIND_LABELS = {"council": "Réunion du conseil", "cafe": "Café citoyen"}
 STATUSES = ("draft", "published", "cancelled")
 PUBLIC_STATUSES = ("published", "cancelled")
 PUBLIC_STATUSES_SET = frozenset(PUBLIC_STATUSES)
-
-MAX_ID = 2**31 - 1  # the integer primary key's range on PostgreSQL
 
 
 def not_found() -> NotFound:
