@@ -92,8 +92,8 @@ def measure(engine: str, env: dict[str, str], tools) -> list[tuple[str, str, str
     )
     subprocess.run(
         [tools.BIN / "conseils", "facilitator", "create", "--email", EMAIL, "--name", "Banc",
-         "--password", PASSWORD, "--admin"],
-        env=env, cwd=tools.ROOT, check=True, capture_output=True,
+         "--admin"],
+        env=env, cwd=tools.ROOT, check=True, capture_output=True, input=f"{PASSWORD}\n".encode(),
     )  # fmt: skip
     port = tools.free_port()
     base = f"http://127.0.0.1:{port}"

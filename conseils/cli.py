@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import signal
 import sys
@@ -65,13 +66,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_password() -> str | None:
+    """The new password: typed twice at a prompt, or the first line of standard input when
+    it is not a terminal (a script: `printf '%s\n' "$PASSWORD" | conseils facilitator ...`).
+    Never an argument: the command line of a process is visible to every user (`ps`)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Mot de passe : ")
+    if getpass.getpass("Le même, encore une fois : ") != first:
+        return None
+    return first
+
+
 def cmd_facilitator_create(args: argparse.Namespace) -> int:
+    password = read_password()
+    if password is None:
+        print("error: password: les deux saisies diffèrent", file=sys.stderr)
+        return 2
+
     async def run() -> None:
         await _migrate()
         await create_facilitator(
             email=args.email,
             name=args.name,
-            password=args.password,
+            password=password,
             admin=args.admin,
             council_slugs=args.council or [],
         )
@@ -131,10 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     facilitator = commands.add_parser("facilitator", help="manage facilitators")
     facilitator_commands = facilitator.add_subparsers(dest="action", required=True)
-    create = facilitator_commands.add_parser("create", help="create a facilitator")
+    create = facilitator_commands.add_parser(
+        "create",
+        help="create a facilitator; the password is asked for (or read from standard input)",
+    )
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--password", required=True)
     create.add_argument("--admin", action="store_true")
     create.add_argument(
         "--council", action="append", metavar="SLUG", help="a council they run (repeat for several)"

@@ -149,10 +149,14 @@ def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 60, input: str | None = None
+) -> subprocess.CompletedProcess:
+    """`conseils ARGS...`; `input` goes to its standard input (a password, say)."""
     return subprocess.run(
         [str(CONSEILS), *args],
         env=env,
+        input=input if input is not None else "",
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -85,9 +85,9 @@ def test_facilitator_create_then_the_token_endpoint_accepts_the_password(
         "facilitator", "create",
         "--email", email,
         "--name", "Animatrice de Tamaris",
-        "--password", PASSWORD,
         "--council", "ales-tamaris",
         env=live_server.env,
+        input=PASSWORD + "\n",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert f"facilitator {email} created" in result.stdout
@@ -114,8 +114,8 @@ def test_facilitator_create_then_the_token_endpoint_accepts_the_password(
         "facilitator", "create",
         "--email", email,
         "--name", "Quelqu'un d'autre",
-        "--password", PASSWORD,
         env=live_server.env,
+        input=PASSWORD + "\n",
     )  # fmt: skip
     assert again.returncode == 2
     assert again.stderr.startswith("error: ")
@@ -127,8 +127,8 @@ def test_facilitator_create_with_a_bad_email_exits_2(live_server: LiveServer) ->
         "facilitator", "create",
         "--email", "pas-une-adresse",
         "--name", "Personne",
-        "--password", PASSWORD,
         env=live_server.env,
+        input=PASSWORD + "\n",
     )  # fmt: skip
     assert result.returncode == 2
     assert "error: email: adresse électronique invalide" in result.stderr
@@ -146,9 +146,9 @@ def test_facilitator_create_reports_every_bad_field(live_server: LiveServer) -> 
         "facilitator", "create",
         "--email", "x@ales.fr",
         "--name", "X",
-        "--password", "court",
         "--council", "nulle-part",
         env=live_server.env,
+        input="court\n",
     )  # fmt: skip
     assert result.returncode == 2
     assert "error: password:" in result.stderr
@@ -217,3 +217,31 @@ def test_live_server_serves_the_demo(live_server: LiveServer) -> None:
     assert "Café citoyen : les jeux pour enfants" in response.text
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert httpx.get(f"{live_server.url}/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_a_password_is_never_taken_from_the_command_line(live_server: LiveServer) -> None:
+    """The command line of a process is visible to every user of the host (`ps`)."""
+    result = run_cli(
+        "facilitator", "create",
+        "--email", "visible@ales.fr",
+        "--name", "Visible",
+        "--password", PASSWORD,
+        env=live_server.env,
+        input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert result.returncode == 2  # argparse: no such option
+    assert "unrecognized arguments: --password" in result.stderr
+    token = httpx.post(
+        f"{live_server.url}/api/v1/auth/token",
+        json={"email": "visible@ales.fr", "password": PASSWORD},
+    )
+    assert token.status_code == 401  # nobody was created
+
+
+def test_an_empty_password_on_standard_input_is_refused(live_server: LiveServer) -> None:
+    result = run_cli(
+        "facilitator", "create", "--email", "vide@ales.fr", "--name", "Vide",
+        env=live_server.env, input="",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "error: password:" in result.stderr

@@ -58,10 +58,9 @@ def two_servers() -> Iterator[tuple[str, str]]:
         "admin@ales.fr",
         "--name",
         "Admin",
-        "--password",
-        PASSWORD,
         "--admin",
         env=envs[0],
+        input=PASSWORD + "\n",
     )
     assert created.returncode == 0, created.stderr
     processes = [
