@@ -117,6 +117,7 @@ class RegistrationCancelled:
     registration: Registrant
     meeting: MeetingSnapshot
     was_confirmed: bool
+    spam: bool = False  # a facilitator removed it as abuse: the address is not written to
 
 
 MEETING_EVENTS = (MeetingPublished, MeetingChanged, MeetingCancelled)

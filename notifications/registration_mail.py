@@ -130,8 +130,9 @@ async def link_requested(event: RegistrationLinkRequested) -> None:
 
 
 async def cancelled(event: RegistrationCancelled) -> None:
-    """The registration was cancelled: a CANCEL for that attendee if it held a seat. What
-    was still queued for it (a reminder, a confirmation) is not sent."""
+    """The registration was cancelled: a CANCEL for that attendee if it held a seat (none
+    when a facilitator removed it as spam). What was still queued for it (a reminder, a
+    confirmation) is not sent."""
     person, meeting = event.registration, event.meeting
     await OutboxMessage.update({OutboxMessage.status: "cancelled"}).where(
         (OutboxMessage.meeting_id == meeting.id)
@@ -139,6 +140,8 @@ async def cancelled(event: RegistrationCancelled) -> None:
         & (OutboxMessage.status == "queued")
         & OutboxMessage.kind.like("registration_%")
     )
+    if event.spam:
+        return  # an address someone else typed: it hears nothing more of it
     await _send(
         "registration_cancelled",
         person,

@@ -7,11 +7,11 @@ import csv
 import io
 from typing import Any, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from msgspec import Struct
 
 from conseils import urls
@@ -52,6 +52,10 @@ RegistrantOut = shape_of(registrations.RegistrationView, "RegistrantOut", omit=(
 
 class AttendanceIn(Struct, forbid_unknown_fields=True):
     attended: bool | None
+
+
+class CancelIn(Struct, forbid_unknown_fields=True):
+    spam: bool = False  # true: the address is not told (it was typed by someone else)
 
 
 CSV_COLUMNS = (
@@ -151,6 +155,39 @@ class RegistrationApi(Controller):
             RegistrantOut,
             await registrations.mark_attendance(viewer, registration_id, data.attended),
         )
+
+    @post(
+        "/registrations/{registration_id:int}/cancel",
+        status_code=HTTP_200_OK,
+        security=[{"bearer": []}],
+        cache_control=NO_STORE,
+    )
+    async def cancel(
+        self,
+        viewer: NamedDependency[FacilitatorView],
+        registration_id: FromPath[int],
+        data: JSONBody[CancelIn | None] = None,
+    ) -> RegistrantOut:
+        """Cancel a registration of your council: the waiting list moves up; the person gets
+        the calendar CANCEL unless `spam` is true. Cancelling twice is harmless."""
+        spam = data.spam if data is not None else False
+        return present(
+            RegistrantOut, await registrations.cancel_for(viewer, registration_id, spam=spam)
+        )
+
+    @delete(
+        "/registrations/{registration_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+        security=[{"bearer": []}],
+    )
+    async def delete_registration(
+        self,
+        viewer: NamedDependency[FacilitatorView],
+        registration_id: FromPath[int],
+        spam: FromQuery[bool] = False,
+    ) -> None:
+        """Cancel (as above), then delete the registration and the personal data it held."""
+        await registrations.delete_for(viewer, registration_id, spam=spam)
 
 
 def _fields(data: RegistrationIn | dict[str, Any]) -> dict[str, Any]:

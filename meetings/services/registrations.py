@@ -375,29 +375,37 @@ async def cancel(token: str) -> SignUp:
     person on the waiting list, in the same transaction."""
     row = await by_token(token)
     async with write_transaction():
-        meeting = await _locked_meeting(row["meeting"])
-        row = await Registration.select().where(Registration.id == row["id"]).first()
-        if row["status"] == "cancelled":
-            return await _sign_up_of(row)
-        now = now_utc()
-        await Registration.update(
-            {Registration.status: "cancelled", Registration.cancelled_at: now}
-        ).where(Registration.id == row["id"])
-        if row["status"] == "confirmed":
-            await Meeting.raw(
-                "UPDATE meeting SET seats_taken = seats_taken - 1 WHERE id = {}", row["meeting"]
-            )
-        cancelled = {**row, "status": "cancelled", "cancelled_at": now}
-        await events.emit(
-            RegistrationCancelled(
-                _registrant(cancelled),
-                await _snapshot(row["meeting"]),
-                was_confirmed=row["status"] == "confirmed",
-            )
-        )
-        await promote(row["meeting"])
-        await changes.meeting_changed(meeting["id"], meeting["council"], seats_only=True)
+        cancelled = await _cancel(row, spam=False)
     return await _sign_up_of(cancelled)
+
+
+async def _cancel(found: dict[str, Any], *, spam: bool) -> dict[str, Any]:
+    """Cancel a registration, inside the caller's write transaction; returns its row as it
+    is now. `spam`: a facilitator's cleaning up, and the address gets no email about it."""
+    meeting = await _locked_meeting(found["meeting"])
+    row = await Registration.select().where(Registration.id == found["id"]).first()
+    if row["status"] == "cancelled":
+        return row
+    now = now_utc()
+    await Registration.update(
+        {Registration.status: "cancelled", Registration.cancelled_at: now}
+    ).where(Registration.id == row["id"])
+    if row["status"] == "confirmed":
+        await Meeting.raw(
+            "UPDATE meeting SET seats_taken = seats_taken - 1 WHERE id = {}", row["meeting"]
+        )
+    cancelled = {**row, "status": "cancelled", "cancelled_at": now}
+    await events.emit(
+        RegistrationCancelled(
+            _registrant(cancelled),
+            await _snapshot(row["meeting"]),
+            was_confirmed=row["status"] == "confirmed",
+            spam=spam,
+        )
+    )
+    await promote(row["meeting"])
+    await changes.meeting_changed(meeting["id"], meeting["council"], seats_only=True)
+    return cancelled
 
 
 async def promote(meeting_id: int) -> int:
@@ -547,21 +555,53 @@ async def list_registrations(viewer: FacilitatorView, meeting_id: int) -> list[R
     return views
 
 
-async def mark_attendance(
-    viewer: FacilitatorView, registration_id: int, attended: bool | None
-) -> RegistrationView:
+async def _registration_for(viewer: FacilitatorView, registration_id: int) -> dict[str, Any]:
+    """A registration of a meeting the viewer runs (404 otherwise, 403 another council's)."""
+    missing = NotFound("Cette inscription n'existe pas.", code="registration_not_found")
     if not 1 <= registration_id <= MAX_ID:
-        raise NotFound("Cette inscription n'existe pas.", code="registration_not_found")
+        raise missing
     row = (
-        await Registration.select(Registration.meeting)
+        await Registration.select(Registration.id, Registration.meeting)
         .where(Registration.id == registration_id)
         .first()
     )
     if row is None:
-        raise NotFound("Cette inscription n'existe pas.", code="registration_not_found")
+        raise missing
     await _meeting_for(viewer, row["meeting"])
+    return row
+
+
+async def view_of(viewer: FacilitatorView, registration_id: int) -> RegistrationView:
+    row = await _registration_for(viewer, registration_id)
+    views = await list_registrations(viewer, row["meeting"])
+    return next(v for v in views if v.id == registration_id)
+
+
+async def cancel_for(
+    viewer: FacilitatorView, registration_id: int, *, spam: bool = False
+) -> RegistrationView:
+    """A facilitator cancels a registration of their council (a resident who called, a
+    robot's sign-ups): the waiting list moves up as for any cancellation, and the address
+    gets the CANCEL, unless `spam` (then it hears nothing of it)."""
+    row = await _registration_for(viewer, registration_id)
+    async with write_transaction():
+        await _cancel(row, spam=spam)
+    return await view_of(viewer, registration_id)
+
+
+async def delete_for(viewer: FacilitatorView, registration_id: int, *, spam: bool = False) -> None:
+    """Cancel (as `cancel_for`), then delete the registration and what it held."""
+    row = await _registration_for(viewer, registration_id)
+    async with write_transaction():
+        await _cancel(row, spam=spam)
+        await Registration.delete().where(Registration.id == registration_id)
+
+
+async def mark_attendance(
+    viewer: FacilitatorView, registration_id: int, attended: bool | None
+) -> RegistrationView:
+    await _registration_for(viewer, registration_id)
     await Registration.update({Registration.attended: attended}).where(
         Registration.id == registration_id
     )
-    views = await list_registrations(viewer, row["meeting"])
-    return next(v for v in views if v.id == registration_id)
+    return await view_of(viewer, registration_id)
