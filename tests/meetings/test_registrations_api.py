@@ -1,8 +1,9 @@
 """Registrations through the JSON API: signing up (public), bad input, the registration
 window, promotion from the waiting list, and the facilitators' list, CSV and attendance.
 
-Every answer is checked against the rows that hold the truth: the meeting's `seats_taken`,
-the registrations and the outbox.
+A sign-up is answered 202 "received", the same to everyone: what it did (a seat, a rank on
+the waiting list, the manage link) is checked in the rows that hold the truth (the meeting's
+`seats_taken`, the registrations) and in the emails it queued to the address (the outbox).
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ from meetings.tables import Meeting, Registration
 from notifications.tables import OutboxMessage
 from tests.support.facilitator_support import make_facilitator
 from tests.support.registration_support import (
+    RECEIVED,
     by_status,
     invitation,
+    link_sent_long_ago,
+    manage_links,
     meeting_row,
     message_of,
     outbox_rows,
     person,
+    plain_text,
     published_meeting,
+    registration_of,
     registrations,
     set_meeting,
     sign_up,
@@ -39,6 +45,12 @@ DEMO_CAFE = "Café citoyen : les jeux pour enfants"  # Tamaris, 20 places, in si
 
 def post(client: AsyncClient, meeting_id: int, body: dict):
     return client.post(f"/api/v1/meetings/{meeting_id}/registrations", json=body)
+
+
+def assert_received(response) -> None:
+    """The one answer to every sign-up, new or repeated: nothing about the address."""
+    assert response.status_code == 202, response.text
+    assert response.json() == RECEIVED
 
 
 def names_field(response, field: str) -> bool:
@@ -85,11 +97,11 @@ async def test_sign_up_confirms_then_waitlists(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
     meeting = await published_meeting(client, tamaris_auth, capacity=2)
-    answers = []
     for n in range(4):
         response = await post(client, meeting["id"], person(n, needs=f"Besoin n° {n}"))
-        assert response.status_code == 201, response.text
-        answers.append(response.json())
+        assert_received(response)  # the same answer for a seat and for the waiting list
+        assert "/inscriptions/" not in response.text
+    answers = [await registration_of(meeting["id"], person(n)["email"]) for n in range(4)]
     assert [(a["status"], a["position"]) for a in answers] == [
         ("confirmed", None),
         ("confirmed", None),
@@ -97,11 +109,17 @@ async def test_sign_up_confirms_then_waitlists(
         ("waitlisted", 2),
     ]
     for answer in answers:
-        assert set(answer) == {"id", "status", "position", "manage_url"}
         assert answer["manage_url"].startswith(f"{BASE}/inscriptions/")
         assert len(token_of(answer["manage_url"])) == 43
     assert len({a["manage_url"] for a in answers}) == 4
     assert len({a["id"] for a in answers}) == 4
+    # Each manage link went to its own address, in the email that told the seat or the rank.
+    for n, answer in enumerate(answers):
+        kind = "registration_confirmed" if n < 2 else "registration_waitlisted"
+        [mail] = await outbox_rows(kind, recipient=person(n)["email"])
+        assert manage_links(message_of(mail)) == [answer["manage_url"]]
+        if answer["position"] is not None:
+            assert f"en position {answer['position']}" in plain_text(message_of(mail))
 
     rows = await registrations(meeting["id"])
     assert [r["id"] for r in rows] == [a["id"] for a in answers]
@@ -127,39 +145,62 @@ async def test_each_attending_as_and_optional_fields(
     meeting = await published_meeting(client, tamaris_auth)
     body = person(1, attending_as=attending_as)
     del body["phone"], body["needs"]
-    response = await post(client, meeting["id"], body)
-    assert response.status_code == 201, response.text
+    assert_received(await post(client, meeting["id"], body))
     [row] = await registrations(meeting["id"])
     assert (row["attending_as"], row["phone"], row["needs"]) == (attending_as, "", "")
 
 
-async def test_the_same_address_again_returns_the_first_sign_up(
+async def test_the_same_address_again_changes_nothing_and_emails_the_link(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
     meeting = await published_meeting(client, tamaris_auth, capacity=1)
     first = await post(client, meeting["id"], person(1))
-    assert first.status_code == 201
+    assert_received(first)
     full = await post(client, meeting["id"], person(2))
-    assert full.json()["status"] == "waitlisted"
-    for variant in (
-        "  Habitante.1@Example.ORG ",
-        "HABITANTE.1@EXAMPLE.ORG",
-        "habitante.1@example.org",
-    ):
-        again = await post(client, meeting["id"], person(1, email=variant, name="Autre nom"))
-        assert again.status_code == 200, again.text
-        assert again.json() == first.json()
-    # A waitlisted person asking again keeps their place, and learns it.
-    again = await post(client, meeting["id"], person(2, email="Habitante.2@example.org "))
-    assert again.status_code == 200
-    assert again.json() == {**full.json(), "position": 1}
+    assert_received(full)
+    mine = await registration_of(meeting["id"], "habitante.1@example.org")
+    waiting = await registration_of(meeting["id"], "habitante.2@example.org")
+    assert (mine["status"], waiting["status"], waiting["position"]) == (
+        "confirmed",
+        "waitlisted",
+        1,
+    )
+    variants = ("  Habitante.1@Example.ORG ", "HABITANTE.1@EXAMPLE.ORG", "habitante.1@example.org")
 
+    async def again(n: int, variant: str) -> None:
+        response = await post(client, meeting["id"], person(n, email=variant, name="Autre nom"))
+        assert_received(response)
+        assert response.json() == first.json()  # the answer to a new sign-up, word for word
+
+    # Within ten minutes of the confirmation (which carried the link): nothing is sent.
+    for variant in variants:
+        await again(1, variant)
+    assert await outbox_rows("registration_link") == []
+    # Later: the link goes to the address, once however many times it is asked for.
+    await link_sent_long_ago(meeting["id"])
+    for variant in variants:
+        await again(1, variant)
+    [link] = await outbox_rows("registration_link")
+    assert link["recipient"] == "habitante.1@example.org"
+    text = plain_text(message_of(link))
+    assert "Bonjour Habitante n° 1" in text and "Autre nom" not in text
+    assert "une place vous attend" in text
+    assert manage_links(message_of(link)) == [mine["manage_url"]]
+    # A waitlisted person asking again keeps their place, and learns it by email.
+    await again(2, "Habitante.2@example.org ")
+    [link] = await outbox_rows("registration_link", recipient="habitante.2@example.org")
+    assert "liste d'attente, en position 1" in plain_text(message_of(link))
+    assert manage_links(message_of(link)) == [waiting["manage_url"]]
+
+    assert await registration_of(meeting["id"], "habitante.1@example.org") == mine
+    assert await registration_of(meeting["id"], "habitante.2@example.org") == waiting
     rows = await registrations(meeting["id"])
     assert len(rows) == 2
     assert rows[0]["name"] == "Habitante n° 1"  # the first sign-up is kept as it was
     assert (await meeting_row(meeting["id"]))["seats_taken"] == 1
     assert len(await outbox_rows("registration_confirmed")) == 1
     assert len(await outbox_rows("registration_waitlisted")) == 1
+    assert len(await outbox_rows("registration_link")) == 2
 
 
 async def test_concurrent_sign_ups_of_one_address_take_one_seat(
@@ -170,11 +211,13 @@ async def test_concurrent_sign_ups_of_one_address_take_one_seat(
     responses = await asyncio.gather(
         *(post(client, meeting["id"], person("d", email=e)) for e in emails)
     )
-    assert sorted(r.status_code for r in responses) == [200] * 11 + [201]
-    assert len({r.json()["id"] for r in responses}) == 1
+    for response in responses:  # the first and the eleven repeats: one and the same answer
+        assert_received(response)
     assert len(await registrations(meeting["id"])) == 1
     assert (await meeting_row(meeting["id"]))["seats_taken"] == 1
     assert len(await outbox_rows("registration_confirmed")) == 1
+    # The repeats came within ten minutes of the confirmation, which carried the link.
+    assert await outbox_rows("registration_link") == []
 
 
 async def test_the_demo_cafe_fills_its_20_places_then_waitlists(
@@ -182,17 +225,22 @@ async def test_the_demo_cafe_fills_its_20_places_then_waitlists(
 ) -> None:
     cafe = await demo_cafe()
     responses = await asyncio.gather(*(post(client, cafe["id"], person(n)) for n in range(26)))
-    assert {r.status_code for r in responses} == {201}
-    answers = [r.json() for r in responses]
+    for response in responses:
+        assert_received(response)
+    answers = [await registration_of(cafe["id"], person(n)["email"]) for n in range(26)]
     confirmed = [a for a in answers if a["status"] == "confirmed"]
     waitlisted = [a for a in answers if a["status"] == "waitlisted"]
     assert len(confirmed) == 20
     assert sorted(a["position"] for a in waitlisted) == [1, 2, 3, 4, 5, 6]
     found = await assert_counts_agree(client, cafe["id"])
     assert len(found["confirmed"]) == 20 and len(found["waitlisted"]) == 6
-    # The positions given follow arrival order.
+    # The positions follow arrival order, and each email told the position that order gives.
     position = {a["id"]: a["position"] for a in waitlisted}
     assert [position[r["id"]] for r in found["waitlisted"]] == [1, 2, 3, 4, 5, 6]
+    for n, row in enumerate(found["waitlisted"], start=1):
+        [mail] = await outbox_rows("registration_waitlisted", recipient=row["email"])
+        assert mail["subject"].startswith(f"Liste d'attente (position {n}) : ")
+    assert len(await outbox_rows("registration_confirmed", meeting_id=cafe["id"])) == 20
     assert max(r["arrival"] for r in found["confirmed"]) < min(
         r["arrival"] for r in found["waitlisted"]
     )
@@ -312,8 +360,7 @@ async def test_invalid_utf8_inside_a_json_string_is_400(
 async def test_limits_are_inclusive(client: AsyncClient, tamaris_auth: dict[str, str]) -> None:
     meeting = await published_meeting(client, tamaris_auth)
     body = person(1, name="N" * 120, needs="b" * 2000, phone="+33 (0)6 12-34.56.78")
-    response = await post(client, meeting["id"], body)
-    assert response.status_code == 201, response.text
+    assert_received(await post(client, meeting["id"], body))
     [row] = await registrations(meeting["id"])
     assert (len(row["name"]), len(row["needs"])) == (120, 2000)
 
@@ -370,23 +417,27 @@ async def test_before_registration_opens_409(
     assert response.json()["detail"] == "Les inscriptions ne sont pas encore ouvertes."
     # Opened (moved to the past): accepted.
     await set_meeting(meeting["id"], registration_opens_at=now_utc() - timedelta(minutes=1))
-    assert (await post(client, meeting["id"], person(1))).status_code == 201
+    assert_received(await post(client, meeting["id"], person(1)))
+    assert (await registration_of(meeting["id"], person(1)["email"]))["status"] == "confirmed"
 
 
 async def test_after_registration_closes_409(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
     meeting = await published_meeting(client, tamaris_auth)
-    assert (await post(client, meeting["id"], person(1))).status_code == 201
+    assert_received(await post(client, meeting["id"], person(1)))
     await set_meeting(meeting["id"], registration_closes_at=now_utc() - timedelta(seconds=1))
     response = await post(client, meeting["id"], person(2))
     assert response.status_code == 409
     assert response.json()["code"] == "registration_closed"
     assert response.json()["detail"] == "Les inscriptions sont closes."
-    # Someone already registered who asks again is told where they stand, not refused.
-    again = await post(client, meeting["id"], person(1))
-    assert again.status_code == 200
-    assert again.json()["status"] == "confirmed"
+    # Someone already registered who asks again is not refused: they are told where they
+    # stand, by email (their link last went out more than ten minutes ago).
+    await link_sent_long_ago(meeting["id"])
+    assert_received(await post(client, meeting["id"], person(1)))
+    [link] = await outbox_rows("registration_link", recipient="habitante.1@example.org")
+    assert "une place vous attend" in plain_text(message_of(link))
+    assert (await registration_of(meeting["id"], person(1)["email"]))["status"] == "confirmed"
     assert len(await registrations(meeting["id"])) == 1
 
 
@@ -464,7 +515,7 @@ async def test_a_cancelled_seat_goes_to_the_first_on_the_waiting_list(
     assert rows[a["id"]]["status"] == "cancelled" and rows[a["id"]]["cancelled_at"] is not None
     assert rows[c["id"]]["status"] == "confirmed" and rows[c["id"]]["confirmed_at"] is not None
     assert rows[d["id"]]["status"] == "waitlisted"
-    assert (await sign_up(client, meeting["id"], person("d")))["position"] == 1
+    assert (await registration_of(meeting["id"], "habitante.d@example.org"))["position"] == 1
     await assert_counts_agree(client, meeting["id"])
 
     [promoted] = await outbox_rows("registration_promoted")
@@ -527,9 +578,9 @@ async def test_more_seats_promote_the_waiting_list_in_order(
         "habitante.2@example.org",
         "habitante.3@example.org",
     ]
-    # The waiting list moved up: the sixth person is now first.
-    assert (await sign_up(client, meeting["id"], person(5)))["position"] == 2
-    assert (await sign_up(client, meeting["id"], person(4)))["position"] == 1
+    # The waiting list moved up: the fifth person is now first.
+    assert (await registration_of(meeting["id"], "habitante.5@example.org"))["position"] == 2
+    assert (await registration_of(meeting["id"], "habitante.4@example.org"))["position"] == 1
 
     # Fewer seats: nobody loses theirs, newcomers wait.
     view = await patch(3)
@@ -554,10 +605,14 @@ async def test_a_cancelled_registration_can_sign_up_again_at_the_end_of_the_queu
     meeting = await published_meeting(client, tamaris_auth, capacity=1)
     a, b = [await sign_up(client, meeting["id"], person(n)) for n in "ab"]
     await cancel(client, a["manage_url"])
-    again = await post(client, meeting["id"], person("a"))
-    assert again.status_code == 201
-    assert again.json()["id"] == a["id"]
-    assert (again.json()["status"], again.json()["position"]) == ("waitlisted", 1)
+    again = await sign_up(client, meeting["id"], person("a"))
+    assert again["id"] == a["id"]
+    assert (again["status"], again["position"]) == ("waitlisted", 1)
+    # A new sign-up: its waiting-list email, with a manage link of its own.
+    [told] = await outbox_rows("registration_waitlisted", recipient="habitante.a@example.org")
+    assert "en position 1" in plain_text(message_of(told))
+    assert manage_links(message_of(told)) == [again["manage_url"]]
+    assert await outbox_rows("registration_link") == []
     found = await assert_counts_agree(client, meeting["id"])
     assert [r["id"] for r in found["confirmed"]] == [b["id"]]
     assert found["waitlisted"][0]["arrival"] == 3
@@ -738,9 +793,11 @@ async def test_public_api_answers_hold_no_email_address(
         assert "06 12 34 56 78" not in response.text
     view = public[0].json()
     assert (view["seats_left"], view["waitlist_length"]) == (0, 2)
-    # The sign-up answer itself holds no personal data either.
-    answer = await sign_up(client, meeting["id"], person(9))
-    assert "@" not in str(answer)
+    # The sign-up answer itself holds no personal data either, nor the manage link.
+    answer = await post(client, meeting["id"], person(9))
+    assert_received(answer)
+    assert "@" not in answer.text and "Habitante" not in answer.text
+    assert "/inscriptions/" not in answer.text
 
 
 async def test_seats_left_follow_sign_ups_and_cancellations(

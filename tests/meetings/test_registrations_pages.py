@@ -1,6 +1,7 @@
-"""Registrations on the French pages: the sign-up form on the meeting page and its answers,
-the manage link's page (status, position, cancel) and its private calendar feed, and the
-seats left shown on the (per-process cached) meeting page."""
+"""Registrations on the French pages: the sign-up form on the meeting page and its answers
+(a redirect to one page, the same for everyone; the rest goes by email), the manage link's
+page (status, position, cancel, the feed's address), each registration's private calendar
+feed, and the seats left shown on the (per-process cached) meeting page."""
 
 from __future__ import annotations
 
@@ -17,11 +18,18 @@ from meetings.tables import Meeting, Registration
 from tests.support.icaljs import parse_with_icaljs
 from tests.support.registration_support import (
     by_status,
+    feed_path,
+    feed_token_of,
     form_of,
+    link_sent_long_ago,
+    manage_links,
     meeting_row,
+    message_of,
     outbox_rows,
     person,
+    plain_text,
     published_meeting,
+    registration_of,
     registrations,
     set_meeting,
     sign_up,
@@ -41,6 +49,27 @@ async def submit(client: AsyncClient, meeting_id: int, form: dict[str, str]) -> 
     return await client.post(f"/reunions/{meeting_id}/inscription", data=form)
 
 
+async def submit_and_follow(client: AsyncClient, meeting_id: int, form: dict[str, str]) -> Response:
+    """Send the form as a browser does: a 303 to the result page, then that page."""
+    answer = await submit(client, meeting_id, form)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == f"/reunions/{meeting_id}/inscription/enregistree"
+    page = await client.get(answer.headers["location"])
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    return page
+
+
+def assert_tells_nothing_personal(page: Response) -> None:
+    """The result page says the same to everyone: no name, no address, no status, no link."""
+    words = text(page)
+    assert "Votre demande est enregistrée" in words
+    assert "/inscriptions/" not in page.text
+    assert "@example.org" not in page.text and "Habitante" not in page.text
+    assert "Votre inscription est confirmée" not in words
+    assert "position" not in words
+
+
 # ---------------------------------------------------------------- the form
 
 
@@ -52,37 +81,49 @@ async def test_the_form_confirms_then_waitlists(
     assert 'action="/reunions/{}/inscription"'.format(meeting["id"]) in page.text
     assert 'name="consent" value="oui"' in page.text
 
-    first = await submit(client, meeting["id"], form_of(person(1)))
-    assert first.status_code == 200, first.text
-    assert first.headers["content-type"].startswith("text/html")
-    words = text(first)
-    assert "Votre inscription est confirmée" in words
-    assert "Une place vous attend" in words
+    first = await submit_and_follow(client, meeting["id"], form_of(person(1)))
+    assert_tells_nothing_personal(first)
     [row] = await registrations(meeting["id"])
-    assert f'href="{BASE}/inscriptions/{row["token"]}"' in first.text
-    assert "habitante.1@example.org" not in first.text
+    assert row["status"] == "confirmed"
+    # The seat and the manage link are told by email, to the address only.
+    [mail] = await outbox_rows("registration_confirmed", recipient="habitante.1@example.org")
+    assert "Votre inscription est confirmée : une place vous attend" in plain_text(message_of(mail))
+    assert manage_links(message_of(mail)) == [f"{BASE}/inscriptions/{row['token']}"]
 
-    second = await submit(client, meeting["id"], form_of(person(2, attending_as="other")))
-    assert second.status_code == 200
-    words = text(second)
-    assert "Vous êtes sur la liste d'attente" in words
-    assert "position 1" in words
+    second = await submit_and_follow(
+        client, meeting["id"], form_of(person(2, attending_as="other"))
+    )
+    assert second.text == first.text  # the waiting list looks the same as a seat
+    mine = await registration_of(meeting["id"], "habitante.2@example.org")
+    assert (mine["status"], mine["position"]) == ("waitlisted", 1)
+    [mail] = await outbox_rows("registration_waitlisted", recipient="habitante.2@example.org")
+    assert "en position 1" in plain_text(message_of(mail))
+    assert manage_links(message_of(mail)) == [mine["manage_url"]]
     found = await by_status(meeting["id"])
     assert [r["email"] for r in found["waitlisted"]] == ["habitante.2@example.org"]
     assert found["waitlisted"][0]["attending_as"] == "other"
 
 
-async def test_the_form_again_with_the_same_address(
+async def test_the_form_again_with_the_same_address_changes_nothing_and_emails_the_link(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
     meeting = await published_meeting(client, tamaris_auth)
-    assert (await submit(client, meeting["id"], form_of(person(1)))).status_code == 200
-    again = await submit(
-        client, meeting["id"], form_of(person(1, email=" HABITANTE.1@example.org"))
-    )
-    assert again.status_code == 200
-    assert "Vous étiez déjà inscrit·e avec cette adresse" in text(again)
-    assert len(await registrations(meeting["id"])) == 1
+    first = await submit_and_follow(client, meeting["id"], form_of(person(1)))
+    mine = await registration_of(meeting["id"], "habitante.1@example.org")
+    again_form = form_of(person(1, email=" HABITANTE.1@example.org", name="Autre nom"))
+    again = await submit_and_follow(client, meeting["id"], again_form)
+    assert again.text == first.text  # nothing tells that the address was known
+    assert_tells_nothing_personal(again)
+    assert await outbox_rows("registration_link") == []  # the confirmation went just now
+    await link_sent_long_ago(meeting["id"])
+    for _ in range(3):
+        assert (await submit_and_follow(client, meeting["id"], again_form)).text == first.text
+    [link] = await outbox_rows("registration_link")  # once within ten minutes
+    assert link["recipient"] == "habitante.1@example.org"
+    assert manage_links(message_of(link)) == [mine["manage_url"]]
+    assert await registration_of(meeting["id"], "habitante.1@example.org") == mine
+    [row] = await registrations(meeting["id"])
+    assert row["name"] == "Habitante n° 1"
     assert (await meeting_row(meeting["id"]))["seats_taken"] == 1
 
 
@@ -228,7 +269,10 @@ async def test_the_manage_page_shows_status_and_position_and_cancels(
     assert "Conseil citoyen Alès Tamaris" in words
     cancel_action = f'action="/inscriptions/{token_of(first["manage_url"])}/annuler"'
     assert cancel_action in page.text
-    assert f"{first['manage_url']}/calendrier.ics" in page.text
+    feed = await feed_token_of(meeting["id"], "habitante.0@example.org")
+    assert f"{BASE}{feed_path(feed)}" in page.text  # its own feed, by a token of its own
+    assert f"{first['manage_url']}/calendrier.ics" not in page.text
+    assert f'action="/inscriptions/{token_of(first["manage_url"])}/agenda"' in page.text
     assert "webcal://" in page.text
     assert "habitante.0@example.org" not in page.text
 
@@ -285,14 +329,17 @@ async def test_a_bad_token_is_404(
 ) -> None:
     meeting = await published_meeting(client, tamaris_auth)
     await sign_up(client, meeting["id"], person(1))
+    feed = await feed_token_of(meeting["id"], "habitante.1@example.org")
     for response in (
         await client.get(f"/inscriptions/{token}"),
         await client.post(f"/inscriptions/{token}/annuler"),
-        await client.get(f"/inscriptions/{token}/calendrier.ics"),
+        await client.post(f"/inscriptions/{token}/agenda"),
+        await client.get(feed_path(token)),
     ):
         assert response.status_code == 404, response.text
     [row] = await registrations(meeting["id"])
     assert row["status"] == "confirmed"
+    assert row["feed_token"] == feed
 
 
 async def test_a_token_differing_by_one_character_is_404(
@@ -303,15 +350,36 @@ async def test_a_token_differing_by_one_character_is_404(
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert (await client.get(f"/inscriptions/{forged}")).status_code == 404
     assert (await client.post(f"/inscriptions/{forged}/annuler")).status_code == 404
+    assert (await client.post(f"/inscriptions/{forged}/agenda")).status_code == 404
     if token.upper() != token:  # tokens are case-sensitive
         assert (await client.get(f"/inscriptions/{token.upper()}")).status_code == 404
-    assert (await registrations(meeting["id"]))[0]["status"] == "confirmed"
+    feed = await feed_token_of(meeting["id"], "habitante.1@example.org")
+    forged_feed = feed[:-1] + ("A" if feed[-1] != "A" else "B")
+    assert (await client.get(feed_path(forged_feed))).status_code == 404
+    [row] = await registrations(meeting["id"])
+    assert (row["status"], row["feed_token"]) == ("confirmed", feed)
 
 
 # ---------------------------------------------------------------- the private feed
 
 
-async def test_the_private_feed_lists_every_meeting_the_address_is_confirmed_for(
+async def feed(client: AsyncClient, meeting_id: int, address: str) -> Response:
+    """A registration's own feed, by the feed token its manage page shows."""
+    response = await client.get(feed_path(await feed_token_of(meeting_id, address)))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/calendar")
+    cache_control = response.headers["cache-control"]
+    assert "public" not in cache_control
+    assert "private" in cache_control or "no-store" in cache_control
+    assert "@example.org" not in response.text
+    return response
+
+
+def feed_uids(response: Response) -> list[str]:
+    return [str(e["UID"]) for e in icalendar.Calendar.from_ical(response.content).walk("VEVENT")]
+
+
+async def test_a_registrations_feed_holds_its_meeting_only_while_confirmed(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
     first = await published_meeting(client, tamaris_auth, title="Café du lundi", capacity=5)
@@ -345,49 +413,56 @@ async def test_the_private_feed_lists_every_meeting_the_address_is_confirmed_for
         )
     }
 
-    feeds = []
-    for sign in mine:  # every manage link of the address gives the same feed
-        response = await client.get(f"{sign['manage_url'].removeprefix(BASE)}/calendrier.ics")
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"].startswith("text/calendar")
-        assert "private" in response.headers["cache-control"]
-        assert "@example.org" not in response.text
-        feeds.append(response)
-    calendar = icalendar.Calendar.from_ical(feeds[0].content)
-    events = calendar.walk("VEVENT")
-    assert {str(e["UID"]) for e in events} == {uids[first["id"]], uids[second["id"]]}
-    assert {str(e["URL"]) for e in events} == {first["url"], second["url"]}
-    assert sorted(str(e["SUMMARY"]) for e in events) == [
+    # Each registration of the address has a feed of its own, and no manage link is one.
+    tokens = [await feed_token_of(m["id"], "moi@example.org") for m in (first, second, full)]
+    assert len(set(tokens)) == 3
+    assert not {token_of(m["manage_url"]) for m in mine} & set(tokens)
+    for sign in mine:  # the manage link's old address-wide feed is gone
+        old = await client.get(f"{sign['manage_url'].removeprefix(BASE)}/calendrier.ics")
+        assert old.status_code == 404
+    # The manage page shows the feed's address.
+    page = await client.get(mine[0]["manage_url"].removeprefix(BASE))
+    assert f"{BASE}{feed_path(tokens[0])}" in page.text
+
+    monday = await feed(client, first["id"], "moi@example.org")
+    thursday = await feed(client, second["id"], "moi@example.org")
+    calendar = icalendar.Calendar.from_ical(monday.content)
+    [event] = calendar.walk("VEVENT")
+    assert str(event["UID"]) == uids[first["id"]]
+    assert str(event["URL"]) == first["url"]
+    assert str(event["SUMMARY"]) == "Café citoyen : Café du lundi"
+    [event] = icalendar.Calendar.from_ical(thursday.content).walk("VEVENT")
+    assert (str(event["UID"]), str(event["SUMMARY"])) == (
+        uids[second["id"]],
         "Café citoyen : Café du jeudi",
-        "Café citoyen : Café du lundi",
-    ]
-    parsed = parse_with_icaljs(feeds[0].content)
-    assert {e["uid"] for e in parsed["events"]} == {uids[first["id"]], uids[second["id"]]}
-    by_uid = {e["uid"]: e for e in parsed["events"]}
-    assert by_uid[uids[second["id"]]]["start_utc"] == "2031-10-02T16:00:00Z"
-    assert by_uid[uids[first["id"]]]["start_utc"] == "2031-09-18T16:00:00Z"
+    )
+    parsed = parse_with_icaljs(monday.content)
+    assert [e["uid"] for e in parsed["events"]] == [uids[first["id"]]]
+    assert parsed["events"][0]["start_utc"] == "2031-09-18T16:00:00Z"
     assert "Europe/Paris" in parsed["timezones"]
+    parsed = parse_with_icaljs(thursday.content)
+    assert [(e["uid"], e["start_utc"]) for e in parsed["events"]] == [
+        (uids[second["id"]], "2031-10-02T16:00:00Z")
+    ]
+    # Waiting, or cancelled: an empty calendar.
+    assert feed_uids(await feed(client, full["id"], "moi@example.org")) == []
+    assert feed_uids(await feed(client, dropped["id"], "moi@example.org")) == []
 
     # Another address's feed is its own.
-    other = await sign_up(client, first["id"], person("autre-bis"))
-    theirs = await client.get(f"{other['manage_url'].removeprefix(BASE)}/calendrier.ics")
-    assert [str(e["UID"]) for e in icalendar.Calendar.from_ical(theirs.content).walk("VEVENT")] == [
-        uids[first["id"]]
-    ]
+    await sign_up(client, first["id"], person("autre-bis"))
+    theirs = await feed(client, first["id"], "habitante.autre-bis@example.org")
+    assert feed_uids(theirs) == [uids[first["id"]]]
+    assert await feed_token_of(first["id"], "habitante.autre-bis@example.org") != tokens[0]
 
     # Promoted from the waiting list: the meeting joins the feed; cancelled: it leaves it.
     await client.post(f"/inscriptions/{token_of(mine[0]['manage_url'])}/annuler")
-    autre = next(
-        r for r in await registrations(full["id"]) if r["email"] == "habitante.autre@example.org"
-    )
-    await client.post(f"/inscriptions/{autre['token']}/annuler")
-    response = await client.get(f"{mine[2]['manage_url'].removeprefix(BASE)}/calendrier.ics")
-    events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
-    assert {str(e["UID"]) for e in events} == {uids[second["id"]], uids[full["id"]]}
-    assert {e["uid"] for e in parse_with_icaljs(response.content)["events"]} == {
-        uids[second["id"]],
-        uids[full["id"]],
-    }
+    assert feed_uids(await feed(client, first["id"], "moi@example.org")) == []
+    autre = await registration_of(full["id"], "habitante.autre@example.org")
+    await client.post(f"/inscriptions/{token_of(autre['manage_url'])}/annuler")
+    response = await feed(client, full["id"], "moi@example.org")
+    assert feed_uids(response) == [uids[full["id"]]]
+    assert [e["uid"] for e in parse_with_icaljs(response.content)["events"]] == [uids[full["id"]]]
+    assert feed_uids(await feed(client, second["id"], "moi@example.org")) == [uids[second["id"]]]
 
 
 # ---------------------------------------------------------------- seats on the meeting page
@@ -457,22 +532,26 @@ async def test_a_meeting_without_limit_says_so(
     assert 'name="consent"' in page.text
 
 
-async def test_a_cancelled_meeting_stays_in_the_private_feed_marked_cancelled(
+async def test_a_cancelled_meeting_stays_in_its_registrations_feed_marked_cancelled(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
     meeting = await published_meeting(client, tamaris_auth)
     other = await published_meeting(client, tamaris_auth, title="Café maintenu")
-    mine = await sign_up(client, meeting["id"], person("moi", email="moi@example.org"))
+    await sign_up(client, meeting["id"], person("moi", email="moi@example.org"))
     await sign_up(client, other["id"], person("moi", email="moi@example.org"))
-    feed_path = f"{mine['manage_url'].removeprefix(BASE)}/calendrier.ics"
-    before = await client.get(feed_path)
+    feed_url = feed_path(await feed_token_of(meeting["id"], "moi@example.org"))
+    before = await client.get(feed_url)
     response = await client.post(f"/api/v1/meetings/{meeting['id']}/cancel", headers=tamaris_auth)
     assert response.status_code == 200
-    after = await client.get(feed_path)
+    after = await client.get(feed_url)
     assert after.headers["etag"] != before.headers["etag"]
-    events = {e["url"]: e for e in parse_with_icaljs(after.content)["events"]}
-    assert events[meeting["url"]]["status"] == "CANCELLED"
-    assert events[other["url"]]["status"] != "CANCELLED"
-    assert events[meeting["url"]]["sequence"] > 1
-    unchanged = await client.get(feed_path, headers={"If-None-Match": after.headers["etag"]})
+    [event] = parse_with_icaljs(after.content)["events"]
+    assert event["url"] == meeting["url"]
+    assert event["status"] == "CANCELLED"
+    assert event["sequence"] > 1
+    # The other meeting, in its own registration's feed, goes on.
+    kept = await feed(client, other["id"], "moi@example.org")
+    [event] = parse_with_icaljs(kept.content)["events"]
+    assert event["url"] == other["url"] and event["status"] != "CANCELLED"
+    unchanged = await client.get(feed_url, headers={"If-None-Match": after.headers["etag"]})
     assert unchanged.status_code == 304

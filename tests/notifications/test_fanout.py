@@ -13,6 +13,7 @@ from conseils.timefmt import now_utc
 from notifications import fanout, outbox
 from notifications.tables import FanoutJob, OutboxMessage, Subscription
 from tests.support.mail_support import council_id, create_meeting, publish, rows
+from tests.support.registration_support import RECEIVED
 
 MANY = 1_200  # more than two expansion batches
 
@@ -142,7 +143,8 @@ async def test_a_registrant_who_also_subscribed_hears_once(
             "consent": True,
         },
     )
-    assert signed.status_code == 201, signed.text
+    assert signed.status_code == 202, signed.text
+    assert signed.json() == RECEIVED
     moved = await client.patch(
         f"/api/v1/meetings/{meeting['id']}",
         json={"venue": "Salle polyvalente"},

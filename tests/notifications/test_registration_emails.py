@@ -21,6 +21,8 @@ from tests.support.icaljs import parse_with_icaljs
 from tests.support.registration_support import (
     attendees,
     by_status,
+    feed_path,
+    feed_token_of,
     html_text,
     invitation,
     meeting_row,
@@ -244,8 +246,11 @@ async def test_a_changed_time_reaches_registrants_with_the_new_sequence(
     assert "List-Unsubscribe" in message
     assert "/inscriptions/" not in plain(message)
 
-    # The new time is in the confirmed person's feed too.
-    feed = await client.get(f"/inscriptions/{token_of(confirmed['manage_url'])}/calendrier.ics")
+    # The new time is in the confirmed person's feed too (their registration's own feed).
+    feed = await client.get(
+        feed_path(await feed_token_of(meeting["id"], "habitante.1@example.org"))
+    )
+    assert feed.status_code == 200, feed.text
     [event] = parse_with_icaljs(feed.content)["events"]
     assert (event["sequence"], event["start_utc"]) == (after["sequence"], "2031-09-18T17:00:00Z")
 

@@ -4,6 +4,8 @@ that hold the truth (meeting counters, registrations, outbox) and the emails the
 from __future__ import annotations
 
 import email
+import re
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import icalendar
 from httpx import AsyncClient
 
+from conseils.timefmt import now_utc
 from conseils.validation import normalise_email
 from meetings.services.registrations import sign_up_for_token
 from meetings.tables import Meeting, Registration
@@ -96,6 +99,40 @@ async def registration_of(meeting_id: int, address: str) -> dict[str, Any]:
 
 def token_of(manage_url: str) -> str:
     return manage_url.rstrip("/").rpartition("/")[2]
+
+
+async def feed_token_of(meeting_id: int, address: str) -> str:
+    """The read-only token of this registration's own calendar feed (shown on its manage
+    page only)."""
+    row = (
+        await Registration.select(Registration.feed_token)
+        .where(Registration.key == f"{meeting_id}:{normalise_email(address)}")
+        .first()
+    )
+    assert row is not None and row["feed_token"], f"no feed token for {address}"
+    return row["feed_token"]
+
+
+def feed_path(feed_token: str) -> str:
+    return f"/agenda/{feed_token}/calendrier.ics"
+
+
+async def link_sent_long_ago(meeting_id: int, address: str | None = None) -> None:
+    """As if the manage links of this meeting's registrations (or of this address's only)
+    last went out eleven minutes ago: a repeated sign-up now sends the link again."""
+    query = Registration.update({Registration.link_sent_at: now_utc() - timedelta(minutes=11)})
+    if address is None:
+        await query.where(Registration.meeting == meeting_id)
+    else:
+        await query.where(Registration.key == f"{meeting_id}:{normalise_email(address)}")
+
+
+_MANAGE_LINK = re.compile(r"https?://[^\s<>\"]+/inscriptions/[A-Za-z0-9_-]{43}")
+
+
+def manage_links(message: EmailMessage) -> list[str]:
+    """The manage links an email's plain-text part holds, in order."""
+    return _MANAGE_LINK.findall(plain_text(message))
 
 
 async def meeting_row(meeting_id: int) -> dict[str, Any]:
