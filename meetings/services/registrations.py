@@ -314,13 +314,15 @@ async def register(meeting_id: int, fields: dict[str, Any]) -> tuple[SignUp, boo
     key = f"{meeting_id}:{cleaned['email']}"
     async with write_transaction():
         meeting = await _locked_meeting(meeting_id)
+        # The window first, for everyone: a refusal that depended on the address being
+        # registered would tell a stranger that it is.
+        reason = refusal(meeting, now_utc())
+        if reason is not None:
+            raise reason
         existing = await Registration.select().where(Registration.key == key).first()
         if existing is not None and existing["status"] in ACTIVE:
             await _resend_link(existing)
             return await _sign_up_of(existing), False
-        reason = refusal(meeting, now_utc())
-        if reason is not None:
-            raise reason
         confirmed, arrival = await _take_seat(meeting_id)
         now = now_utc()
         values = {
