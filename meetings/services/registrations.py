@@ -31,7 +31,7 @@ from typing import Any
 from conseils import changes, events, urls
 from conseils.db import write_transaction
 from conseils.errors import Conflict, Forbidden, InvalidInput, NotFound
-from conseils.timefmt import now_utc
+from conseils.timefmt import french_date, french_time, now_utc
 from conseils.validation import normalise_email, require_text
 from conseils.viewer import FacilitatorView
 from meetings.events import (
@@ -177,7 +177,9 @@ def refusal(meeting: dict[str, Any], now: datetime) -> Conflict | None:
     opens, closes = meeting["registration_opens_at"], meeting["registration_closes_at"]
     if opens is not None and now < opens:
         return Conflict(
-            "Les inscriptions ne sont pas encore ouvertes.", code="registration_not_open"
+            "Les inscriptions ne sont pas encore ouvertes : elles ouvriront le "
+            f"{french_date(opens)} à {french_time(opens)}.",
+            code="registration_not_open",
         )
     if now >= (closes or meeting["starts_at"]):
         return Conflict("Les inscriptions sont closes.", code="registration_closed")

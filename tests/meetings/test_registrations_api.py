@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 from httpx import AsyncClient
 
-from conseils.timefmt import now_utc
+from conseils.timefmt import french_date, french_time, now_utc
 from meetings.tables import Meeting, Registration
 from notifications.tables import OutboxMessage
 from tests.support.facilitator_support import make_facilitator
@@ -414,7 +414,10 @@ async def test_before_registration_opens_409(
     response = await post(client, meeting["id"], person(1))
     assert response.status_code == 409
     assert response.json()["code"] == "registration_not_open"
-    assert response.json()["detail"] == "Les inscriptions ne sont pas encore ouvertes."
+    assert response.json()["detail"] == (
+        "Les inscriptions ne sont pas encore ouvertes : elles ouvriront le "
+        f"{french_date(opens)} à {french_time(opens)}."
+    )
     # Opened (moved to the past): accepted.
     await set_meeting(meeting["id"], registration_opens_at=now_utc() - timedelta(minutes=1))
     assert_received(await post(client, meeting["id"], person(1)))

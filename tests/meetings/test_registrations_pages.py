@@ -200,7 +200,7 @@ async def _cancelled(meeting_id: int) -> None:
 
 
 WINDOW = [
-    (_not_open, "Les inscriptions ne sont pas encore ouvertes."),
+    (_not_open, "Les inscriptions ne sont pas encore ouvertes : elles ouvriront le "),
     (_closed, "Les inscriptions sont closes."),
     (_past, "Cette réunion a déjà eu lieu."),
     (_cancelled, "Cette réunion est annulée."),
