@@ -247,6 +247,11 @@ class RegistrationPages(Controller):
     async def manage(self, token: FromPath[str]) -> Template:
         return await _manage_page(token)
 
+    @get("/inscriptions/{token:str}/annuler", cache_control=NO_STORE)
+    async def confirm_cancel(self, token: FromPath[str]) -> Template:
+        """Cancelling asks first: a second click, on purpose."""
+        return await _manage_page(token, confirm_cancel=True)
+
     @post("/inscriptions/{token:str}/annuler", status_code=HTTP_200_OK, cache_control=NO_STORE)
     async def cancel(self, token: FromPath[str]) -> Template:
         await registrations.cancel(token)
@@ -269,7 +274,11 @@ class RegistrationPages(Controller):
 
 
 async def _manage_page(
-    token: str, *, just_cancelled: bool = False, feed_renewed: bool = False
+    token: str,
+    *,
+    just_cancelled: bool = False,
+    feed_renewed: bool = False,
+    confirm_cancel: bool = False,
 ) -> Template:
     sign_up = await registrations.sign_up_for_token(token)
     meeting = await meetings.get_meeting(sign_up.meeting_id)
@@ -283,6 +292,7 @@ async def _manage_page(
             "name": sign_up.name,
             "just_cancelled": just_cancelled,
             "feed_renewed": feed_renewed,
+            "confirm_cancel": confirm_cancel,
             "feed_url": urls.registration_feed_url(sign_up.feed_token)
             if sign_up.feed_token
             else None,

@@ -267,8 +267,14 @@ async def test_the_manage_page_shows_status_and_position_and_cancels(
     assert "Habitante n° 0" in words
     assert meeting["title"] in words
     assert "Conseil citoyen Alès Tamaris" in words
+    cancel_link = f'href="/inscriptions/{token_of(first["manage_url"])}/annuler"'
     cancel_action = f'action="/inscriptions/{token_of(first["manage_url"])}/annuler"'
-    assert cancel_action in page.text
+    assert cancel_link in page.text and cancel_action not in page.text  # it asks first
+    asking = await client.get(f"/inscriptions/{token_of(first['manage_url'])}/annuler")
+    assert asking.status_code == 200 and asking.headers["cache-control"] == "no-store"
+    assert cancel_action in asking.text and "Oui, annuler mon inscription" in text(asking)
+    assert "Votre place ira à la première personne de la liste d'attente." in text(asking)
+    assert (await registration_of(meeting["id"], person(0)["email"]))["status"] == "confirmed"
     feed = await feed_token_of(meeting["id"], "habitante.0@example.org")
     assert f"{BASE}{feed_path(feed)}" in page.text  # its own feed, by a token of its own
     assert f"{first['manage_url']}/calendrier.ics" not in page.text
@@ -283,7 +289,7 @@ async def test_the_manage_page_shows_status_and_position_and_cancels(
     assert cancelled.status_code == 200
     words = text(cancelled)
     assert "Inscription annulée. C'est noté ; merci d'avoir prévenu." in words
-    assert cancel_action not in cancelled.text
+    assert cancel_action not in cancelled.text and cancel_link not in cancelled.text
     later = await client.get(first["manage_url"].removeprefix(BASE))
     assert "Inscription annulée." in text(later)
     assert "merci d'avoir prévenu" not in text(later)
