@@ -8,8 +8,12 @@ Both raise the same two errors, so the relay has one rule for each: `TemporaryFa
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import mailbox
-from collections.abc import Awaitable
+import os
+import re
+from collections.abc import Awaitable, Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -105,8 +109,41 @@ class SMTPTransport:
             raise ConnectionLost(f"RSET impossible : {exc}") from exc
 
 
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+def maildir_name(message_id: str) -> str:
+    """A message's file name in the maildir, from its Message-ID: so that a message can be
+    found again and deleted (retention, erasure) without reading every file."""
+    return hashlib.sha256(message_id.encode()).hexdigest()[:40]
+
+
+def forget_maildir_messages(maildir: Path, message_ids: Iterable[str]) -> int:
+    """Delete these messages' files from the maildir (new/ and cur/, where a mail reader
+    moves what it has seen, adding ":2,<flags>"). Returns how many files went."""
+    names = {maildir_name(message_id) for message_id in message_ids}
+    if not names:
+        return 0
+    deleted = 0
+    for folder in ("new", "cur", "tmp"):
+        try:
+            entries = os.scandir(maildir / folder)
+        except FileNotFoundError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.split(":", 1)[0] in names:
+                    try:
+                        os.unlink(entry.path)
+                        deleted += 1
+                    except FileNotFoundError:
+                        pass
+    return deleted
+
+
 class MaildirTransport:
-    """The embedded default: each message a file in <DATA_DIR>/maildir/new, written atomically."""
+    """The embedded default: each message a file in <DATA_DIR>/maildir/new, written atomically
+    (tmp/ then a rename) and named after its Message-ID (`maildir_name`)."""
 
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
@@ -129,6 +166,21 @@ class MaildirTransport:
     async def __aexit__(self, *args: object) -> None:
         self.box = None
 
+    def _write(self, message: bytes) -> None:
+        found = _MESSAGE_ID.search(message, 0, message.find(b"\r\n\r\n"))
+        if found is None:  # every queued message has one; a stray one still gets delivered
+            assert self.box is not None
+            self.box.add(message)
+            return
+        name = maildir_name(found.group(1).decode("ascii"))
+        temporary = self.settings.maildir / "tmp" / name
+        with open(temporary, "wb") as file:
+            file.write(message)
+            file.flush()
+            os.fsync(file.fileno())
+        # A message sent twice (a relay killed after the write) replaces its own file.
+        os.replace(temporary, self.settings.maildir / "new" / name)
+
     async def send(
         self, message: bytes, sender: str, recipient: str, ready: Awaitable[Any] | None = None
     ) -> None:
@@ -136,7 +188,7 @@ class MaildirTransport:
         if ready is not None:
             await ready
         try:
-            await asyncio.to_thread(self.box.add, message)
+            await asyncio.to_thread(self._write, message)
         except OSError as exc:
             raise ConnectionLost(f"maildir : {exc}") from exc
 
