@@ -35,6 +35,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-debian-packages.sh chromium=chromium node=nodejs npm=npm
 	scripts/ensure-postgres.sh
+	scripts/ensure-redis.sh
 	$(MAKE) --no-print-directory test-sqlite test-postgres SQLITE_MARKS="not engine_independent"
 
 test-sqlite: $(STAMP) $(ICALJS)

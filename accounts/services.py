@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import secrets
+import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+import anyio
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from accounts.tables import ApiToken, Facilitator, FacilitatorCouncil
+from conseils.counters import counters
 from conseils.db import write_transaction
-from conseils.errors import Conflict, InvalidInput, Unauthorized
+from conseils.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from conseils.settings import get_settings
 from conseils.timefmt import now_utc
 from conseils.validation import normalise_email, require_text
@@ -25,6 +31,22 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+
+# Each check costs 64 MiB and a core for about a tenth of a second: a few at once per
+# process, the others wait their turn (up to CHECK_WAIT_S, then 429). 150 concurrent wrong
+# passwords used to take 2.4 GB and stall every other request.
+CHECKS_AT_ONCE = 2
+CHECK_WAIT_S = 10.0
+# Throttling, counted per account and per client IP over an hour: after FREE_* failures,
+# each new one blocks that account or IP for 2, 4, 8 … seconds, at most MAX_DELAY_S. The
+# block holds for the right password too, so a guesser cannot tell it found it.
+FAILURE_WINDOW_S = 3600
+FREE_ACCOUNT_FAILURES = 5
+FREE_IP_FAILURES = 20
+MAX_DELAY_S = 900
+_checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +121,68 @@ async def _view(facilitator_id: int) -> FacilitatorView | None:
     )
 
 
-async def issue_token(email: str, password: str) -> IssuedToken:
-    """Check the password (in a thread: argon2 is deliberately slow) and mint a token."""
+def _throttle_keys(email: str, client: str) -> tuple[str, str]:
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return f"login:account:{account}", f"login:ip:{client}"
+
+
+async def _refuse_if_blocked(keys: tuple[str, str]) -> None:
+    store = counters()
+    wait = max([await store.blocked_for(key) for key in keys])
+    if wait > 0:
+        seconds = int(wait) + 1
+        raise TooManyRequests(
+            f"Trop de tentatives de connexion : réessayez dans {seconds} secondes.",
+            retry_after=seconds,
+            code="login_throttled",
+        )
+
+
+async def _count_failure(keys: tuple[str, str]) -> None:
+    store = counters()
+    for key, free in zip(keys, (FREE_ACCOUNT_FAILURES, FREE_IP_FAILURES), strict=True):
+        failures, _ = await store.hit(key, FAILURE_WINDOW_S)
+        if failures > free:
+            await store.block(key, min(2 ** min(failures - free, 20), MAX_DELAY_S))
+
+
+@contextlib.asynccontextmanager
+async def _password_check_turn() -> AsyncIterator[None]:
+    """One of this process's CHECKS_AT_ONCE turns to run argon2; 429 after CHECK_WAIT_S."""
+    loop = asyncio.get_running_loop()
+    turns = _checks.setdefault(loop, asyncio.Semaphore(CHECKS_AT_ONCE))
+    try:
+        with anyio.fail_after(CHECK_WAIT_S):
+            await turns.acquire()
+    except TimeoutError:
+        raise TooManyRequests(
+            "Le service de connexion est très sollicité : réessayez dans quelques secondes.",
+            retry_after=5,
+            code="login_busy",
+        ) from None
+    try:
+        yield
+    finally:
+        turns.release()
+
+
+async def _verify(stored: str, password: str) -> bool:
+    try:
+        await anyio.to_thread.run_sync(_hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return True
+
+
+async def issue_token(email: str, password: str, *, client: str = "") -> IssuedToken:
+    """Check the password and mint a token. An unknown address costs a check as a known one
+    does, and is throttled the same way: the answer tells nothing about which accounts
+    exist."""
     wrong = Unauthorized("Adresse ou mot de passe incorrect.", code="bad_credentials")
+    keys = _throttle_keys(email[:254], client)
+    await _refuse_if_blocked(keys)
     if len(password) > MAX_PASSWORD_LENGTH or len(email) > 254 or "\x00" in email:
+        await _count_failure(keys)
         raise wrong
     row = (
         await Facilitator.select(Facilitator.id, Facilitator.password_hash, Facilitator.active)
@@ -110,12 +190,14 @@ async def issue_token(email: str, password: str) -> IssuedToken:
         .first()
     )
     stored = row["password_hash"] if row else _DUMMY_HASH
-    try:
-        await anyio.to_thread.run_sync(_hasher.verify, stored, password)
-    except (VerificationError, InvalidHashError):
-        raise wrong from None
-    if row is None or not row["active"]:
-        raise wrong
+    async with _password_check_turn():
+        # A flood waits here: those behind the failure that set a block leave at once.
+        await _refuse_if_blocked(keys)
+        right = await _verify(stored, password)
+        if not right or row is None or not row["active"]:
+            await _count_failure(keys)
+            raise wrong
+    await counters().reset(keys[0])
     token = secrets.token_urlsafe(32)
     expires_at = now_utc() + timedelta(hours=get_settings().token_ttl_hours)
     await ApiToken.insert(

@@ -17,10 +17,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from accounts.feature import FEATURE as ACCOUNTS
-from conseils import changes, db
+from conseils import changes, counters, db
 from conseils.features import Feature
 from conseils.resources import STATIC
 from conseils.settings import Settings, get_settings
+from conseils.web.abuse import AbuseMiddleware
 from conseils.web.errors import EXCEPTION_HANDLERS
 from conseils.web.headers import SECURITY_HEADERS
 from conseils.web.health import healthz
@@ -53,6 +54,7 @@ async def _stop() -> None:
         for hook in feature.on_shutdown:
             await hook()
     await changes.stop_listening()
+    await counters.close_counters()
     await db.close_pool()
 
 
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         after_request=_security_headers,
         on_startup=[_start],
         on_shutdown=[_stop],
+        middleware=[AbuseMiddleware()],
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )

@@ -39,3 +39,19 @@ class InvalidInput(DomainError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{field}: {reason}" for field, reason in errors.items()))
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts from one client or on one account: try again in `retry_after` s."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(int(retry_after), 1)
+
+
+class UnsupportedMediaType(DomainError):
+    """The body is not in the format the endpoint reads (JSON for the API)."""
+
+    code = "unsupported_media_type"

@@ -7,6 +7,7 @@ Every variable here is documented in README.md ("Configuration"); keep the two i
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -47,6 +48,19 @@ class MailSettings:
         return self.mail_from.domain or "localhost"
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """Abuse limits: how many public POSTs a client may send, and where counts are kept."""
+
+    per_minute: int  # public POSTs per client IP and minute; 0: no limit (load tests)
+    redis_url: str | None  # counters shared by every host; None: a file in DATA_DIR
+    redis_prefix: str  # of every key, so that several sites or test runs share one Redis
+    trusted_proxies: tuple[Network, ...]  # whose X-Forwarded-For names the client
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str
@@ -57,6 +71,7 @@ class Settings:
     development: bool
     token_ttl_hours: int
     mail: MailSettings
+    limits: LimitSettings
 
     @property
     def is_postgres(self) -> bool:
@@ -151,6 +166,32 @@ def _mail(data_dir: Path) -> MailSettings:
     )
 
 
+def _networks(name: str, default: str) -> tuple[Network, ...]:
+    raw = _text(name) or default
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in raw.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{name} must list IP addresses or networks separated by commas ({exc})"
+        ) from exc
+
+
+def _limits() -> LimitSettings:
+    redis_url = _text("REDIS_URL")
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError("REDIS_URL must start with redis://, rediss:// or unix://")
+    return LimitSettings(
+        per_minute=_int("RATE_LIMIT_PER_MINUTE", 20, 0, 100_000),
+        redis_url=redis_url,
+        redis_prefix=_text("REDIS_PREFIX") or "conseils:",
+        trusted_proxies=_networks("TRUSTED_PROXIES", "127.0.0.1,::1"),
+    )
+
+
 def load_settings() -> Settings:
     """Read and check the environment; refuse to start production without a SECRET_KEY."""
     development = _bool("DEVELOPMENT")
@@ -179,6 +220,7 @@ def load_settings() -> Settings:
         development=development,
         token_ttl_hours=_int("TOKEN_TTL_HOURS", 12, 1, 24 * 90),
         mail=_mail(data_dir),
+        limits=_limits(),
     )
 
 

@@ -86,6 +86,7 @@ class SubscriptionPages(Controller):
 
 class SubscriptionIn(Struct, forbid_unknown_fields=True):
     email: str
+    site_web: str = ""  # the honeypot: filled in by robots only, answered like anyone else
 
 
 class SubscriptionAccepted(Struct):
@@ -113,7 +114,8 @@ class SubscriptionApi(Controller):
         self, slug: FromPath[str], data: JSONBody[SubscriptionIn]
     ) -> SubscriptionAccepted:
         """Ask for a council's announcements; the address receives a confirmation link."""
-        await subscriptions.subscribe(slug, data.email)
+        if not data.site_web:
+            await subscriptions.subscribe(slug, data.email)
         return SubscriptionAccepted("pending", SENT)
 
 
@@ -128,7 +130,7 @@ class OutboxApi(Controller):
         self,
         viewer: NamedDependency[FacilitatorView],
         status: FromQuery[
-            Literal["queued", "sending", "sent", "failed", "cancelled"] | None
+            Literal["queued", "sending", "sent", "failed", "cancelled", "held"] | None
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,

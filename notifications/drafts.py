@@ -20,3 +20,7 @@ class Draft:
     headers: dict[str, str] = field(default_factory=dict)
     council_id: int | None = None
     meeting_id: int | None = None
+    # Caused by whoever typed the address (a sign-up, a cancellation, a link asked for): the
+    # outbox sends at most REPEAT_CAP such messages of one kind about one object to one
+    # address a day, so that no one can make us bomb someone else's inbox.
+    capped: bool = False

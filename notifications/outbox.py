@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from conseils import db
@@ -25,7 +25,11 @@ from notifications.drafts import Draft
 from notifications.mime import compose, one_line
 from notifications.tables import OutboxMessage
 
-STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+# `held`: recorded but never sent, past the cap on repeated resident-triggered messages.
+STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "held")
+REPEAT_CAP = 3
+REPEAT_WINDOW = timedelta(days=1)
+HELD_REASON = f"non envoyé : déjà {REPEAT_CAP} messages identiques à cette adresse en 24 h"
 CHUNK = 500
 _wake_callbacks: list[Any] = []
 
@@ -41,19 +45,21 @@ async def enqueue(drafts: Iterable[Draft]) -> int:
     settings = get_settings().mail
     rows = []
     for draft in drafts:
+        held = draft.capped and await _over_cap(draft, now)
         message_id = new_message_id()
-        mime = compose(draft, message_id, now, settings)
+        mime = "" if held else compose(draft, message_id, now, settings).decode("ascii")
         rows.append(
             OutboxMessage(
                 idempotency_key=draft.key,
                 kind=draft.kind,
                 recipient=draft.recipient,
                 subject=one_line(draft.subject)[:300],
-                mime=mime.decode("ascii"),
+                mime=mime,
                 message_id=message_id,
                 council_id=draft.council_id,
                 meeting_id=draft.meeting_id,
-                status="queued",
+                status="held" if held else "queued",
+                last_error=HELD_REASON if held else "",
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
@@ -70,6 +76,23 @@ async def enqueue(drafts: Iterable[Draft]) -> int:
     if added:
         db.on_commit(wake)
     return added
+
+
+async def _over_cap(draft: Draft, now: datetime) -> bool:
+    """Has this address had REPEAT_CAP messages of this kind about this object today? The
+    first of a kind always goes: a first confirmation is never held."""
+    same = (
+        (OutboxMessage.kind == draft.kind)
+        & (OutboxMessage.recipient == draft.recipient)
+        & (OutboxMessage.created_at > now - REPEAT_WINDOW)
+        & (OutboxMessage.status != "held")
+    )
+    for column, value in (
+        (OutboxMessage.meeting_id, draft.meeting_id),
+        (OutboxMessage.council_id, draft.council_id),
+    ):
+        same = same & (column.is_null() if value is None else column == value)
+    return await OutboxMessage.count().where(same) >= REPEAT_CAP
 
 
 def on_enqueued(callback: Any) -> None:

@@ -41,6 +41,7 @@ def draft(
     *,
     method: str | None = None,
     invitation: Invitation | None = None,
+    capped: bool = False,
     **context: Any,
 ) -> Draft:
     """One email to a registrant, from template `kind`, with the manage link. `invitation`:
@@ -70,6 +71,7 @@ def draft(
         headers={"From-Name": meeting.council_name, "Reply-To": meeting.contact_email},
         council_id=meeting.council_id,
         meeting_id=meeting.id,
+        capped=capped,
     )
 
 
@@ -91,7 +93,14 @@ async def _send(
 async def confirmed(event: RegistrationConfirmed) -> None:
     meeting = event.meeting
     subject = f"Inscription confirmée : {meeting.title} — {_when(meeting)}"
-    await _send("registration_confirmed", event.registration, meeting, subject, method="REQUEST")
+    await _send(
+        "registration_confirmed",
+        event.registration,
+        meeting,
+        subject,
+        method="REQUEST",
+        capped=True,  # sign-up and cancel, again and again: three a day at most
+    )
 
 
 async def waitlisted(event: RegistrationWaitlisted) -> None:
@@ -102,6 +111,7 @@ async def waitlisted(event: RegistrationWaitlisted) -> None:
         event.meeting,
         subject,
         position=event.position,
+        capped=True,
     )
 
 
@@ -124,6 +134,7 @@ async def link_requested(event: RegistrationLinkRequested) -> None:
                 f"Votre inscription : {meeting.title} — {_when(meeting)}",
                 status=person.status,
                 position=event.position,
+                capped=True,
             )
         ]
     )
@@ -149,6 +160,7 @@ async def cancelled(event: RegistrationCancelled) -> None:
         f"Inscription annulée : {meeting.title}",
         method="CANCEL" if event.was_confirmed else None,
         was_confirmed=event.was_confirmed,
+        capped=True,
     )
 
 

@@ -92,6 +92,7 @@ async def subscribe(council_slug: str, email: str) -> None:
                     html_body=html,
                     headers={"From-Name": council.name, "Reply-To": council.contact_email},
                     council_id=council.id,
+                    capped=True,
                 )
             ]
         )

@@ -65,6 +65,11 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["BASE_URL"] = "http://testserver.local"
 os.environ["PICCOLO_CONF"] = "piccolo_conf"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Per-client limits off, but for the tests of limits (tests/support/limits_support.py): the
+# suite posts hundreds of sign-ups from one address. Their counters live under a prefix of
+# this run's own, so that two runs sharing the machine's Redis do not count each other.
+os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "0")
+os.environ.setdefault("REDIS_PREFIX", f"conseils-test-{os.getpid()}-{secrets.token_hex(4)}:")
 # Whatever the tests and the processes they start write at run time stays out of the checkout.
 os.environ.setdefault("DATA_DIR", str(_TMP / "data"))
 
@@ -83,6 +88,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards  # noqa: E402
 from accounts.piccolo_app import APP_CONFIG as ACCOUNTS_APP  # noqa: E402
 from conseils import changes  # noqa: E402
 from conseils.app import create_app, install_features  # noqa: E402
+from conseils.counters import counters  # noqa: E402
 from conseils.db import close_pool, engine, is_postgres  # noqa: E402
 from conseils.piccolo_app import APP_CONFIG as CORE_APP  # noqa: E402
 from meetings.demo import load_demo  # noqa: E402
@@ -141,6 +147,7 @@ async def clean_tables(migrated_database: None) -> None:
         for name in reversed(names):  # the notifications tables refer to the meetings ones
             await engine().run_ddl(f"DELETE FROM {name}")
     changes.reset()  # the emptied tables sent no change notices
+    await counters().clear()  # nor did earlier tests' failed logins or posts count
 
 
 @pytest.fixture

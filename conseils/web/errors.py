@@ -19,13 +19,23 @@ from conseils.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthorized,
+    UnsupportedMediaType,
 )
 from conseils.web.headers import SECURITY_HEADERS
 
 log = logging.getLogger("conseils")
 
-STATUS_OF = {NotFound: 404, Forbidden: 403, Unauthorized: 401, Conflict: 409, InvalidInput: 400}
+STATUS_OF = {
+    NotFound: 404,
+    Forbidden: 403,
+    Unauthorized: 401,
+    Conflict: 409,
+    InvalidInput: 400,
+    TooManyRequests: 429,
+    UnsupportedMediaType: 415,
+}
 FRENCH_TITLES = {
     400: "Requête invalide",
     401: "Authentification requise",
@@ -34,6 +44,7 @@ FRENCH_TITLES = {
     405: "Méthode non autorisée",
     409: "Conflit",
     413: "Requête trop volumineuse",
+    415: "Format non pris en charge",
     429: "Trop de requêtes",
     500: "Erreur interne",
 }
@@ -77,7 +88,9 @@ def _respond(request: Request, status: int, detail: str, code: str, errors: list
         context={
             "status": status,
             "title": FRENCH_TITLES.get(status, "Erreur"),
-            "message": FRENCH_DEFAULTS.get(status) if not errors and status != 400 else detail,
+            "message": FRENCH_DEFAULTS.get(status) or detail
+            if not errors and status != 400
+            else detail,
             "errors": errors,
         },
         status_code=status,
@@ -89,7 +102,10 @@ def _respond(request: Request, status: int, detail: str, code: str, errors: list
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
     status = next(s for cls, s in STATUS_OF.items() if isinstance(exc, cls))
     detail = exc.message if status != 400 else "Certaines informations sont invalides."
-    return _respond(request, status, detail, exc.code, _field_errors(exc))
+    response = _respond(request, status, detail, exc.code, _field_errors(exc))
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:

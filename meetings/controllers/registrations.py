@@ -33,6 +33,9 @@ class RegistrationIn(Struct, forbid_unknown_fields=True):
     consent: bool
     phone: str | None = None
     needs: str = ""
+    # Left empty by people (the form hides it); a robot that fills it in is answered like
+    # everyone else, and nothing is stored.
+    site_web: str = ""
 
 
 class RegistrationReceived(Struct):
@@ -106,7 +109,8 @@ class RegistrationApi(Controller):
         signed up already: the seat or the rank on the waiting list, and the manage link, go
         by email to the address only. 409 with a reason code outside the registration
         window."""
-        await registrations.register(meeting_id, _fields(data))
+        if not data.site_web:
+            await registrations.register(meeting_id, _fields(data))
         return RegistrationReceived("received", RECEIVED)
 
     @get(
@@ -225,8 +229,9 @@ class RegistrationPages(Controller):
             "errors": {},
             "attending_as": registrations.ATTENDING_AS,
         }
+        received = Redirect(f"/reunions/{meeting_id}/inscription/enregistree", status_code=303)
         if data.get(HONEYPOT):
-            return Template("pages/registration_form.html", context=context, status_code=400)
+            return received  # a robot learns nothing: the answer everyone gets
         try:
             await registrations.register(meeting_id, _fields(data))
         except InvalidInput as exc:
@@ -236,7 +241,7 @@ class RegistrationPages(Controller):
             context["refusal"] = exc.message
             return Template("pages/registration_form.html", context=context, status_code=409)
         # Redirect after POST: the result page survives a reload, and says the same to all.
-        return Redirect(f"/reunions/{meeting_id}/inscription/enregistree", status_code=303)
+        return received
 
     @get("/reunions/{meeting_id:int}/inscription/enregistree")
     async def received(self, meeting_id: FromPath[int]) -> Template:
