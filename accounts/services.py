@@ -122,8 +122,7 @@ async def _view(facilitator_id: int) -> FacilitatorView | None:
 
 
 def _throttle_keys(email: str, client: str) -> tuple[str, str]:
-    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return f"login:account:{account}", f"login:ip:{client}"
+    return f"login:account:{email.strip().lower()}", f"login:ip:{client}"
 
 
 async def _refuse_if_blocked(keys: tuple[str, str]) -> None:

@@ -13,11 +13,17 @@ back by each request: two processes reading the same list at once lose a hit. He
 
 Besides counting (`hit`), a store holds *blocks*: a key that exists until a given time (the
 growing delays of login throttling).
+
+Keys name people (an IP address, an account's email): the stores only ever see them
+pseudonymised, `kind:` followed by an HMAC of the rest keyed by `SECRET_KEY`, so a dump of
+Redis or of the counters file holds no address.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import math
 import sqlite3
@@ -32,6 +38,13 @@ from conseils.settings import get_settings
 
 log = logging.getLogger("conseils.counters")
 POOL_SIZE = 50  # connections to Redis per process; more requests at once wait their turn
+
+
+def pseudonym(key: str) -> str:
+    """`post:203.0.113.7` → `post:3f9c…`: the kind stays readable, the person does not."""
+    kind, _, subject = key.partition(":")
+    secret = get_settings().secret_key.encode()
+    return f"{kind}:{hmac.new(secret, subject.encode(), hashlib.sha256).hexdigest()[:32]}"
 
 
 class CounterStore(Protocol):
@@ -82,6 +95,9 @@ class RedisCounters:
         self._hit = self._redis.register_script(_HIT)
         self._warned_at = 0.0
 
+    def _name(self, key: str, kind: str = "") -> str:
+        return f"{self._prefix}{kind}{pseudonym(key)}"
+
     def _unavailable(self, exc: Exception) -> None:
         if time.monotonic() - self._warned_at > 60:
             self._warned_at = time.monotonic()
@@ -89,7 +105,7 @@ class RedisCounters:
 
     async def hit(self, key: str, window: int) -> tuple[int, int]:
         try:
-            count, ttl = await self._hit(keys=[self._prefix + key], args=[window])
+            count, ttl = await self._hit(keys=[self._name(key)], args=[window])
         except (redis.RedisError, OSError) as exc:
             self._unavailable(exc)
             return 0, window
@@ -97,7 +113,7 @@ class RedisCounters:
 
     async def count(self, key: str) -> int:
         try:
-            value = await self._redis.get(self._prefix + key)
+            value = await self._redis.get(self._name(key))
         except (redis.RedisError, OSError) as exc:
             self._unavailable(exc)
             return 0
@@ -105,17 +121,19 @@ class RedisCounters:
 
     async def reset(self, *keys: str) -> None:
         if keys:
-            await self._redis.delete(*(self._prefix + key for key in keys))
+            names = [self._name(key) for key in keys]
+            names += [self._name(key, "block:") for key in keys]
+            await self._redis.delete(*names)
 
     async def block(self, key: str, seconds: float) -> None:
         try:
-            await self._redis.set(self._prefix + "block:" + key, 1, px=max(int(seconds * 1000), 1))
+            await self._redis.set(self._name(key, "block:"), 1, px=max(int(seconds * 1000), 1))
         except (redis.RedisError, OSError) as exc:
             self._unavailable(exc)
 
     async def blocked_for(self, key: str) -> float:
         try:
-            left = await self._redis.pttl(self._prefix + "block:" + key)
+            left = await self._redis.pttl(self._name(key, "block:"))
         except (redis.RedisError, OSError) as exc:
             self._unavailable(exc)
             return 0.0
@@ -205,19 +223,19 @@ class FileCounters:
         return max(row[0] - time.time(), 0.0) if row else 0.0
 
     async def hit(self, key: str, window: int) -> tuple[int, int]:
-        return await asyncio.to_thread(self._hit_now, key, window)
+        return await asyncio.to_thread(self._hit_now, pseudonym(key), window)
 
     async def count(self, key: str) -> int:
-        return await asyncio.to_thread(self._count_now, key)
+        return await asyncio.to_thread(self._count_now, pseudonym(key))
 
     async def reset(self, *keys: str) -> None:
-        await asyncio.to_thread(self._reset_now, keys)
+        await asyncio.to_thread(self._reset_now, tuple(pseudonym(key) for key in keys))
 
     async def block(self, key: str, seconds: float) -> None:
-        await asyncio.to_thread(self._block_now, key, seconds)
+        await asyncio.to_thread(self._block_now, pseudonym(key), seconds)
 
     async def blocked_for(self, key: str) -> float:
-        return await asyncio.to_thread(self._blocked_now, key)
+        return await asyncio.to_thread(self._blocked_now, pseudonym(key))
 
     async def clear(self) -> None:
         await asyncio.to_thread(lambda: self._connect().execute("DELETE FROM counter"))

@@ -127,6 +127,10 @@ async def test_counts_are_shared_by_every_process_of_a_host(tmp_path: Any) -> No
     )
     assert sorted(count for count, _ in counts) == list(range(1, 101))
     assert await first.count("post:1.2.3.4") == 100
+    # Only pseudonyms are stored: no address in the file.
+    files = b"".join(path.read_bytes() for path in tmp_path.iterdir())  # with the WAL
+    assert b"post:" in files
+    assert b"1.2.3.4" not in files
     await second.block("login:x", 5)
     assert 4 < await first.blocked_for("login:x") <= 5
     await first.reset("login:x", "post:1.2.3.4")
