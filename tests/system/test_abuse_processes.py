@@ -130,6 +130,10 @@ def test_a_flood_of_wrong_passwords_stays_small_and_the_server_answers(
         stop_sampling.set()
         sampler.join()
     statuses = {answer.status_code for answer in answers}
+    print(  # for the record: `pytest -s` shows what the flood cost
+        f"flood: {len(answers)} logins, statuses {sorted(statuses)}, peak RSS "
+        f"{max(peak):.0f} MB (before {peak[0]:.0f}), /healthz max {max(health):.2f} s"
+    )
     assert statuses <= {401, 429}, statuses
     assert max(peak) < RSS_LIMIT_MB, f"peak RSS {max(peak):.0f} MB"
     assert max(health) < 5, f"/healthz took up to {max(health):.1f} s during the flood"
