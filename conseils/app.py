@@ -25,6 +25,7 @@ from conseils.web.abuse import AbuseMiddleware
 from conseils.web.errors import EXCEPTION_HANDLERS
 from conseils.web.headers import SECURITY_HEADERS
 from conseils.web.health import healthz
+from conseils.web.strict_json import strict_json_body
 from conseils.web.templating import template_environment
 from meetings.feature import FEATURE as MEETINGS
 from notifications.feature import FEATURE as NOTIFICATIONS
@@ -73,7 +74,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     dependencies: dict = {}
     for feature in FEATURES:
         dependencies.update(feature.dependencies)
-    api = Router(path="/api/v1", route_handlers=[h for f in FEATURES for h in f.api])
+    api = Router(
+        path="/api/v1",
+        route_handlers=[h for f in FEATURES for h in f.api],
+        before_request=strict_json_body,
+    )
     return Litestar(
         route_handlers=[
             *(handler for feature in FEATURES for handler in feature.pages),

@@ -165,13 +165,52 @@ async def test_create_missing_required_field(
     assert names_field(response, "kind")
 
 
-async def test_the_whole_body_named_in_error_keys_is_data(
+async def test_a_missing_or_unknown_field_is_named_and_a_bad_body_is_data(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
-    """Missing or unknown fields are reported by msgspec against the body ("data")."""
     response = await client.post("/api/v1/meetings", json=without("title"), headers=tamaris_auth)
-    assert error_keys(response) == ["data"]
+    assert error_keys(response) == ["title"]
     assert "`title`" in response.json()["extra"][0]["message"]
+    response = await client.post(
+        "/api/v1/meetings", json={**payload(), "colour": "red"}, headers=tamaris_auth
+    )
+    assert error_keys(response) == ["colour"]
+    response = await client.post("/api/v1/meetings", json=[1, 2], headers=tamaris_auth)
+    assert error_keys(response) == ["data"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("capacity", "12"), ("capacity", 12.0), ("capacity", True), ("title", 12)],
+)
+async def test_types_are_strict_as_the_schema_says(
+    client: AsyncClient, tamaris_auth: dict[str, str], field: str, value: object
+) -> None:
+    """`"12"` is not an integer (nor 12.0, nor true), 12 is not a title: 400 naming it."""
+    response = await client.post(
+        "/api/v1/meetings", json=payload(**{field: value}), headers=tamaris_auth
+    )
+    assert response.status_code == 400, response.text
+    assert error_keys(response) == [field]
+
+
+async def test_a_sign_up_with_consent_as_a_string_is_refused(
+    client: AsyncClient, tamaris_auth: dict[str, str]
+) -> None:
+    created = await client.post("/api/v1/meetings", json=payload(), headers=tamaris_auth)
+    meeting_id = created.json()["id"]
+    await client.post(f"/api/v1/meetings/{meeting_id}/publish", headers=tamaris_auth)
+    response = await client.post(
+        f"/api/v1/meetings/{meeting_id}/registrations",
+        json={
+            "name": "Habitante",
+            "email": "h@example.org",
+            "attending_as": "resident",
+            "consent": "true",
+        },
+    )
+    assert response.status_code == 400, response.text
+    assert error_keys(response) == ["consent"]
 
 
 async def test_several_errors_are_reported_together(
