@@ -23,6 +23,7 @@ from conseils.resources import STATIC
 from conseils.settings import Settings, get_settings
 from conseils.web.abuse import AbuseMiddleware
 from conseils.web.errors import EXCEPTION_HANDLERS
+from conseils.web.head import HeadAsGet
 from conseils.web.headers import SECURITY_HEADERS
 from conseils.web.health import healthz
 from conseils.web.strict_json import strict_json_body
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[h for f in FEATURES for h in f.api],
         before_request=strict_json_body,
     )
-    return Litestar(
+    return HeadAsGet(
         route_handlers=[
             *(handler for feature in FEATURES for handler in feature.pages),
             api,
