@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import io
 import os
 import signal
 import sys
 
 import uvicorn
 from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
 
 from accounts.services import create_facilitator
 from conseils import db
@@ -26,10 +29,25 @@ from notifications.relay import Relay
 os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 
 
+_verbose = False  # `conseils -v …`: Piccolo's own account of every migration
+
+
+async def _applied() -> set[tuple[str, str]]:
+    if not await Migration.table_exists():
+        return set()
+    return {(row["app_name"], row["name"]) for row in await Migration.select()}
+
+
 async def _migrate() -> None:
-    result = await run_forwards(app_name="all")
+    """Apply pending migrations; one line for each one applied, nothing when none is."""
+    before = await _applied()
+    banners = io.StringIO()
+    with contextlib.nullcontext() if _verbose else contextlib.redirect_stdout(banners):
+        result = await run_forwards(app_name="all")
     if not result.success:
-        raise SystemExit(f"migrations failed: {result.message}")
+        raise SystemExit(f"migrations failed: {result.message}\n{banners.getvalue()}")
+    for app_name, name in sorted(await _applied() - before, key=lambda pair: pair[1]):
+        print(f"migration applied: {app_name} {name}")
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -130,6 +148,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conseils", description=__doc__)
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="tell every migration step in detail"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="apply migrations, then serve HTTP")
@@ -164,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _verbose
     args = build_parser().parse_args(argv)
+    _verbose = args.verbose
     try:
         return args.func(args)
     except ConfigurationError as exc:

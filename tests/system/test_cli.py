@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support.live_server import (
+    ROOT,
     SUITE_DATABASE,
     LiveServer,
     _run_async,
@@ -55,7 +56,12 @@ def test_demo_loads_once_then_leaves_the_data_alone(tmp_path: Path) -> None:
         env = server_env(url, 8000)
         first = run_cli("demo", env=env)
         assert first.returncode == 0, first.stderr
-        assert first.stdout.strip().splitlines()[-1] == "demo data loaded"
+        lines = first.stdout.strip().splitlines()
+        assert lines[-1] == "demo data loaded"
+        # One line per migration applied, and nothing else (no Piccolo banners).
+        migrations = sorted(ROOT.glob("*/piccolo_migrations/*_20*.py"))
+        assert len(lines[:-1]) == len(migrations) > 0
+        assert all(line.startswith("migration applied: ") for line in lines[:-1])
         before = snapshot(url)
         quartiers, councils, links, meetings = before
         assert len(quartiers) == 8
@@ -65,16 +71,20 @@ def test_demo_loads_once_then_leaves_the_data_alone(tmp_path: Path) -> None:
 
         second = run_cli("demo", env=env)
         assert second.returncode == 0, second.stderr
-        assert second.stdout.strip().splitlines()[-1] == "database not empty: demo data left out"
+        assert second.stdout == "database not empty: demo data left out\n"  # quiet
         assert "demo data loaded" not in second.stdout
         assert snapshot(url) == before
     finally:
         drop_database(url)
 
 
-def test_migrate_is_idempotent(live_server: LiveServer) -> None:
+def test_migrate_is_idempotent_and_quiet_unless_asked(live_server: LiveServer) -> None:
     result = run_cli("migrate", env=live_server.env)
     assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    verbose = run_cli("-v", "migrate", env=live_server.env)
+    assert verbose.returncode == 0, verbose.stderr
+    assert "No migrations need to be run" in verbose.stdout
 
 
 def test_facilitator_create_then_the_token_endpoint_accepts_the_password(
