@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 
 from conseils.db import write_transaction
+from conseils.holidays import is_public_holiday
 from conseils.timefmt import PARIS, now_utc
 from meetings.tables import Council, CouncilQuartier, Meeting, Quartier
 
@@ -96,60 +97,81 @@ COUNCILS = [
     ),
 ]
 
-# (council slug, kind, title, days from today, local start, duration in minutes, capacity)
+# When each kind of meeting happens, as in the quartiers today: councils on a weekday
+# evening after work, cafés on a Saturday morning or a Wednesday afternoon (no school).
+EVENINGS = (1, 3)  # Tuesday, Thursday
+SATURDAY, WEDNESDAY = (5,), (2,)
+SEASONS = {12: "d'hiver", 1: "d'hiver", 2: "d'hiver", 3: "de printemps", 4: "de printemps",
+           5: "de printemps", 6: "d'été", 7: "d'été", 8: "d'été", 9: "d'automne",
+           10: "d'automne", 11: "d'automne"}  # fmt: skip
+
+# (council slug, kind, title ({saison}: of the meeting's date), about how many days from
+# today, on which weekdays, local start, duration in minutes, capacity)
 UPCOMING = [
-    ("ales-agglo", "council", "Plénière d'hiver du conseil « Alès Agglo »", 9, time(18), 120, 80),
-    ("ales-rive-droite", "cafe", "Café citoyen : la propreté du quartier", 4, time(9, 30), 90, 25),
-    ("ales-rive-droite", "council", "Réunion du conseil Rive Droite", 23, time(18, 30), 120, 40),
-    ("ales-tamaris", "cafe", "Café citoyen : les jeux pour enfants", 6, time(14), 90, 20),
-    ("ales-tamaris", "council", "Réunion du conseil Tamaris", 30, time(18), 120, 40),
-    (
-        "ales-couronne-nord",
-        "council",
-        "Réunion du conseil « Couronne Nord »",
-        12,
-        time(18),
-        120,
-        50,
-    ),
-    (
-        "ales-couronne-nord",
-        "cafe",
-        "Café citoyen au Moulinet : bus et horaires",
-        37,
-        time(10),
-        90,
-        None,
-    ),
-    (
-        "ales-pres-saint-jean",
-        "cafe",
-        "Café citoyen : fête de quartier du printemps",
-        15,
-        time(14),
-        120,
-        30,
-    ),
-    (
-        "ales-pres-saint-jean",
-        "council",
-        "Réunion du conseil Près-Saint-Jean",
-        44,
-        time(18),
-        120,
-        40,
-    ),
-    ("ales-centre-ville", "council", "Réunion du conseil Centre-Ville", 18, time(18, 30), 120, 40),
-    ("ales-centre-ville", "cafe", "Café citoyen : commerces et animations", 51, time(10), 90, 25),
-    ("anduze-centre-ville", "cafe", "Café citoyen : stationnement et marché", 8, time(10), 90, 20),
-    ("anduze-centre-ville", "council", "Réunion du conseil d'Anduze", 40, time(18), 120, 30),
-]
+    ("ales-agglo", "council", "Plénière {saison} du conseil « Alès Agglo »", 9, EVENINGS,
+     time(18), 120, 80),
+    ("ales-rive-droite", "cafe", "Café citoyen : la propreté du quartier", 4, SATURDAY,
+     time(9, 30), 90, 25),
+    ("ales-rive-droite", "council", "Réunion du conseil Rive Droite", 23, EVENINGS,
+     time(18, 30), 120, 40),
+    ("ales-tamaris", "cafe", "Café citoyen : les jeux pour enfants", 6, WEDNESDAY, time(14),
+     90, 20),
+    ("ales-tamaris", "council", "Réunion du conseil Tamaris", 30, EVENINGS, time(18), 120, 40),
+    ("ales-couronne-nord", "council", "Réunion du conseil « Couronne Nord »", 12, EVENINGS,
+     time(18), 120, 50),
+    ("ales-couronne-nord", "cafe", "Café citoyen au Moulinet : bus et horaires", 37, SATURDAY,
+     time(10), 90, None),
+    ("ales-pres-saint-jean", "cafe", "Café citoyen : préparons la fête de quartier", 15,
+     WEDNESDAY, time(14), 120, 30),
+    ("ales-pres-saint-jean", "council", "Réunion du conseil Près-Saint-Jean", 44, EVENINGS,
+     time(18), 120, 40),
+    ("ales-centre-ville", "council", "Réunion du conseil Centre-Ville", 18, EVENINGS,
+     time(18, 30), 120, 40),
+    ("ales-centre-ville", "cafe", "Café citoyen : commerces et animations", 51, SATURDAY,
+     time(10), 90, 25),
+    ("anduze-centre-ville", "cafe", "Café citoyen : stationnement et marché", 8, SATURDAY,
+     time(10), 90, 20),
+    ("anduze-centre-ville", "council", "Réunion du conseil d'Anduze", 40, EVENINGS, time(18),
+     120, 30),
+]  # fmt: skip
 CANCELLED = {"Café citoyen au Moulinet : bus et horaires"}
 DESCRIPTION = (
     "Ordre du jour proposé par les membres du conseil ; chacun peut ajouter ses questions "
     "en début de séance.\n\nOuvert à toutes et tous, accès de plain-pied. "
     "Un café et des boissons sont offerts."
 )
+
+
+def meeting_day(near: date, weekdays: tuple[int, ...], step: int = 1) -> date:
+    """The first day from `near` (onwards, or backwards with step=-1) that falls on one of
+    `weekdays` and is not a public holiday."""
+    day = near
+    while day.weekday() not in weekdays or is_public_holiday(day):
+        day += timedelta(days=step)
+    return day
+
+
+@dataclass(frozen=True)
+class Planned:
+    slug: str
+    kind: str
+    title: str
+    day: date
+    start: time
+    minutes: int
+    capacity: int | None
+
+
+def upcoming(today: date) -> list[Planned]:
+    """The upcoming demo meetings as planned from `today`, in the order they happen."""
+    planned = []
+    for slug, kind, title, days, weekdays, start, minutes, capacity in UPCOMING:
+        day = meeting_day(today + timedelta(days=days), weekdays)
+        planned.append(
+            Planned(slug, kind, title.format(saison=SEASONS[day.month]), day, start, minutes,
+                    capacity)
+        )  # fmt: skip
+    return sorted(planned, key=lambda meeting: (meeting.day, meeting.start))
 
 
 def _at(day: date, start: time) -> datetime:
@@ -223,24 +245,24 @@ async def load_demo() -> bool:
                     council,
                     "council",
                     f"Réunion du conseil — {council.name}",
-                    today - timedelta(days=28),
+                    meeting_day(today - timedelta(days=28), EVENINGS, step=-1),
                     time(18),
                     120,
                     40,
                 )
             )
         councils = {c.slug: c for c in COUNCILS}
-        for slug, kind, title, days, start, minutes, capacity in UPCOMING:
+        for planned in upcoming(today):
             await Meeting.insert(
                 _meeting(
-                    by_slug[slug],
-                    councils[slug],
-                    kind,
-                    title,
-                    today + timedelta(days=days),
-                    start,
-                    minutes,
-                    capacity,
+                    by_slug[planned.slug],
+                    councils[planned.slug],
+                    planned.kind,
+                    planned.title,
+                    planned.day,
+                    planned.start,
+                    planned.minutes,
+                    planned.capacity,
                 )
             )
     return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conseils.collation import french_key
 from conseils.errors import NotFound
 from meetings.tables import Council, CouncilQuartier
 
@@ -30,17 +31,13 @@ async def _quartiers_by_council(council_ids: list[int]) -> dict[int, list[Quarti
     found: dict[int, list[QuartierView]] = {cid: [] for cid in council_ids}
     if not council_ids:
         return found
-    rows = (
-        await CouncilQuartier.select(
-            CouncilQuartier.council,
-            CouncilQuartier.quartier.name.as_alias("name"),
-            CouncilQuartier.quartier.slug.as_alias("slug"),
-            CouncilQuartier.quartier.commune.as_alias("commune"),
-        )
-        .where(CouncilQuartier.council.is_in(council_ids))
-        .order_by(CouncilQuartier.quartier.name)
-    )
-    for row in rows:
+    rows = await CouncilQuartier.select(
+        CouncilQuartier.council,
+        CouncilQuartier.quartier.name.as_alias("name"),
+        CouncilQuartier.quartier.slug.as_alias("slug"),
+        CouncilQuartier.quartier.commune.as_alias("commune"),
+    ).where(CouncilQuartier.council.is_in(council_ids))
+    for row in sorted(rows, key=lambda row: french_key(row["name"])):
         found[row["council"]].append(QuartierView(row["name"], row["slug"], row["commune"]))
     return found
 
@@ -58,11 +55,11 @@ def _view(row: dict, quartiers: list[QuartierView]) -> CouncilView:
 
 
 async def list_councils() -> list[CouncilView]:
-    """All councils: the agglomeration-wide one first, then by name."""
-    rows = (
-        await Council.select()
-        .order_by(Council.agglomeration_wide, ascending=False)
-        .order_by(Council.name)
+    """All councils: the agglomeration-wide one first, then by name as French sorts it
+    (a database's collation puts « Couronne Nord » after Tamaris)."""
+    rows = sorted(
+        await Council.select(),
+        key=lambda row: (not row["agglomeration_wide"], french_key(row["name"])),
     )
     quartiers = await _quartiers_by_council([row["id"] for row in rows])
     return [_view(row, quartiers[row["id"]]) for row in rows]

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from httpx import AsyncClient, Response
 
-from conseils.timefmt import french_range, now_utc
+from conseils.timefmt import PARIS, french_range, now_utc
 from conseils.urls import map_url
-from meetings.demo import CANCELLED, COUNCILS, UPCOMING
+from meetings.demo import CANCELLED, COUNCILS, upcoming
 from meetings.tables import Council, Meeting
 
 CARD = re.compile(r'<article class="meeting[^"]*".*?</article>', re.S)
@@ -36,11 +36,10 @@ def card_for(page: str, title: str) -> str:
 
 
 def upcoming_titles(council: str | None = None, kind: str | None = None) -> list[str]:
-    rows = sorted(UPCOMING, key=lambda row: row[3])  # days from today
     return [
-        row[2]
-        for row in rows
-        if (council is None or row[0] == council) and (kind is None or row[1] == kind)
+        planned.title
+        for planned in upcoming(now_utc().astimezone(PARIS).date())
+        if (council is None or planned.slug == council) and (kind is None or planned.kind == kind)
     ]
 
 
