@@ -11,7 +11,7 @@ export DEVELOPMENT ?= 1
 # ical.js (Thunderbird's iCalendar parser) for the feed tests, pinned by its lock file.
 ICALJS := tests/js/node_modules/.package-lock.json
 
-.PHONY: install serve test test-sqlite test-postgres bench lint clean
+.PHONY: install serve test test-sqlite test-postgres bench lint clean facilitator demo-facilitator
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ $(ICALJS): tests/js/package.json tests/js/package-lock.json
 serve: $(STAMP)
 	$(BIN)/conseils demo
 	$(BIN)/conseils serve --host $(HOST) --port $(PORT)
+
+# A facilitator account: `make facilitator EMAIL=a@b.fr NAME="Prénom Nom"` asks the password;
+# ADMIN=1 makes an admin, COUNCILS="ales-tamaris ales-agglo" the councils they run.
+facilitator: $(STAMP)
+	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo 'usage: make facilitator EMAIL=a@b.fr NAME="Prénom Nom" [ADMIN=1] [COUNCILS="slug …"]' >&2; exit 2; }
+	$(BIN)/conseils facilitator create --email "$(EMAIL)" --name "$(NAME)" $(if $(ADMIN),--admin) $(foreach c,$(COUNCILS),--council $(c))
+
+# A sign-in for the `make serve` demo: an admin, animation@demo.local, and a password printed once.
+demo-facilitator: $(STAMP)
+	$(BIN)/conseils facilitator demo
 
 # test-sqlite and test-postgres install ical.js; the sub-make runs once node and npm are here.
 # Tests marked engine_independent (the browser, ...) run once: the SQLite run leaves them out.

@@ -101,6 +101,21 @@ async def create_facilitator(
     return FacilitatorView(row["id"], email, name, admin, frozenset(c["id"] for c in councils))
 
 
+async def set_password(email: str, password: str) -> bool:
+    """Give an account a new password; False when there is no such account."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            {"password": f"doit compter entre {MIN_PASSWORD_LENGTH} et 1024 caractères"}
+        )
+    password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
+    updated = (
+        await Facilitator.update({Facilitator.password_hash: password_hash})
+        .where(Facilitator.email == normalise_email(email))
+        .returning(Facilitator.id)
+    )
+    return bool(updated)
+
+
 async def _view(facilitator_id: int) -> FacilitatorView | None:
     row = (
         await Facilitator.select()

@@ -10,6 +10,7 @@ import contextlib
 import getpass
 import io
 import os
+import secrets
 import signal
 import sys
 
@@ -17,7 +18,7 @@ import uvicorn
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 
-from accounts.services import create_facilitator
+from accounts.services import create_facilitator, set_password
 from conseils import db
 from conseils.app import install_features
 from conseils.errors import DomainError, InvalidInput
@@ -125,6 +126,36 @@ def cmd_facilitator_create(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_FACILITATOR = "animation@demo.local"
+
+
+def cmd_facilitator_demo(_: argparse.Namespace) -> int:
+    """A sign-in for trying the demo locally: an admin with a password generated now and
+    printed once (asked again, it gets a new one). Refused outside development."""
+    if not get_settings().development:
+        print(
+            "error: DEVELOPMENT: the demo account exists only with DEVELOPMENT=1", file=sys.stderr
+        )
+        return 2
+    password = secrets.token_urlsafe(12)
+
+    async def run() -> None:
+        await _migrate()
+        if not await set_password(DEMO_FACILITATOR, password):
+            await create_facilitator(
+                email=DEMO_FACILITATOR,
+                name="Animation (démo)",
+                password=password,
+                admin=True,
+                council_slugs=[],
+            )
+
+    asyncio.run(run())
+    print(f"demo facilitator: {DEMO_FACILITATOR}")
+    print(f"password (shown once): {password}")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run the outbox relay on its own (for deployments that set OUTBOX_IN_PROCESS=0)."""
     get_settings()  # refuse a bad configuration before anything starts
@@ -181,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--council", action="append", metavar="SLUG", help="a council they run (repeat for several)"
     )
     create.set_defaults(func=cmd_facilitator_create)
+    facilitator_commands.add_parser(
+        "demo", help="(DEVELOPMENT=1 only) an admin sign-in for the local demo, new password"
+    ).set_defaults(func=cmd_facilitator_demo)
     return parser
 
 

@@ -255,3 +255,35 @@ def test_an_empty_password_on_standard_input_is_refused(live_server: LiveServer)
     )  # fmt: skip
     assert result.returncode == 2
     assert "error: password:" in result.stderr
+
+
+def _demo_password(live_server: LiveServer) -> str:
+    result = run_cli("facilitator", "demo", env={**live_server.env, "DEVELOPMENT": "1"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2] == "demo facilitator: animation@demo.local"
+    return lines[-1].removeprefix("password (shown once): ")
+
+
+def test_demo_facilitator_prints_a_password_that_signs_in(live_server: LiveServer) -> None:
+    def sign_in(password: str) -> int:
+        return httpx.post(
+            f"{live_server.url}/api/v1/auth/token",
+            json={"email": "animation@demo.local", "password": password},
+            headers={"X-Forwarded-For": "192.0.2.201"},
+        ).status_code
+
+    first = _demo_password(live_server)
+    assert len(first) >= 12
+    assert sign_in(first) == 201
+    second = _demo_password(live_server)  # asked again: a new password, the old one is gone
+    assert second != first
+    assert sign_in(second) == 201
+    assert sign_in(first) == 401
+
+
+def test_demo_facilitator_is_refused_outside_development(live_server: LiveServer) -> None:
+    result = run_cli("facilitator", "demo", env=live_server.env)
+    assert result.returncode == 2
+    assert "DEVELOPMENT" in result.stderr
+    assert "password" not in result.stdout
