@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from conseils.db import on_commit, skip_locked, write_transaction
+from conseils.db import skip_locked, write_transaction
 from notifications.tables import OutboxMessage, Subscription
 from notifications.transports import forget_maildir_messages
 
@@ -65,15 +65,14 @@ async def purge_messages(now: datetime, kept: timedelta, maildir: Path) -> tuple
     cutoff = now - kept
     rows = files = 0
     for _ in range(MAX_BATCHES):
-        gone: list[str] = []
         async with write_transaction():
             deleted = await OutboxMessage.raw(
                 _OLD_MESSAGES % skip_locked(), cutoff, cutoff, cutoff, BATCH
             )
-            # The files go once the rows are gone for good (a rollback keeps both).
-            on_commit(lambda deleted=deleted: gone.extend(r["message_id"] for r in deleted))
-        rows += len(gone)
-        files += await _forget_files(maildir, gone)
+        # The files go once the rows are gone for good: a rollback (an exception out of the
+        # block above) keeps both.
+        rows += len(deleted)
+        files += await _forget_files(maildir, [r["message_id"] for r in deleted])
         if len(deleted) < BATCH:
             break
     return rows, files
