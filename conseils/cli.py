@@ -19,6 +19,7 @@ from conseils import db
 from conseils.app import install_features
 from conseils.errors import DomainError, InvalidInput
 from conseils.settings import ConfigurationError, development_mode, get_settings
+from conseils.web.access_log import uvicorn_log_config
 from meetings.demo import load_demo
 from notifications.relay import Relay
 
@@ -64,6 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=settings.log_level == "DEBUG",
+        log_config=uvicorn_log_config(),  # capability tokens never reach the access log
     )
     return 0
 

@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from conseils.db import ids_in, skip_locked, write_transaction
+from conseils.db import ids_in, outage, skip_locked, write_transaction
 from conseils.settings import MailSettings, get_settings
 from conseils.timefmt import now_utc
 from meetings.services import registrations
@@ -273,7 +273,9 @@ class Relay:
         now = time.monotonic()
         if now - self._complained.get(f"{what}|{kind}", -COMPLAIN_EVERY_S) >= COMPLAIN_EVERY_S:
             self._complained[f"{what}|{kind}"] = now
-            log.error("relay %s: %s: %s", self.name, what, kind, exc_info=exc)
+            # A database outage is not a bug: its traceback would say nothing more.
+            trace = exc if outage(exc) is None else None
+            log.error("relay %s: %s: %s", self.name, what, kind, exc_info=trace)
 
     async def _pause(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = False) -> None:
         """Wait `seconds`, or until stopped (or woken by new mail, when `wakeable`)."""
