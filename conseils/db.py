@@ -26,6 +26,7 @@ import json
 import logging
 import socket
 import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
@@ -44,6 +45,7 @@ MAX_ID = 2**31 - 1  # an integer primary key's range on PostgreSQL: beyond it, n
 POOL_SIZE = 20
 POOL_CLOSE_TIMEOUT_S = 10
 PING_TIMEOUT_S = 5
+OUTAGE_REPORT_EVERY_S = 60.0
 log = logging.getLogger("conseils.db")
 
 
@@ -158,6 +160,31 @@ def outage(exc: BaseException) -> str | None:
             return type(current).__name__
         current = current.__cause__ or current.__context__
     return None
+
+
+class _PoolOutages(logging.Filter):
+    """asyncpg's pool logs every failed attempt to keep its minimum of connections with a
+    traceback: during an outage, say it once a minute per kind, without the traceback."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        kind = outage(exc) if exc is not None else None
+        if kind is None:
+            return True
+        now = time.monotonic()
+        if now - self._last.get(kind, -OUTAGE_REPORT_EVERY_S) < OUTAGE_REPORT_EVERY_S:
+            return False
+        self._last[kind] = now
+        record.msg = f"{record.getMessage()} (database unavailable: {kind}: {exc})"
+        record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_PoolOutages())
 
 
 # ---------------------------------------------------------------- write transactions
