@@ -5,6 +5,7 @@ away from a real server process."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import sqlite3
@@ -155,3 +156,69 @@ async def test_a_real_bug_is_still_a_500_with_its_traceback(
     assert response.status_code == 500
     assert "retry-after" not in response.headers
     assert any(r.exc_info for r in caplog.records if "unhandled error" in r.getMessage())
+
+
+async def test_the_change_listener_retries_with_backoff_and_says_so_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from conseils import changes, db  # noqa: PLC0415
+
+    clock = [1000.0]
+    attempts: list[float] = []
+    back = False
+
+    async def listen() -> None:
+        attempts.append(clock[0])
+        if not back:
+            raise _raised_in_driver(ConnectionRefusedError(111, "Connect call failed"))
+        monkeypatch.setattr(changes, "_close_listener", lambda: None)
+
+    async def nothing() -> None:
+        return None
+
+    monkeypatch.setattr(changes.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(db, "notices_supported", lambda: True)
+    monkeypatch.setattr(changes, "_listen", listen)
+    monkeypatch.setattr(changes, "_poll_log", nothing)
+    monkeypatch.setattr(changes, "_listener_wanted", True)
+    monkeypatch.setattr(changes, "_close_listener", None)
+    monkeypatch.setattr(changes, "_last_attempt", 0.0)
+    monkeypatch.setattr(changes, "_failed_attempts", 0)
+    caplog.set_level(logging.WARNING, logger="conseils.changes")
+    for _ in range(200):  # a request every half second for 100 s
+        await changes.refresh()
+        clock[0] += 0.5
+    # 10 s after the first failure, then 20, 40: backing off, not at every request.
+    assert [b - a for a, b in zip(attempts, attempts[1:], strict=False)] == [10.5, 20.5, 40.5]
+    downs = [r for r in caplog.records if "still down" in r.getMessage()]
+    assert len(downs) == 2  # once a minute
+    assert all(r.exc_info is None for r in downs)
+    back = True
+    clock[0] += 120
+    await changes.refresh()
+    assert changes.listening()
+    assert any("listener back" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_relay_survives_an_outage_and_logs_it_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.support.mail_support import mail_settings, make_relay  # noqa: PLC0415
+
+    relay = make_relay(mail_settings())
+
+    async def away() -> int:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed")
+
+    monkeypatch.setattr(relay, "deliver_once", away)
+    monkeypatch.setattr(relay, "purge_old", away)
+    caplog.set_level(logging.ERROR, logger="conseils.relay")
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop, poll_seconds=0.02))
+    await asyncio.sleep(0.5)
+    assert not task.done()  # still running, backing off
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    lines = [r for r in caplog.records if "ConnectionDoesNotExistError" in r.getMessage()]
+    assert len(lines) == 2  # the batch and the retention scan, once each
+    assert all(r.exc_info is None for r in lines)
