@@ -6,6 +6,7 @@ away from a real server process."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import socket
 import sqlite3
@@ -15,7 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
+from conseils import changes, db
 from conseils.db import engine, is_postgres, outage
+from tests.support.mail_support import mail_settings, make_relay
 
 
 def _raised_in_driver(exc: Exception) -> Exception:
@@ -161,8 +164,6 @@ async def test_a_real_bug_is_still_a_500_with_its_traceback(
 async def test_the_change_listener_retries_with_backoff_and_says_so_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from conseils import changes, db  # noqa: PLC0415
-
     clock = [1000.0]
     attempts: list[float] = []
     back = False
@@ -189,7 +190,7 @@ async def test_the_change_listener_retries_with_backoff_and_says_so_once(
         await changes.refresh()
         clock[0] += 0.5
     # 10 s after the first failure, then 20, 40: backing off, not at every request.
-    assert [b - a for a, b in zip(attempts, attempts[1:], strict=False)] == [10.5, 20.5, 40.5]
+    assert [b - a for a, b in itertools.pairwise(attempts)] == [10.5, 20.5, 40.5]
     downs = [r for r in caplog.records if "still down" in r.getMessage()]
     assert len(downs) == 2  # once a minute
     assert all(r.exc_info is None for r in downs)
@@ -203,8 +204,6 @@ async def test_the_change_listener_retries_with_backoff_and_says_so_once(
 async def test_the_relay_survives_an_outage_and_logs_it_without_traceback(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.support.mail_support import mail_settings, make_relay  # noqa: PLC0415
-
     relay = make_relay(mail_settings())
 
     async def away() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from conseils.timefmt import now_utc
-from notifications import subscriptions
+from notifications import retention, subscriptions
 from notifications.tables import OutboxMessage, Subscription
 from notifications.transports import maildir_name
 from tests.support.mail_support import (
@@ -75,8 +75,6 @@ async def test_old_finished_messages_go_with_their_files_recent_ones_stay(tmp_pa
 
 
 async def test_a_large_backlog_is_deleted_in_batches(tmp_path: Path, monkeypatch) -> None:
-    from notifications import retention
-
     monkeypatch.setattr(retention, "BATCH", 3)
     settings = mail_settings(maildir=tmp_path / "box")
     relay = make_relay(settings)
