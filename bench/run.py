@@ -96,6 +96,10 @@ async def recreate_pg(url: str) -> None:
         await conn.close()
 
 
+# Production mode needs a public https address; the bench only follows its own requests.
+BENCH_BASE_URL = "https://conseils.bench.invalid"
+
+
 def measure(engine: str, database_url: str) -> list[tuple[str, str, float, float]]:
     env = {
         **os.environ,
@@ -104,6 +108,7 @@ def measure(engine: str, database_url: str) -> list[tuple[str, str, float, float
         "LOG_LEVEL": "WARNING",
         "DEVELOPMENT": "0",
         "RATE_LIMIT_PER_MINUTE": "0",  # wrk posts thousands of sign-ups from one address
+        "BASE_URL": BENCH_BASE_URL,  # production refuses to start without an https one
     }
     subprocess.run([BIN / "conseils", "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
     port = free_port()
@@ -148,6 +153,7 @@ def feed_env(database_url: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "DEVELOPMENT": "0",
         "RATE_LIMIT_PER_MINUTE": "0",  # wrk posts thousands of sign-ups from one address
+        "BASE_URL": BENCH_BASE_URL,  # production refuses to start without an https one
     }
     subprocess.run(
         [BIN / "conseils", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True

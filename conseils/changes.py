@@ -24,9 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-import asyncpg
-
 from conseils import db
+from conseils.complaints import Complaints
 from conseils.tables import MeetingChange
 from conseils.timefmt import now_utc
 
@@ -35,7 +34,10 @@ LOG_KEPT = timedelta(days=2)
 PRUNE_EVERY = 100  # writes between two prunings of the log, in each process
 _writes = 0
 RECONNECT_EVERY_S = 5.0
+MAX_RECONNECT_S = 60.0
 log = logging.getLogger("conseils.changes")
+_complaints = Complaints(log, every_s=60.0)
+_failed_attempts = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,13 +160,31 @@ async def refresh() -> None:
         await _poll_log()
         _seen_data_version = version  # read before polling: a later commit changes it again
         return
-    if time.monotonic() - _last_attempt > RECONNECT_EVERY_S and _listener_wanted:
+    if time.monotonic() - _last_attempt > _reconnect_delay() and _listener_wanted:
         _last_attempt = time.monotonic()
-        try:
-            await _listen()
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("change listener still down: %s", exc)
+        await _relisten()
     await _poll_log()
+
+
+def _reconnect_delay() -> float:
+    """5 s after the loss, doubling with each failed attempt up to a minute."""
+    return min(RECONNECT_EVERY_S * 2**_failed_attempts, MAX_RECONNECT_S)
+
+
+async def _relisten() -> None:
+    """Try to listen again; an outage is said once a minute, and retried later."""
+    global _failed_attempts
+    try:
+        await _listen()
+    except Exception as exc:
+        kind = db.outage(exc)
+        if kind is None:
+            raise
+        _failed_attempts += 1
+        _complaints.complain(kind, "change listener still down (%s): %s", kind, exc)
+    else:
+        _failed_attempts = 0
+        log.warning("change listener back")
 
 
 _listener_wanted = False

@@ -22,7 +22,8 @@ from accounts.services import create_facilitator, set_password
 from conseils import db
 from conseils.app import install_features
 from conseils.errors import DomainError, InvalidInput
-from conseils.settings import ConfigurationError, get_settings
+from conseils.settings import ConfigurationError, development_mode, get_settings
+from conseils.web.access_log import uvicorn_log_config
 from meetings.demo import load_demo
 from notifications.relay import Relay
 
@@ -67,9 +68,11 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    # Links in pages, feeds and emails point at this server unless BASE_URL says otherwise
-    # (set before the settings are read; workers inherit the environment).
-    os.environ.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
+    # In development, links in pages, feeds and emails point at this server unless BASE_URL
+    # says otherwise (set before the settings are read; workers inherit the environment).
+    # Production names its https address, or the settings refuse to start.
+    if development_mode():
+        os.environ.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
     settings = get_settings()  # fail now, before forking workers, on a bad configuration
     asyncio.run(_migrate())
     uvicorn.run(
@@ -81,6 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=settings.log_level == "DEBUG",
+        log_config=uvicorn_log_config(),  # capability tokens never reach the access log
     )
     return 0
 

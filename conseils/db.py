@@ -24,7 +24,9 @@ import contextlib
 import contextvars
 import json
 import logging
+import socket
 import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
@@ -42,6 +44,8 @@ SQLITE_BUSY_TIMEOUT_S = 30
 MAX_ID = 2**31 - 1  # an integer primary key's range on PostgreSQL: beyond it, nothing exists
 POOL_SIZE = 20
 POOL_CLOSE_TIMEOUT_S = 10
+PING_TIMEOUT_S = 5
+OUTAGE_REPORT_EVERY_S = 60.0
 log = logging.getLogger("conseils.db")
 
 
@@ -93,12 +97,94 @@ async def close_pool() -> None:
 
 
 async def ping() -> bool:
-    """True when the database answers a trivial query."""
+    """True when the database answers a trivial query (within PING_TIMEOUT_S)."""
     try:
-        rows = await engine().run_ddl("SELECT 1 AS ok")
+        rows = await asyncio.wait_for(engine().run_ddl("SELECT 1 AS ok"), PING_TIMEOUT_S)
     except Exception:  # any driver error means "not answering"
         return False
     return bool(rows)
+
+
+# ---------------------------------------------------------------- outages
+
+# SQLite's errors that mean the file cannot be reached, not that a query is wrong.
+_SQLITE_OUTAGES = (
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+    "database is locked",  # still busy after the 30 s busy timeout
+)
+_POSTGRES_OUTAGES = (
+    asyncpg.PostgresConnectionError,  # 08xxx: connection failed, lost, rejected
+    asyncpg.CannotConnectNowError,  # starting up, shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+_NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.gaierror)
+_DRIVERS = ("asyncpg", "piccolo.engine", "aiosqlite", "conseils.db")
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    """Whether `exc` came out of the database driver (not from a socket of our own code)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVERS):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def outage(exc: BaseException) -> str | None:
+    """The kind of database outage `exc` is (`"ConnectionRefusedError"`, `"sqlite: disk I/O
+    error"`, ...), or None when it is anything else: a real bug stays a 500.
+
+    PostgreSQL: asyncpg's connection-class errors, and network errors (refused, reset,
+    timed out, unknown host) raised inside the driver or the pool. An `InterfaceError`
+    ("connection is closed") also counts when it comes out of the driver. SQLite: the
+    `OperationalError`s of a file that cannot be opened, read or written."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _POSTGRES_OUTAGES):
+            return type(current).__name__
+        if isinstance(current, asyncpg.InterfaceError) and "closed" in str(current):
+            return "InterfaceError: connection closed"
+        if isinstance(current, sqlite3.OperationalError):
+            message = str(current).lower()
+            if message.startswith(_SQLITE_OUTAGES):
+                return f"sqlite: {message}"
+            return None
+        if isinstance(current, _NETWORK_ERRORS) and _raised_by_driver(current):
+            return type(current).__name__
+        current = current.__cause__ or current.__context__
+    return None
+
+
+class _PoolOutages(logging.Filter):
+    """asyncpg's pool logs every failed attempt to keep its minimum of connections with a
+    traceback: during an outage, say it once a minute per kind, without the traceback."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        kind = outage(exc) if exc is not None else None
+        if kind is None:
+            return True
+        now = time.monotonic()
+        if now - self._last.get(kind, -OUTAGE_REPORT_EVERY_S) < OUTAGE_REPORT_EVERY_S:
+            return False
+        self._last[kind] = now
+        record.msg = f"{record.getMessage()} (database unavailable: {kind}: {exc})"
+        record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_PoolOutages())
 
 
 # ---------------------------------------------------------------- write transactions

@@ -70,6 +70,7 @@ class Settings:
     log_level: str
     development: bool
     token_ttl_hours: int
+    outbox_retention_days: int  # sent, failed, cancelled messages are deleted after this
     mail: MailSettings
     limits: LimitSettings
 
@@ -192,9 +193,35 @@ def _limits() -> LimitSettings:
     )
 
 
+def development_mode() -> bool:
+    """`DEVELOPMENT=1`: a throw-away SECRET_KEY and an http BASE_URL are allowed."""
+    return _bool("DEVELOPMENT")
+
+
+def _base_url(development: bool) -> str:
+    """The public address. Production (DEVELOPMENT unset) must name it, in https: every link
+    in emails depends on it, and RFC 8058 wants an https List-Unsubscribe."""
+    raw = _text("BASE_URL")
+    if raw is None and not development:
+        raise ConfigurationError(
+            "BASE_URL is required, e.g. https://conseils.example.fr "
+            "(set DEVELOPMENT=1 to serve on http://127.0.0.1)"
+        )
+    base_url = (raw or "http://127.0.0.1:8000").rstrip("/")
+    if not base_url.startswith(("http://", "https://")) or any(c in base_url for c in " \r\n"):
+        raise ConfigurationError("BASE_URL must start with http:// or https://")
+    if not development and not base_url.startswith("https://"):
+        raise ConfigurationError(
+            f"BASE_URL must start with https:// in production, not {base_url!r} "
+            "(set DEVELOPMENT=1 to serve on http://)"
+        )
+    return base_url
+
+
 def load_settings() -> Settings:
-    """Read and check the environment; refuse to start production without a SECRET_KEY."""
-    development = _bool("DEVELOPMENT")
+    """Read and check the environment; refuse to start production without a SECRET_KEY and an
+    https BASE_URL."""
+    development = development_mode()
     secret_key = os.environ.get("SECRET_KEY", "")
     if not secret_key:
         if not development:
@@ -207,9 +234,7 @@ def load_settings() -> Settings:
     log_level = (_text("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
-    base_url = (_text("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
-    if not base_url.startswith(("http://", "https://")) or any(c in base_url for c in " \r\n"):
-        raise ConfigurationError("BASE_URL must start with http:// or https://")
+    base_url = _base_url(development)
     data_dir = _data_dir()
     return Settings(
         database_url=_database_url(data_dir),
@@ -219,6 +244,7 @@ def load_settings() -> Settings:
         log_level=log_level,
         development=development,
         token_ttl_hours=_int("TOKEN_TTL_HOURS", 12, 1, 24 * 90),
+        outbox_retention_days=_int("OUTBOX_RETENTION_DAYS", 30, 1, 3650),
         mail=_mail(data_dir),
         limits=_limits(),
     )

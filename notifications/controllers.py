@@ -64,7 +64,7 @@ class SubscriptionPages(Controller):
 
     @get("/abonnements/{token:str}/desabonner")
     async def unsubscribe_form(self, token: FromPath[str]) -> Template:
-        subscription = await subscriptions.get_subscription(token)
+        subscription = await subscriptions.subscription_to_unsubscribe(token)
         return Template(
             "pages/subscription_link.html",
             context={"subscription": subscription, "action": "desabonner"},

@@ -25,11 +25,11 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from conseils.db import ids_in, skip_locked, write_transaction
+from conseils.db import ids_in, outage, skip_locked, write_transaction
 from conseils.settings import MailSettings, get_settings
 from conseils.timefmt import now_utc
 from meetings.services import registrations
-from notifications import fanout, outbox
+from notifications import fanout, outbox, retention
 from notifications.ledger import ledger_for
 from notifications.registration_mail import queue_reminders
 from notifications.tables import OutboxMessage
@@ -215,11 +215,34 @@ class Relay:
                 purged = await registrations.purge_expired(now_utc())
             if purged:
                 log.info("relay %s deleted %d registrations past retention", self.name, purged)
-        except Exception:  # a failed scan is retried at the next one
-            log.exception("relay %s: reminder scan failed", self.name)
+        except Exception as exc:  # a failed scan is retried at the next one
+            self._complain(exc, "reminder scan failed")
             return
         if queued:
             log.info("relay %s queued %d reminders", self.name, queued)
+
+    async def purge_old(self) -> retention.Purged:
+        """Retention (`notifications.retention`): old messages with their maildir files,
+        expired pending and unsubscribed subscriptions."""
+        days = timedelta(days=get_settings().outbox_retention_days)
+        purged = await retention.purge(now_utc(), days, self.settings.maildir)
+        if purged.messages or purged.subscriptions:
+            log.info(
+                "relay %s deleted %d old messages (%d maildir files), %d subscriptions",
+                self.name,
+                purged.messages,
+                purged.files,
+                purged.subscriptions,
+            )
+        return purged
+
+    async def _scan(self) -> None:
+        """The periodic scan: reminders, then retention; a failure waits for the next scan."""
+        await self._queue_reminders()
+        try:
+            await self.purge_old()
+        except Exception as exc:
+            self._complain(exc, "retention scan failed")
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         """Deliver until `stop` is set; between batches, wait for a wake-up or the poll."""
@@ -229,7 +252,7 @@ class Relay:
         while not stop.is_set():
             if time.monotonic() >= next_scan:
                 next_scan = time.monotonic() + REMINDER_SCAN_SECONDS
-                await self._queue_reminders()
+                await self._scan()
             try:
                 handled = await fanout.expand_next() + await self.deliver_once()
             except Exception as exc:  # a database hiccup, a broken disk: never kill the relay
@@ -244,13 +267,15 @@ class Relay:
             await self._pause(stop, poll_seconds, wakeable=True)
         log.info("relay %s stopped", self.name)
 
-    def _complain(self, exc: Exception) -> None:
+    def _complain(self, exc: Exception, what: str = "batch failed, backing off") -> None:
         """One log line per kind of failure per interval (with its traceback), not a flood."""
         kind = f"{type(exc).__name__}: {exc}"[:200]
         now = time.monotonic()
-        if now - self._complained.get(kind, -COMPLAIN_EVERY_S) >= COMPLAIN_EVERY_S:
-            self._complained[kind] = now
-            log.error("relay %s: batch failed, backing off: %s", self.name, kind, exc_info=exc)
+        if now - self._complained.get(f"{what}|{kind}", -COMPLAIN_EVERY_S) >= COMPLAIN_EVERY_S:
+            self._complained[f"{what}|{kind}"] = now
+            # A database outage is not a bug: its traceback would say nothing more.
+            trace = exc if outage(exc) is None else None
+            log.error("relay %s: %s: %s", self.name, what, kind, exc_info=trace)
 
     async def _pause(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = False) -> None:
         """Wait `seconds`, or until stopped (or woken by new mail, when `wakeable`)."""

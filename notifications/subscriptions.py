@@ -139,6 +139,16 @@ async def get_subscription(token: str) -> SubscriptionView:
     return _view(await _by_token(token))
 
 
+async def subscription_to_unsubscribe(token: str) -> SubscriptionView | None:
+    """The subscription an unsubscribe link names; None when it is gone (retention deletes
+    unsubscribed and expired ones): its link still answers that nothing is sent any more."""
+    try:
+        return await get_subscription(token)
+    except NotFound:
+        _check_token(token)  # a malformed link stays a 404
+        return None
+
+
 async def confirm(token: str) -> SubscriptionView:
     """Confirm (pending → active); confirming twice is harmless, an unsubscribed link stays so."""
     row = await _by_token(token)
@@ -151,8 +161,11 @@ async def confirm(token: str) -> SubscriptionView:
     return _view(row)
 
 
-async def unsubscribe(token: str) -> SubscriptionView:
-    """Stop every announcement at once; unsubscribing twice is harmless."""
+async def unsubscribe(token: str) -> SubscriptionView | None:
+    """Stop every announcement at once; unsubscribing twice is harmless. None: the
+    subscription no longer exists (deleted by retention), so nothing is sent to it."""
+    if (await subscription_to_unsubscribe(token)) is None:
+        return None
     row = await _by_token(token)
     if row["status"] != "unsubscribed":
         async with write_transaction():

@@ -63,6 +63,8 @@ _TMP = Path(tempfile.mkdtemp(prefix="conseils-tests-"))
 os.environ["DATABASE_URL"] = DATABASE_URL = _suite_database_url(_TMP)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["BASE_URL"] = "http://testserver.local"
+# An http BASE_URL is for development only: production refuses anything but https.
+os.environ["DEVELOPMENT"] = "1"
 os.environ["PICCOLO_CONF"] = "piccolo_conf"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Per-client limits off, but for the tests of limits (tests/support/limits_support.py): the

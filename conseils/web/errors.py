@@ -11,8 +11,10 @@ import logging
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
+from conseils.complaints import Complaints
+from conseils.db import outage
 from conseils.errors import (
     Conflict,
     DomainError,
@@ -23,9 +25,12 @@ from conseils.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from conseils.web.access_log import redact
 from conseils.web.headers import SECURITY_HEADERS
 
 log = logging.getLogger("conseils")
+RETRY_AFTER_S = 30  # what a client waiting for the database is told
+_outages = Complaints(logging.getLogger("conseils.db"), every_s=60.0)
 
 STATUS_OF = {
     NotFound: 404,
@@ -47,12 +52,14 @@ FRENCH_TITLES = {
     415: "Format non pris en charge",
     429: "Trop de requêtes",
     500: "Erreur interne",
+    503: "Service momentanément indisponible",
 }
 FRENCH_DEFAULTS = {
     404: "La page demandée n'existe pas ou n'est plus en ligne.",
     405: "Cette adresse ne s'utilise pas ainsi.",
     413: "La requête envoyée est trop volumineuse.",
     500: "Une erreur inattendue s'est produite. L'équipe a été prévenue.",
+    503: "Le service est momentanément indisponible. Réessayez dans quelques instants.",
 }
 
 
@@ -147,8 +154,36 @@ def nesting_error_handler(request: Request, exc: RecursionError) -> Response:
     )
 
 
+def database_unavailable(request: Request, exc: Exception, kind: str) -> Response:
+    """The database does not answer: 503 with Retry-After, and one log line per kind of
+    failure a minute (no traceback: the trouble is not in the code). Each request tries the
+    database afresh, so service resumes by itself when it is back."""
+    _outages.complain(
+        f"database:{kind}",
+        "database unavailable (%s), answering 503: %s %s: %s",
+        kind,
+        request.method,
+        redact(request.url.path),
+        exc,
+    )
+    response = _respond(
+        request,
+        HTTP_503_SERVICE_UNAVAILABLE,
+        FRENCH_DEFAULTS[HTTP_503_SERVICE_UNAVAILABLE],
+        "database_unavailable",
+        [],
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    kind = outage(exc)
+    if kind is not None:
+        return database_unavailable(request, exc, kind)
+    log.exception(
+        "unhandled error on %s %s", request.method, redact(request.url.path), exc_info=exc
+    )
     return _respond(
         request, HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error", "internal", []
     )

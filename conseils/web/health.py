@@ -7,6 +7,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from msgspec import Struct
 
 from conseils.db import ping
+from conseils.web.errors import RETRY_AFTER_S
 
 
 class Health(Struct):
@@ -18,4 +19,8 @@ class Health(Struct):
 async def healthz() -> Response[Health]:
     if await ping():
         return Response(Health("ok", "ok"), status_code=HTTP_200_OK)
-    return Response(Health("degraded", "unreachable"), status_code=HTTP_503_SERVICE_UNAVAILABLE)
+    return Response(
+        Health("degraded", "unreachable"),
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )

@@ -14,15 +14,18 @@ VARIABLES = (
     "TOKEN_TTL_HOURS", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS",
     "SMTP_STARTTLS", "SMTP_TIMEOUT_SECONDS", "MAIL_FROM", "MAIL_REPLY_TO", "MAILDIR",
     "OUTBOX_IN_PROCESS", "OUTBOX_BATCH_SIZE", "OUTBOX_RETRY_BASE_SECONDS", "REMINDER_HOURS",
+    "OUTBOX_RETENTION_DAYS",
 )  # fmt: skip
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """A clean environment: only a secret key and a data directory of this test's own."""
+    """A clean production environment: only a secret key, an https public address and a
+    data directory of this test's own."""
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SECRET_KEY", "a-secret-key-for-these-tests")
+    monkeypatch.setenv("BASE_URL", "https://conseils.example.fr")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     return monkeypatch
 
@@ -81,6 +84,9 @@ def test_an_unusable_data_directory_is_refused_naming_it(
         ("SMTP_PORT", "70000"),
         ("SMTP_TIMEOUT_SECONDS", "-5"),
         ("TOKEN_TTL_HOURS", "0"),
+        ("OUTBOX_RETENTION_DAYS", "0"),
+        ("OUTBOX_RETENTION_DAYS", "3651"),
+        ("OUTBOX_RETENTION_DAYS", "a month"),
         ("LOG_LEVEL", "CHATTY"),
         ("BASE_URL", "conseils.example.fr"),
         ("BASE_URL", "https://exemple.fr\r\nX-Injected: 1"),
@@ -112,6 +118,29 @@ def test_no_secret_key_is_refused_outside_development(env: pytest.MonkeyPatch) -
         load_settings()
     env.setenv("DEVELOPMENT", "1")
     assert len(load_settings().secret_key) >= 32  # a throw-away key
+
+
+def test_production_refuses_a_missing_base_url(env: pytest.MonkeyPatch) -> None:
+    env.delenv("BASE_URL")
+    with pytest.raises(ConfigurationError, match="BASE_URL is required"):
+        load_settings()
+    env.setenv("DEVELOPMENT", "1")
+    assert load_settings().base_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("url", ["http://conseils.example.fr", "http://127.0.0.1:8000"])
+def test_production_refuses_a_base_url_without_https(env: pytest.MonkeyPatch, url: str) -> None:
+    env.setenv("BASE_URL", url)
+    with pytest.raises(ConfigurationError, match="BASE_URL must start with https://"):
+        load_settings()
+    env.setenv("DEVELOPMENT", "1")
+    assert load_settings().base_url == url
+
+
+def test_outbox_retention_defaults_to_thirty_days(env: pytest.MonkeyPatch) -> None:
+    assert load_settings().outbox_retention_days == 30
+    env.setenv("OUTBOX_RETENTION_DAYS", "7")
+    assert load_settings().outbox_retention_days == 7
 
 
 def test_numbers_and_switches_are_read(env: pytest.MonkeyPatch) -> None:

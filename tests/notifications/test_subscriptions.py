@@ -389,9 +389,12 @@ async def test_unsubscribing_before_the_announcement_is_expanded_gets_nothing(
 async def test_a_bad_token_is_404(client: AsyncClient, demo: None, token: str, action: str) -> None:
     await active_subscriber(ADDRESS)
     url = f"/abonnements/{token}/{action}"
+    # A well-formed unsubscribe link without its subscription is one retention deleted: it
+    # answers that the address is no longer subscribed (test_retention.py), and acts on none.
+    expected = 200 if action == "desabonner" and token == "x" * 43 else 404
     shown = await client.get(url)
-    assert shown.status_code == 404
+    assert shown.status_code == expected
     assert '<html lang="fr">' in shown.text
     posted = await client.post(url, content=ONE_CLICK, headers=FORM)
-    assert posted.status_code == 404
+    assert posted.status_code == expected
     assert await status_of(ADDRESS) == "active"

@@ -141,6 +141,9 @@ def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         SECRET_KEY="live-server-secret-key-for-tests",
         BASE_URL=f"http://127.0.0.1:{port}",
+        # Served on http://127.0.0.1, which production (DEVELOPMENT unset) refuses; the
+        # SECRET_KEY is set all the same, as production's would be.
+        DEVELOPMENT="1",
         LOG_LEVEL="WARNING",
         PICCOLO_CONF="piccolo_conf",
         PYTHONUNBUFFERED="1",

@@ -171,9 +171,19 @@ def test_facilitator_create_requires_its_options(live_server: LiveServer) -> Non
     assert "--name" in result.stderr
 
 
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A server's environment in production mode (DEVELOPMENT unset), https BASE_URL."""
+    env = server_env(
+        f"sqlite:///{tmp_path / 'prod.sqlite'}", free_port(), BASE_URL="https://conseils.example.fr"
+    )
+    del env["DEVELOPMENT"]
+    env.update(extra)
+    return env
+
+
 @pytest.mark.engine_independent
 def test_serve_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
-    env = server_env(f"sqlite:///{tmp_path / 'nokey.sqlite'}", free_port())
+    env = production_env(tmp_path)
     del env["SECRET_KEY"]
     try:
         result = run_cli("serve", "--port", str(free_port()), env=env, timeout=30)
@@ -186,10 +196,26 @@ def test_serve_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
 
 @pytest.mark.engine_independent
 def test_serve_refuses_an_empty_secret_key(tmp_path: Path) -> None:
-    env = server_env(f"sqlite:///{tmp_path / 'nokey.sqlite'}", free_port(), SECRET_KEY="")
+    env = production_env(tmp_path, SECRET_KEY="")
     result = run_cli("serve", "--port", str(free_port()), env=env, timeout=30)
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
+
+
+@pytest.mark.engine_independent
+def test_serve_in_production_refuses_a_missing_or_plain_http_base_url(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    del env["BASE_URL"]
+    result = run_cli("serve", "--port", str(free_port()), env=env, timeout=30)
+    assert result.returncode == 2
+    assert "BASE_URL is required" in result.stderr
+    env["BASE_URL"] = "http://conseils.example.fr"
+    result = run_cli("serve", "--port", str(free_port()), env=env, timeout=30)
+    assert result.returncode == 2
+    assert "BASE_URL must start with https://" in result.stderr
+    result = run_cli("worker", env=env, timeout=30)
+    assert result.returncode == 2
+    assert "BASE_URL must start with https://" in result.stderr
 
 
 @pytest.mark.engine_independent
@@ -258,7 +284,7 @@ def test_an_empty_password_on_standard_input_is_refused(live_server: LiveServer)
 
 
 def _demo_password(live_server: LiveServer) -> str:
-    result = run_cli("facilitator", "demo", env={**live_server.env, "DEVELOPMENT": "1"})
+    result = run_cli("facilitator", "demo", env=live_server.env)  # DEVELOPMENT=1
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[-2] == "demo facilitator: animation@demo.local"
@@ -283,7 +309,9 @@ def test_demo_facilitator_prints_a_password_that_signs_in(live_server: LiveServe
 
 
 def test_demo_facilitator_is_refused_outside_development(live_server: LiveServer) -> None:
-    result = run_cli("facilitator", "demo", env=live_server.env)
+    env = {**live_server.env, "BASE_URL": "https://conseils.example.fr"}
+    env.pop("DEVELOPMENT")
+    result = run_cli("facilitator", "demo", env=env)
     assert result.returncode == 2
     assert "DEVELOPMENT" in result.stderr
     assert "password" not in result.stdout
