@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import os
@@ -148,7 +149,8 @@ def cmd_privacy_export(args: argparse.Namespace) -> int:
     install_features()
 
     async def run() -> dict:
-        await _migrate()
+        with contextlib.redirect_stdout(sys.stderr):  # standard output is the JSON's
+            await _migrate()
         return await personal_data.export(email)
 
     held = asyncio.run(run())
@@ -172,7 +174,8 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
     install_features()
 
     async def run() -> dict[str, int]:
-        await _migrate()
+        with contextlib.redirect_stdout(sys.stderr):
+            await _migrate()
         async with db.write_transaction():
             return await personal_data.erase(email)
 

@@ -49,8 +49,8 @@ async def forget_registration(event: RegistrationDeleted) -> None:
         OutboxMessage.recipient == person.email
     )
     if event.told:
-        condition = condition & ~(
-            (OutboxMessage.kind == "registration_cancelled") & (OutboxMessage.status == "queued")
+        condition = condition & (
+            (OutboxMessage.kind != "registration_cancelled") | (OutboxMessage.status != "queued")
         )
     await _delete_messages(condition)
 

@@ -93,9 +93,9 @@ async def test_the_link_expires_after_an_hour(
     validity = stored["expires_at"] - stored["created_at"]
     assert validity == timedelta(hours=1)
     # An hour later (the clock moved by moving the stored expiry).
-    await AccessRequest.update(
-        {AccessRequest.expires_at: now_utc() - timedelta(seconds=1)}
-    ).where(AccessRequest.email == ADDRESS)
+    await AccessRequest.update({AccessRequest.expires_at: now_utc() - timedelta(seconds=1)}).where(
+        AccessRequest.email == ADDRESS
+    )
     for path in (f"/mes-donnees/{token}", f"/mes-donnees/{token}/export.json"):
         expired = await client.get(path)
         assert expired.status_code == 404
