@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "conseils.piccolo_app",
         "accounts.piccolo_app",
         "notifications.piccolo_app",
+        "privacy.piccolo_app",
     ]
 )

@@ -30,8 +30,9 @@ from conseils.web.strict_json import strict_json_body
 from conseils.web.templating import template_environment
 from meetings.feature import FEATURE as MEETINGS
 from notifications.feature import FEATURE as NOTIFICATIONS
+from privacy.feature import FEATURE as PRIVACY
 
-FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, NOTIFICATIONS)
+FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, NOTIFICATIONS, PRIVACY)
 MAX_BODY_BYTES = 1_000_000
 
 

@@ -1,4 +1,4 @@
-"""The `conseils` command: serve, migrate, demo, worker, facilitator create.
+"""The `conseils` command: serve, migrate, demo, worker, facilitator create, privacy.
 
 A composition root, like `conseils.app`: it may import every app."""
 
@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import getpass
 import io
+import json
 import os
 import secrets
 import signal
@@ -19,10 +20,11 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 
 from accounts.services import create_facilitator, set_password
-from conseils import db
+from conseils import db, personal_data
 from conseils.app import install_features
 from conseils.errors import DomainError, InvalidInput
 from conseils.settings import ConfigurationError, development_mode, get_settings
+from conseils.validation import normalise_email
 from conseils.web.access_log import uvicorn_log_config
 from meetings.demo import load_demo
 from notifications.relay import Relay
@@ -181,6 +183,59 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _address(value: str) -> str | None:
+    try:
+        return normalise_email(value)
+    except InvalidInput as exc:
+        for field, reason in exc.errors.items():
+            print(f"error: {field}: {reason}", file=sys.stderr)
+        return None
+
+
+def cmd_privacy_export(args: argparse.Namespace) -> int:
+    """Everything held about an address, as JSON on standard output (a resident's request
+    that reached an admin by post or by phone)."""
+    email = _address(args.email)
+    if email is None:
+        return 2
+    install_features()
+
+    async def run() -> dict:
+        with contextlib.redirect_stdout(sys.stderr):  # standard output is the JSON's
+            await _migrate()
+        return await personal_data.export(email)
+
+    held = asyncio.run(run())
+    json.dump({"email": email, **held}, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    return 0
+
+
+def cmd_privacy_erase(args: argparse.Namespace) -> int:
+    """Erase everything held about an address, in one transaction, after asking (unless
+    `--yes`); prints how many records each app erased."""
+    email = _address(args.email)
+    if email is None:
+        return 2
+    if not args.yes:
+        print(f"Effacer toutes les données de {email} ? C'est définitif. [o/N] ", end="")
+        sys.stdout.flush()
+        if sys.stdin.readline().strip().lower() not in ("o", "oui", "y", "yes"):
+            print("rien n'a été effacé")
+            return 1
+    install_features()
+
+    async def run() -> dict[str, int]:
+        with contextlib.redirect_stdout(sys.stderr):
+            await _migrate()
+        async with db.write_transaction():
+            return await personal_data.erase(email)
+
+    erased = asyncio.run(run())
+    print(json.dumps({"email": email, "erased": erased}, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conseils", description=__doc__)
     parser.add_argument(
@@ -219,6 +274,20 @@ def build_parser() -> argparse.ArgumentParser:
     facilitator_commands.add_parser(
         "demo", help="(DEVELOPMENT=1 only) an admin sign-in for the local demo, new password"
     ).set_defaults(func=cmd_facilitator_demo)
+
+    privacy = commands.add_parser("privacy", help="a resident's data: export or erase it")
+    privacy_commands = privacy.add_subparsers(dest="action", required=True)
+    export = privacy_commands.add_parser(
+        "export", help="everything held about an address, as JSON on standard output"
+    )
+    export.add_argument("--email", required=True)
+    export.set_defaults(func=cmd_privacy_export)
+    erase = privacy_commands.add_parser(
+        "erase", help="erase everything held about an address (asks first, unless --yes)"
+    )
+    erase.add_argument("--email", required=True)
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(func=cmd_privacy_erase)
     return parser
 
 

@@ -56,6 +56,17 @@ def registration_feed_url(feed_token: str) -> str:
     return f"{get_settings().base_url}/agenda/{feed_token}/calendrier.ics"
 
 
+def address_feed_url(token: str) -> str:
+    """The calendar feed of every meeting an address holds a seat at, in every council:
+    read-only, its own token, given only on the page reached from the address's inbox."""
+    return f"{get_settings().base_url}/agenda/adresse/{token}/calendrier.ics"
+
+
+def personal_data_url(token: str) -> str:
+    """The page showing everything held about an address (a capability: emailed to it)."""
+    return f"{get_settings().base_url}/mes-donnees/{token}"
+
+
 def unsubscribe_url(token: str) -> str:
     return f"{get_settings().base_url}/abonnements/{token}/desabonner"
 

@@ -120,6 +120,16 @@ class RegistrationCancelled:
     spam: bool = False  # a facilitator removed it as abuse: the address is not written to
 
 
+@dataclass(frozen=True, slots=True)
+class RegistrationDeleted:
+    """A registration was deleted (by a facilitator), or its personal data erased (at its
+    owner's request): the messages written to it go with it. `told`: the CANCEL just queued
+    for it still goes out (a deletion that was not spam)."""
+
+    registration: Registrant
+    told: bool = False
+
+
 MEETING_EVENTS = (MeetingPublished, MeetingChanged, MeetingCancelled)
 REGISTRATION_EVENTS = (
     RegistrationConfirmed,
@@ -127,4 +137,5 @@ REGISTRATION_EVENTS = (
     RegistrationPromoted,
     RegistrationLinkRequested,
     RegistrationCancelled,
+    RegistrationDeleted,
 )

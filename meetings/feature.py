@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from conseils.features import Feature
 from conseils.web import templating
+from meetings import personal_data
 from meetings.controllers.api import CouncilController, MeetingController
 from meetings.controllers.feeds import FeedController
 from meetings.controllers.pages import PageController
@@ -14,6 +15,7 @@ from meetings.services.common import KIND_LABELS
 
 def register() -> None:
     templating.add_globals(kind_labels=KIND_LABELS)
+    personal_data.register()
 
 
 FEATURE = Feature(

@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from meetings.tables import Council, CouncilQuartier, Meeting, Quartier, Registration
+from meetings.tables import AddressFeed, Council, CouncilQuartier, Meeting, Quartier, Registration
 
 APP_CONFIG = AppConfig(
     app_name="meetings",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Quartier, Council, CouncilQuartier, Meeting, Registration],
+    table_classes=[Quartier, Council, CouncilQuartier, Meeting, Registration, AddressFeed],
     migration_dependencies=[],
     commands=[],
 )

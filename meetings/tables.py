@@ -104,3 +104,13 @@ class Registration(Table):
     confirmed_at = Timestamptz(null=True, default=None)
     cancelled_at = Timestamptz(null=True, default=None)
     attended = Boolean(null=True, default=None)
+
+
+class AddressFeed(Table):
+    """The read-only calendar feed of every meeting an address holds a seat at, in every
+    council ("toutes mes réunions"). Its token is given only on the personal-data page,
+    reached from a link emailed to the address; renewing it kills the old URL."""
+
+    email = Varchar(length=254, unique=True)
+    token = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -10,11 +10,12 @@ from meetings.events import (
     MeetingPublished,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationDeleted,
     RegistrationLinkRequested,
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
-from notifications import announcements, registration_mail
+from notifications import announcements, personal_data, registration_mail
 
 
 def register() -> None:
@@ -25,3 +26,5 @@ def register() -> None:
     events.handles(RegistrationPromoted)(registration_mail.promoted)
     events.handles(RegistrationLinkRequested)(registration_mail.link_requested)
     events.handles(RegistrationCancelled)(registration_mail.cancelled)
+    events.handles(RegistrationDeleted)(personal_data.forget_registration)
+    personal_data.register()

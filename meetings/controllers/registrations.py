@@ -21,7 +21,7 @@ from conseils.viewer import FacilitatorView
 from conseils.web.headers import NO_STORE
 from conseils.web.shapes import present, shape_of
 from meetings.controllers.feeds import calendar_response
-from meetings.services import calendar, councils, meetings, registrations
+from meetings.services import address_feeds, calendar, councils, meetings, registrations
 
 HONEYPOT = "site_web"
 
@@ -272,10 +272,46 @@ class RegistrationPages(Controller):
     async def feed(self, request: Request, feed_token: FromPath[str]) -> Response:
         """This registration's meeting while it holds a seat: read-only, its own token."""
         meeting_ids = await registrations.feed_of(feed_token)
-        document = await calendar.personal_document(meeting_ids, feed_token)
+        document = await calendar.personal_document(
+            meeting_ids, urls.registration_feed_url(feed_token)
+        )
         response = calendar_response(request, document)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    @get("/agenda/adresse/{token:str}/calendrier.ics")
+    async def address_feed(self, request: Request, token: FromPath[str]) -> Response:
+        """Every meeting the address holds a seat at, in every council: read-only, its own
+        token (given only on the page reached from the address's inbox)."""
+        meeting_ids = await address_feeds.meetings_of(token)
+        document = await calendar.personal_document(
+            meeting_ids,
+            urls.address_feed_url(token),
+            "Toutes les réunions où une place vous attend. Mis à jour automatiquement.",
+        )
+        response = calendar_response(request, document)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @get("/inscriptions/{token:str}/supprimer", cache_control=NO_STORE)
+    async def confirm_erase(self, token: FromPath[str]) -> Template:
+        """Erasing asks first: a second click, on purpose."""
+        return await _manage_page(token, confirm_erase=True)
+
+    @post("/inscriptions/{token:str}/supprimer", status_code=HTTP_200_OK, cache_control=NO_STORE)
+    async def erase(self, token: FromPath[str]) -> Template:
+        """Erase this registration's personal data (cancelled first if still to come); the
+        manage link dies with it."""
+        meeting_id = await registrations.erase(token)
+        meeting = await meetings.get_meeting(meeting_id)
+        return Template("pages/registration_erased.html", context={"meeting": meeting})
+
+    @post("/inscriptions/{token:str}/mes-donnees", status_code=HTTP_200_OK, cache_control=NO_STORE)
+    async def data_link(self, token: FromPath[str]) -> Template:
+        """Send the personal-data link (with the address-level calendar) to the address of
+        this registration, by email: never in this answer."""
+        await registrations.request_data_link(token)
+        return await _manage_page(token, data_link_sent=True)
 
 
 async def _manage_page(
@@ -284,6 +320,8 @@ async def _manage_page(
     just_cancelled: bool = False,
     feed_renewed: bool = False,
     confirm_cancel: bool = False,
+    confirm_erase: bool = False,
+    data_link_sent: bool = False,
 ) -> Template:
     sign_up = await registrations.sign_up_for_token(token)
     meeting = await meetings.get_meeting(sign_up.meeting_id)
@@ -298,6 +336,8 @@ async def _manage_page(
             "just_cancelled": just_cancelled,
             "feed_renewed": feed_renewed,
             "confirm_cancel": confirm_cancel,
+            "confirm_erase": confirm_erase,
+            "data_link_sent": data_link_sent,
             "feed_url": urls.registration_feed_url(sign_up.feed_token)
             if sign_up.feed_token
             else None,

@@ -512,19 +512,19 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     return document
 
 
-async def personal_document(meeting_ids: list[int], feed_token: str) -> CalendarDocument:
-    """A resident's own feed: the meeting they hold a seat at (from the feed link shown on
-    their manage page, so it needs no account). Small: built on each request from cached
-    events."""
+async def personal_document(
+    meeting_ids: list[int],
+    feed_url: str,
+    description: str = "La réunion à laquelle vous êtes inscrit·e. Mis à jour automatiquement.",
+) -> CalendarDocument:
+    """A resident's own feed: the meetings they hold a seat at (a registration's feed, from
+    its manage page, or an address's, from its personal-data page; no account needed).
+    Small: built on each request from cached events."""
     await changes.refresh()
     rows = await public_rows(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
     events = sorted(_events_for(rows), key=lambda e: e.order)
     body = _calendar(
-        "Mes réunions — conseils citoyens",
-        "La réunion à laquelle vous êtes inscrit·e. Mis à jour automatiquement.",
-        urls.home_url(),
-        urls.registration_feed_url(feed_token),
-        events,
+        "Mes réunions — conseils citoyens", description, urls.home_url(), feed_url, events
     )
     clock = await _clock(frozenset(e.council_id for e in events))
     moments = [m for m in (clock, *(e.updated_at for e in events)) if m is not None]

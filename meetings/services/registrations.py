@@ -16,6 +16,10 @@ Rules, one place each:
 - **Feeds are read-only**: a registration's calendar feed has a token of its own
   (`feed_token`), renewable from the manage page; it shows that registration's meeting and
   can neither cancel nor erase anything.
+- **Erasure** (the person's right): a registration for a meeting still to come is
+  cancelled first, quietly, through the one cancellation path (the waiting list moves up);
+  then its name, address, phone and needs are erased and its tokens die, an anonymous row
+  staying behind for the attendance figures.
 - Every change emits its event (`meetings.events`) in its transaction; the emails it
   causes are the notifications app's business.
 """
@@ -31,6 +35,7 @@ from typing import Any
 from conseils import changes, events, urls
 from conseils.db import write_transaction
 from conseils.errors import Conflict, Forbidden, InvalidInput, NotFound
+from conseils.personal_data import AccessLinkRequested
 from conseils.timefmt import french_date, french_time, now_utc
 from conseils.validation import normalise_email, require_text
 from conseils.viewer import FacilitatorView
@@ -39,6 +44,7 @@ from meetings.events import (
     Registrant,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationDeleted,
     RegistrationLinkRequested,
     RegistrationPromoted,
     RegistrationWaitlisted,
@@ -412,6 +418,81 @@ async def _cancel(found: dict[str, Any], *, spam: bool) -> dict[str, Any]:
     return cancelled
 
 
+async def request_data_link(token: str) -> None:
+    """The holder of this manage link asks for the personal-data link of the registration's
+    address: it goes to that address by email (whoever handles the event sends it)."""
+    row = await by_token(token)
+    async with write_transaction():
+        await events.emit(AccessLinkRequested(row["email"]))
+
+
+async def erase(token: str) -> int:
+    """Erase the registration of this manage link ("Supprimer mes données"); the link dies
+    with it. Returns the meeting's id, for the confirmation page."""
+    row = await by_token(token)
+    async with write_transaction():
+        await _erase(row)
+    return row["meeting"]
+
+
+async def erase_address(email: str) -> int:
+    """Erase every registration of `email`, inside the caller's write transaction (the
+    personal-data keeper's erase). Returns how many."""
+    rows = await Registration.select().where(Registration.email == email)
+    for row in rows:
+        await _erase(row)
+    return len(rows)
+
+
+ERASED = "erased:{}"  # the key and manage token of an erased row: unique, and never a token
+
+
+async def _erase(found: dict[str, Any]) -> None:
+    """Cancel the registration if its meeting is still to come (quietly: the person asked
+    for erasure and is not written to; the waiting list moves up as for any cancellation),
+    then erase what identified the person, keeping an anonymous row for attendance figures.
+    Inside the caller's write transaction."""
+    meeting = await locked_row(found["meeting"])
+    row = await Registration.select().where(Registration.id == found["id"]).first()
+    if row["status"] in ACTIVE and meeting["ends_at"] > now_utc():
+        row = await _cancel(row, spam=True)
+    await events.emit(RegistrationDeleted(_registrant(row)))
+    anonymous = ERASED.format(row["id"])
+    await Registration.update(
+        {
+            Registration.email: "",
+            Registration.name: "",
+            Registration.phone: "",
+            Registration.needs: "",
+            Registration.key: anonymous,
+            Registration.token: anonymous,
+            Registration.feed_token: None,
+        }
+    ).where(Registration.id == row["id"])
+
+
+async def export_address(email: str) -> list[dict[str, Any]]:
+    """Every registration of `email`, every field but its capabilities (the manage and feed
+    tokens, and the key they derive from), with its meeting's title, date and council."""
+    rows = await (
+        Registration.select(
+            *Registration.all_columns(exclude=[Registration.token, Registration.feed_token]),
+            Registration.meeting.title.as_alias("meeting_title"),
+            Registration.meeting.starts_at.as_alias("meeting_starts_at"),
+            Registration.meeting.council.name.as_alias("council"),
+        )
+        .where(Registration.email == email)
+        .order_by(Registration.id)
+    )
+    records = []
+    for row in rows:
+        row.pop("key", None)
+        row["meeting_id"] = row.pop("meeting")
+        row["attending_as"] = ATTENDING_AS.get(row["attending_as"], row["attending_as"])
+        records.append(row)
+    return records
+
+
 async def promote(meeting_id: int) -> int:
     """Confirm the first people of the waiting list while seats are free; inside the
     transaction that freed or added the seats. Returns how many were promoted."""
@@ -597,7 +678,8 @@ async def delete_for(viewer: FacilitatorView, registration_id: int, *, spam: boo
     """Cancel (as `cancel_for`), then delete the registration and what it held."""
     row = await _registration_for(viewer, registration_id)
     async with write_transaction():
-        await _cancel(row, spam=spam)
+        cancelled = await _cancel(row, spam=spam)
+        await events.emit(RegistrationDeleted(_registrant(cancelled), told=not spam))
         await Registration.delete().where(Registration.id == registration_id)
 
 

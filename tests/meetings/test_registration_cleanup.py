@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from httpx import AsyncClient
 
+from conseils.settings import get_settings
 from meetings.tables import Registration
 from tests.support.facilitator_support import make_facilitator
+from tests.support.mail_support import deliver_all, mail_settings, make_relay
+from tests.support.privacy_support import maildir_files_holding
 from tests.support.registration_support import (
     by_status,
     meeting_row,
@@ -92,3 +95,31 @@ async def test_only_the_councils_facilitators_clean_up(
         assert (await client.post(f"{path}/cancel", headers=tamaris_auth)).status_code == 404
         assert (await client.delete(path, headers=tamaris_auth)).status_code == 404
     assert (await by_status(meeting["id"]))["confirmed"][0]["id"] == mine["id"]
+
+
+async def test_a_deleted_registration_takes_its_emails_and_maildir_files_with_it(
+    client: AsyncClient, tamaris_auth: dict[str, str]
+) -> None:
+    meeting = await published_meeting(client, tamaris_auth, capacity=5)
+    robot = await sign_up(client, meeting["id"], person("robot"))
+    kept = await sign_up(client, meeting["id"], person("kept"))
+    told = await sign_up(client, meeting["id"], person("told"))
+    await deliver_all(make_relay(mail_settings(maildir=get_settings().mail.maildir)))
+    assert maildir_files_holding("habitante.robot@example.org")
+    gone = await client.delete(
+        f"/api/v1/registrations/{robot['id']}", params={"spam": "true"}, headers=tamaris_auth
+    )
+    assert gone.status_code == 204
+    assert await outbox_rows(recipient="habitante.robot@example.org") == []
+    assert maildir_files_holding("habitante.robot@example.org") == []
+    assert [r["kind"] for r in await outbox_rows(recipient="habitante.kept@example.org")] == [
+        "registration_confirmed"
+    ]
+    # Not spam: the person still gets the CANCEL for their calendar, and nothing else stays.
+    assert (
+        await client.delete(f"/api/v1/registrations/{told['id']}", headers=tamaris_auth)
+    ).status_code == 204
+    left = await outbox_rows(recipient="habitante.told@example.org")
+    assert [(r["kind"], r["status"]) for r in left] == [("registration_cancelled", "queued")]
+    assert maildir_files_holding("habitante.told@example.org") == []
+    assert kept["status"] == "confirmed"
