@@ -45,7 +45,7 @@ async def enqueue(drafts: Iterable[Draft]) -> int:
     settings = get_settings().mail
     rows = []
     for draft in drafts:
-        held = draft.capped and await _over_cap(draft, now)
+        held = draft.capped and await over_cap(draft, now)
         message_id = new_message_id()
         mime = "" if held else compose(draft, message_id, now, settings).decode("ascii")
         rows.append(
@@ -78,9 +78,10 @@ async def enqueue(drafts: Iterable[Draft]) -> int:
     return added
 
 
-async def _over_cap(draft: Draft, now: datetime) -> bool:
+async def over_cap(draft: Draft, now: datetime | None = None) -> bool:
     """Has this address had REPEAT_CAP messages of this kind about this object today? The
     first of a kind always goes: a first confirmation is never held."""
+    now = now or now_utc()
     same = (
         (OutboxMessage.kind == draft.kind)
         & (OutboxMessage.recipient == draft.recipient)

@@ -64,28 +64,31 @@ async def link_requested(event: AccessLinkRequested) -> None:
 
 
 async def send_link(email: str) -> None:
-    """A new link for `email`, by email (older links die); inside a write transaction."""
+    """A new link for `email`, by email (older links die); inside a write transaction.
+
+    Past the outbox's cap on repeated messages (three a day), nothing changes: the request
+    is recorded as held and the address's live link stays, so that someone typing another
+    person's address again and again can neither flood their inbox nor kill their link."""
     token = secrets.token_urlsafe(32)
     now = now_utc()
-    await AccessRequest.delete().where(AccessRequest.email == email)
-    await AccessRequest.insert(
-        AccessRequest(
-            email=email, token_hash=_hash(token), expires_at=now + VALIDITY, created_at=now
-        )
-    )
     text, html = render_pair("privacy_link", data_url=urls.personal_data_url(token))
-    await outbox.enqueue(
-        [
-            Draft(
-                key=f"privacy_link:{_hash(token)[:32]}",
-                kind="privacy_link",
-                recipient=email,
-                subject="Vos données personnelles — conseils citoyens",
-                text_body=text,
-                html_body=html,
-            )
-        ]
+    draft = Draft(
+        key=f"privacy_link:{_hash(token)[:32]}",
+        kind="privacy_link",
+        recipient=email,
+        subject="Vos données personnelles — conseils citoyens",
+        text_body=text,
+        html_body=html,
+        capped=True,
     )
+    if not await outbox.over_cap(draft, now):
+        await AccessRequest.delete().where(AccessRequest.email == email)
+        await AccessRequest.insert(
+            AccessRequest(
+                email=email, token_hash=_hash(token), expires_at=now + VALIDITY, created_at=now
+            )
+        )
+    await outbox.enqueue([draft])  # held past the cap: recorded, without its body
 
 
 async def email_of(token: str) -> str:

@@ -104,3 +104,22 @@ async def test_the_link_expires_after_an_hour(
     assert (await client.post(f"/mes-donnees/{token}/effacer")).status_code == 404
     assert (await client.get("/mes-donnees/" + "x" * 43)).status_code == 404
     assert (await client.get("/mes-donnees/court")).status_code == 404
+
+
+async def test_asking_again_and_again_neither_floods_the_inbox_nor_kills_the_link(
+    client: AsyncClient, tamaris_auth: dict[str, str]
+) -> None:
+    meeting = await published_meeting(client, tamaris_auth)
+    await sign_up(client, meeting["id"], person(1))
+    links = [await ask_link(client, ADDRESS) for _ in range(3)]
+    for _ in range(5):  # someone typing the address again: held, not sent
+        answer = await client.post("/mes-donnees", data={"email": ADDRESS})
+        assert answer.status_code == 303
+    statuses = [
+        row["status"]
+        for row in await OutboxMessage.select(OutboxMessage.status).where(
+            OutboxMessage.kind == "privacy_link"
+        )
+    ]
+    assert statuses == ["queued"] * 3 + ["held"] * 5
+    assert (await client.get(f"/mes-donnees/{links[-1]}")).status_code == 200
