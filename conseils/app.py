@@ -22,8 +22,9 @@ from conseils.features import Feature
 from conseils.resources import STATIC
 from conseils.settings import Settings, get_settings
 from conseils.web.errors import EXCEPTION_HANDLERS
-from conseils.web.headers import SECURITY_HEADERS
+from conseils.web.headers import security_headers
 from conseils.web.health import healthz
+from conseils.web.site import SITE_PAGES
 from conseils.web.templating import template_environment
 from meetings.feature import FEATURE as MEETINGS
 from notifications.feature import FEATURE as NOTIFICATIONS
@@ -57,7 +58,7 @@ async def _stop() -> None:
 
 
 async def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in security_headers().items():
         response.headers.setdefault(name, value)
     return response
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *(handler for feature in FEATURES for handler in feature.pages),
             api,
             healthz,
+            *SITE_PAGES,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
         dependencies=dependencies,

@@ -55,3 +55,22 @@ _MD = _parser()
 def render(text: str) -> Markup:
     """The HTML of a description; cached, since one announcement renders it per message."""
     return Markup(_MD.render(text or ""))  # noqa: S704 (markdown-it escaped it: HTML off)
+
+
+@lru_cache(maxsize=256)
+def excerpt(text: str, length: int = 160) -> str:
+    """The words of a description without its Markdown, cut at a word before `length`
+    characters: for a page's meta description and Open Graph description."""
+    words: list[str] = []
+    for token in _MD.parse(text or ""):
+        for child in token.children or ():
+            if child.type in ("text", "code_inline"):
+                words.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                words.append(" ")
+        if token.type in ("paragraph_close", "heading_close", "list_item_close"):
+            words.append(" ")
+    flat = " ".join("".join(words).split())
+    if len(flat) <= length:
+        return flat
+    return flat[: length - 1].rsplit(" ", 1)[0] + "…"

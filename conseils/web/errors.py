@@ -21,7 +21,7 @@ from conseils.errors import (
     NotFound,
     Unauthorized,
 )
-from conseils.web.headers import SECURITY_HEADERS
+from conseils.web.headers import security_headers
 
 log = logging.getLogger("conseils")
 
@@ -64,7 +64,7 @@ def _field_errors(exc: Exception) -> list[dict[str, str]]:
 
 def _respond(request: Request, status: int, detail: str, code: str, errors: list) -> Response:
     # after_request hooks do not see responses built here, so the headers are added now.
-    headers = dict(SECURITY_HEADERS)
+    headers = dict(security_headers())
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if _is_api(request):

@@ -48,6 +48,7 @@ def template_environment(directory: Path = TEMPLATES, *, strict: bool = False) -
         google_event=urls.google_event_url,
         meeting_ics=urls.meeting_calendar_url,
         markdown=richtext.render,
+        excerpt=richtext.excerpt,
     )
     env.globals.update(feed_url=urls.feed_url, site=get_settings().site, **_globals)
     return env
