@@ -21,6 +21,7 @@ from conseils import changes, db
 from conseils.features import Feature
 from conseils.resources import STATIC
 from conseils.settings import Settings, get_settings
+from conseils.web.api_docs import DOCS_PATH, LocalSwaggerUI
 from conseils.web.errors import EXCEPTION_HANDLERS
 from conseils.web.headers import security_headers
 from conseils.web.health import healthz
@@ -89,7 +90,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Conseils citoyens — API",
             version="1.0.0",
             description="Councils and meetings of the conseils citoyens; facilitators write.",
-            path="/schema",
+            path=DOCS_PATH,
+            render_plugins=[LocalSwaggerUI()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),

@@ -17,15 +17,6 @@ _STRICT_CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
-# The API documentation (/schema) only: Swagger UI, served from our own origin, sets style
-# attributes and <style> elements from its scripts. Scripts still come only from 'self'.
-DOCS_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'"
-)
-
-
 SECURITY_HEADERS = {
     "Content-Security-Policy": _STRICT_CSP.format(logo=""),
     "X-Content-Type-Options": "nosniff",
