@@ -32,7 +32,7 @@ class LocalSwaggerUI(OpenAPIRenderPlugin):
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
         title = escape(openapi_schema["info"]["title"])
         return f"""<!doctype html>
-<html lang="fr">
+<html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -44,7 +44,7 @@ class LocalSwaggerUI(OpenAPIRenderPlugin):
 </head>
 <body>
   <main id="swagger-ui" data-spec="{DOCS_PATH}/openapi.json"></main>
-  <noscript><p>La documentation interactive demande JavaScript ; le schéma OpenAPI est
+  <noscript><p lang="fr">La documentation interactive demande JavaScript ; le schéma OpenAPI est
     <a href="{DOCS_PATH}/openapi.json">{DOCS_PATH}/openapi.json</a>.</p></noscript>
 </body>
 </html>
