@@ -3,7 +3,8 @@ small stylesheet, the favicon, and the legal pages (privacy, legal notice, acces
 
 The accent colour comes from a setting (ACCENT_COLOUR, checked for contrast with white); the
 Content-Security-Policy forbids inline styles, so it is served as `/theme.css`, a stylesheet of
-one rule that browsers and proxies may keep for a day.
+one rule that browsers and proxies may keep for a day (pages name it with the colour, so a
+new colour is a new address).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from conseils.settings import get_settings
 
 # Legal pages and the theme change only with a deployment's settings.
 CACHEABLE = CacheControlHeader(public=True, max_age=3600)
-# What the privacy page states: registrations a year after their meeting, sent emails'
-# bodies OUTBOX_RETENTION_DAYS (its default until that setting lands here), pending
+# What the privacy page states besides "a year after the meeting" for registrations: sent
+# emails' copies OUTBOX_RETENTION_DAYS (its default, until that setting lands), pending
 # subscriptions a week.
-RETENTION = {"registrations_days": 365, "outbox_days": 30, "pending_subscription_days": 7}
+RETENTION = {"outbox_days": 30, "pending_subscription_days": 7}
 
 
 @get(

@@ -125,7 +125,7 @@ async def test_the_default_theme_and_the_favicon(client: AsyncClient) -> None:
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     page = (await client.get("/mentions-legales")).text
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
-    assert '<link rel="stylesheet" href="/theme.css">' in page
+    assert '<link rel="stylesheet" href="/theme.css?00558c">' in page
 
 
 async def test_pages_have_a_meta_description_and_open_graph(
