@@ -22,10 +22,12 @@ from conseils.features import Feature
 from conseils.resources import STATIC
 from conseils.settings import Settings, get_settings
 from conseils.web.abuse import AbuseMiddleware
+from conseils.web.api_docs import DOCS_PATH, LocalSwaggerUI
 from conseils.web.errors import EXCEPTION_HANDLERS
 from conseils.web.head import HeadAsGet
-from conseils.web.headers import SECURITY_HEADERS
+from conseils.web.headers import security_headers
 from conseils.web.health import healthz
+from conseils.web.site import SITE_PAGES
 from conseils.web.strict_json import strict_json_body
 from conseils.web.templating import template_environment
 from meetings.feature import FEATURE as MEETINGS
@@ -62,7 +64,7 @@ async def _stop() -> None:
 
 
 async def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in security_headers().items():
         response.headers.setdefault(name, value)
     return response
 
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *(handler for feature in FEATURES for handler in feature.pages),
             api,
             healthz,
+            *SITE_PAGES,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
         ],
         dependencies=dependencies,
@@ -96,7 +99,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Conseils citoyens — API",
             version="1.0.0",
             description="Councils and meetings of the conseils citoyens; facilitators write.",
-            path="/schema",
+            path=DOCS_PATH,
+            render_plugins=[LocalSwaggerUI()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,6 +63,20 @@ class LimitSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteSettings:
+    """Who runs the site, as its pages and legal notices say it (LCEN art. 6, RGPD art. 13)."""
+
+    operator_name: str
+    operator_address: str | None  # None: the legal pages say "à compléter"
+    operator_email: str | None  # the contact for residents' rights and accessibility
+    operator_phone: str | None
+    publication_director: str | None
+    hosting_provider: str | None  # the host's name and address
+    logo_url: str | None  # a path under /static/ or an https URL
+    accent_colour: str  # #rrggbb
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str
     data_dir: Path
@@ -73,6 +88,7 @@ class Settings:
     outbox_retention_days: int  # sent, failed, cancelled messages are deleted after this
     mail: MailSettings
     limits: LimitSettings
+    site: SiteSettings
 
     @property
     def is_postgres(self) -> bool:
@@ -218,6 +234,51 @@ def _base_url(development: bool) -> str:
     return base_url
 
 
+DEFAULT_OPERATOR = "Alès Agglomération"
+DEFAULT_ACCENT = "#00558c"
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def contrast_with_white(colour: str) -> float:
+    """WCAG 2.1 contrast ratio of a #rrggbb colour with white."""
+    channels = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def _site() -> SiteSettings:
+    """The operator's identity. Only the name has a default (the first user's): the legal
+    pages show what is not set as "à compléter", never an address made up for them."""
+    email = _text("OPERATOR_EMAIL")
+    if email is not None and ("@" not in email or any(c in email for c in ' <>"\r\n')):
+        raise ConfigurationError("OPERATOR_EMAIL must be an email address, e.g. contact@ville.fr")
+    logo = _text("SITE_LOGO_URL")
+    if logo is not None and (
+        not (logo.startswith("/static/") or logo.startswith("https://"))
+        or ".." in logo
+        or any(c in logo for c in " \"'<>\\")
+    ):
+        raise ConfigurationError("SITE_LOGO_URL must be a path under /static/ or an https:// URL")
+    accent = _text("ACCENT_COLOUR") or DEFAULT_ACCENT
+    if not _COLOUR.fullmatch(accent):
+        raise ConfigurationError(f"ACCENT_COLOUR must be a colour written #rrggbb, not {accent!r}")
+    if contrast_with_white(accent) < 4.5:
+        raise ConfigurationError(
+            f"ACCENT_COLOUR {accent} is too light: links and white button text on it need a "
+            "contrast of at least 4.5:1 with white (RGAA 3.2)"
+        )
+    return SiteSettings(
+        operator_name=_text("OPERATOR_NAME") or DEFAULT_OPERATOR,
+        operator_address=_text("OPERATOR_ADDRESS"),
+        operator_email=email,
+        operator_phone=_text("OPERATOR_PHONE"),
+        publication_director=_text("PUBLICATION_DIRECTOR"),
+        hosting_provider=_text("HOSTING_PROVIDER"),
+        logo_url=logo,
+        accent_colour=accent.lower(),
+    )
+
+
 def load_settings() -> Settings:
     """Read and check the environment; refuse to start production without a SECRET_KEY and an
     https BASE_URL."""
@@ -247,6 +308,7 @@ def load_settings() -> Settings:
         outbox_retention_days=_int("OUTBOX_RETENTION_DAYS", 30, 1, 3650),
         mail=_mail(data_dir),
         limits=_limits(),
+        site=_site(),
     )
 
 

@@ -24,6 +24,11 @@ def meeting_url(meeting_id: int) -> str:
     return f"{get_settings().base_url}/reunions/{meeting_id}"
 
 
+def registration_form_url(meeting_id: int) -> str:
+    """The sign-up form on the meeting's page (announcements' "S'inscrire")."""
+    return f"{get_settings().base_url}/reunions/{meeting_id}#inscription"
+
+
 def meeting_calendar_url(meeting_id: int) -> str:
     return f"{get_settings().base_url}/reunions/{meeting_id}/calendrier.ics"
 

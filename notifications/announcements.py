@@ -10,7 +10,7 @@ relay expands in batches (`notifications.fanout`), so that publishing takes the 
 
 from __future__ import annotations
 
-from conseils.timefmt import french_date, french_range
+from conseils.timefmt import french_date, french_range, now_utc
 from meetings.events import MeetingCancelled, MeetingChanged, MeetingPublished, MeetingSnapshot
 from meetings.services import registrations
 from notifications import fanout, outbox, registration_mail
@@ -84,5 +84,9 @@ async def announce(event: MeetingEvent) -> None:
             subject=subject,
             changes=changes,
             registrants=sorted({person.email for person in people}),
+            takes_registrations=(
+                kind == "meeting_published"
+                and await registrations.takes_registrations(meeting.id, now_utc())
+            ),
         )
     )

@@ -44,6 +44,9 @@ class Announcement:
     subject: str
     changes: list[str]
     registrants: list[str]  # addresses told as registrants: left out here
+    # The meeting took sign-ups when announced: the message offers "S'inscrire" (a default
+    # for the jobs queued before this field existed).
+    takes_registrations: bool = False
 
 
 async def queue_job(announcement: Announcement) -> None:
@@ -90,6 +93,9 @@ def _drafts(announcement: Announcement, subscribers: list[dict]) -> list[Draft]:
         changes=announcement.changes,
         unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
         manage_url=None,
+        register_url=(
+            urls.registration_form_url(meeting.id) if announcement.takes_registrations else None
+        ),
     )
     invitation = Invitation(meeting, method)
     drafts = []

@@ -54,6 +54,7 @@ def draft(
         name=registration.name,
         manage_url=urls.manage_url(registration.token),
         unsubscribe_url=None,
+        register_url=None,  # registered already
         **{"changes": [], "position": None, "was_confirmed": False, **context},
     )
     calendar = ""

@@ -26,7 +26,7 @@ from conseils.errors import (
     UnsupportedMediaType,
 )
 from conseils.web.access_log import redact
-from conseils.web.headers import SECURITY_HEADERS
+from conseils.web.headers import security_headers
 
 log = logging.getLogger("conseils")
 RETRY_AFTER_S = 30  # what a client waiting for the database is told
@@ -82,7 +82,7 @@ def _field_errors(exc: Exception) -> list[dict[str, str]]:
 
 def _respond(request: Request, status: int, detail: str, code: str, errors: list) -> Response:
     # after_request hooks do not see responses built here, so the headers are added now.
-    headers = dict(SECURITY_HEADERS)
+    headers = dict(security_headers())
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if _is_api(request):

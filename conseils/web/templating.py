@@ -11,8 +11,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from conseils import timefmt, urls
+from conseils import richtext, timefmt, urls
 from conseils.resources import TEMPLATES
+from conseils.settings import get_settings
 
 _globals: dict[str, Any] = {}
 
@@ -46,6 +47,8 @@ def template_environment(directory: Path = TEMPLATES, *, strict: bool = False) -
         google_subscribe=urls.google_subscribe_url,
         google_event=urls.google_event_url,
         meeting_ics=urls.meeting_calendar_url,
+        markdown=richtext.render,
+        excerpt=richtext.excerpt,
     )
-    env.globals.update(feed_url=urls.feed_url, **_globals)
+    env.globals.update(feed_url=urls.feed_url, site=get_settings().site, **_globals)
     return env

@@ -85,6 +85,12 @@ class MeetingView:
     def is_past(self) -> bool:
         return self.ends_at < now_utc()
 
+    @property
+    def takes_registrations(self) -> bool:
+        """Published, and its registration window not over (it may not be open yet)."""
+        closes = self.registration_closes_at or self.starts_at
+        return self.status == "published" and now_utc() < min(closes, self.ends_at)
+
 
 _VIEW_COLUMNS = (
     *(getattr(Meeting, name) for name in (

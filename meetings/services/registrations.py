@@ -219,6 +219,26 @@ async def _sign_up_of(row: dict[str, Any]) -> SignUp:
     )
 
 
+async def takes_registrations(meeting_id: int, now: datetime) -> bool:
+    """Whether residents can sign up for this meeting now or once registration opens: what
+    an announcement's "S'inscrire" depends on."""
+    meeting = (
+        await Meeting.select(
+            Meeting.status,
+            Meeting.starts_at,
+            Meeting.ends_at,
+            Meeting.registration_opens_at,
+            Meeting.registration_closes_at,
+        )
+        .where(Meeting.id == meeting_id)
+        .first()
+    )
+    if meeting is None:
+        return False
+    why = refusal(meeting, now)
+    return why is None or why.code == "registration_not_open"
+
+
 async def availability(meeting_id: int) -> Availability:
     """Seats left and waiting list, read from the rows that enforce them."""
     meeting = (

@@ -14,7 +14,10 @@ VARIABLES = (
     "TOKEN_TTL_HOURS", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS",
     "SMTP_STARTTLS", "SMTP_TIMEOUT_SECONDS", "MAIL_FROM", "MAIL_REPLY_TO", "MAILDIR",
     "OUTBOX_IN_PROCESS", "OUTBOX_BATCH_SIZE", "OUTBOX_RETRY_BASE_SECONDS", "REMINDER_HOURS",
-    "OUTBOX_RETENTION_DAYS",
+    "OUTBOX_RETENTION_DAYS", "RATE_LIMIT_PER_MINUTE", "REDIS_URL", "REDIS_PREFIX",
+    "TRUSTED_PROXIES",
+    "OPERATOR_NAME", "OPERATOR_ADDRESS", "OPERATOR_EMAIL", "OPERATOR_PHONE",
+    "PUBLICATION_DIRECTOR", "HOSTING_PROVIDER", "SITE_LOGO_URL", "ACCENT_COLOUR",
 )  # fmt: skip
 
 
@@ -153,3 +156,68 @@ def test_numbers_and_switches_are_read(env: pytest.MonkeyPatch) -> None:
     assert mail.retry_base == timedelta(milliseconds=50)
     assert mail.smtp_starttls and mail.smtp_port == 587
     assert not mail.relay_in_process
+
+
+# ---------------------------------------------------------------- the site's identity
+
+
+def test_the_site_defaults_name_the_agglomeration_and_make_up_nothing(
+    env: pytest.MonkeyPatch,
+) -> None:
+    site = load_settings().site
+    assert site.operator_name == "Alès Agglomération"
+    assert site.accent_colour == "#00558c"
+    assert site.operator_address is None and site.operator_email is None
+    assert site.publication_director is None and site.hosting_provider is None
+    assert site.logo_url is None and site.operator_phone is None
+
+
+def test_the_site_is_read_from_the_environment(env: pytest.MonkeyPatch) -> None:
+    env.setenv("OPERATOR_NAME", "Ville d'Anduze")
+    env.setenv("OPERATOR_ADDRESS", "Place de la mairie, 30140 Anduze")
+    env.setenv("OPERATOR_EMAIL", "contact@anduze.example")
+    env.setenv("OPERATOR_PHONE", "04 00 00 00 00")
+    env.setenv("PUBLICATION_DIRECTOR", "Le maire")
+    env.setenv("HOSTING_PROVIDER", "Hébergeur, 1 rue X, 75000 Paris")
+    env.setenv("SITE_LOGO_URL", "/static/logo.svg")
+    env.setenv("ACCENT_COLOUR", "#6A1B9A")
+    site = load_settings().site
+    assert site.operator_name == "Ville d'Anduze"
+    assert site.operator_email == "contact@anduze.example"
+    assert site.accent_colour == "#6a1b9a"
+    assert site.logo_url == "/static/logo.svg"
+
+
+@pytest.mark.parametrize("value", ["blue", "#12345", "#1234567", "00558c", "#00558g", "red;}"])
+def test_a_malformed_accent_colour_is_refused_naming_the_variable(
+    env: pytest.MonkeyPatch, value: str
+) -> None:
+    env.setenv("ACCENT_COLOUR", value)
+    with pytest.raises(ConfigurationError, match="ACCENT_COLOUR"):
+        load_settings()
+
+
+def test_an_accent_too_light_for_white_text_is_refused(env: pytest.MonkeyPatch) -> None:
+    env.setenv("ACCENT_COLOUR", "#ffbf47")
+    with pytest.raises(ConfigurationError, match=r"ACCENT_COLOUR .*4\.5:1"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["http://example.org/logo.png", "javascript:alert(1)", "/etc/passwd", "/static/../x",
+     'https://x.example/a"onload=1', "logo.svg"],
+)  # fmt: skip
+def test_a_logo_elsewhere_than_static_or_https_is_refused(
+    env: pytest.MonkeyPatch, value: str
+) -> None:
+    env.setenv("SITE_LOGO_URL", value)
+    with pytest.raises(ConfigurationError, match="SITE_LOGO_URL"):
+        load_settings()
+
+
+@pytest.mark.parametrize("value", ["pas-une-adresse", "a b@c.fr", "<x@y.fr>"])
+def test_a_malformed_operator_email_is_refused(env: pytest.MonkeyPatch, value: str) -> None:
+    env.setenv("OPERATOR_EMAIL", value)
+    with pytest.raises(ConfigurationError, match="OPERATOR_EMAIL"):
+        load_settings()

@@ -102,6 +102,14 @@ def test_an_installed_wheel_serves_every_page_with_its_stylesheet(
     assert meeting.status_code == 200 and "S'inscrire" in meeting.text
     feed = httpx.get(f"{served}/calendrier.ics")
     assert feed.status_code == 200 and feed.text.startswith("BEGIN:VCALENDAR")
+    for path in ("/confidentialite", "/mentions-legales", "/declaration-accessibilite"):
+        assert httpx.get(f"{served}{path}").status_code == 200, path
+    for path in (
+        "/static/favicon.svg",
+        "/static/api-docs.js",
+        "/static/swagger-ui/swagger-ui-bundle.js",
+    ):
+        assert httpx.get(f"{served}{path}").status_code == 200, path
     missing = httpx.get(f"{served}/reunions/999999")
     assert missing.status_code == 404 and "introuvable" in missing.text.lower()
     # Run-time data under DATA_DIR, none next to the installed code.
