@@ -190,7 +190,8 @@ class FileCounters:
         self._hits += 1
         if self._hits % 1000 == 0:
             self._connect().execute("DELETE FROM counter WHERE expires_at <= ?", (now,))
-        return int(row[0]), max(math.ceil(row[1] - now), 1)
+        # Another process may have opened the window a moment after this one read the clock.
+        return int(row[0]), min(max(math.ceil(row[1] - now), 1), window)
 
     def _count_now(self, key: str) -> int:
         row = (
