@@ -88,7 +88,7 @@ class RedisCounters:
 
     def __init__(self, url: str, prefix: str) -> None:
         pool = redis.BlockingConnectionPool.from_url(
-            url, max_connections=POOL_SIZE, timeout=2, socket_timeout=2, socket_connect_timeout=2
+            url, max_connections=POOL_SIZE, timeout=10, socket_timeout=5, socket_connect_timeout=5
         )
         self._redis = redis.Redis(connection_pool=pool)
         self._prefix = prefix
