@@ -45,15 +45,23 @@ def mail_settings(
     maildir: Path | None = None,
     batch_size: int = 100,
     timeout: float = 2.0,
+    ca_file: Path | None = None,
+    login: tuple[str, str] | None = None,
 ) -> MailSettings:
-    """Settings for an in-process relay: the sink's SMTP server, or a maildir without one."""
+    """Settings for an in-process relay: the sink's SMTP server, or a maildir without one.
+    Against a sink with TLS, the relay uses its mode and trusts `ca_file` (SMTP_CA_FILE);
+    against one with users, it logs in as `login`, by default the sink's first user."""
+    security = sink.security if sink else None
+    if login is None and sink is not None and sink.handler.users:
+        login = next(iter(sink.handler.users.items()))
     return MailSettings(
         smtp_host=sink.host if sink else None,
         smtp_port=sink.port if sink else 25,
-        smtp_username=None,
-        smtp_password=None,
-        smtp_tls=False,
-        smtp_starttls=False,
+        smtp_username=login[0] if login else None,
+        smtp_password=login[1] if login else None,
+        smtp_tls=security == "tls",
+        smtp_starttls=security == "starttls",
+        smtp_ca_file=ca_file,
         smtp_timeout=timeout,
         mail_from=sender(),
         mail_reply_to=None,
