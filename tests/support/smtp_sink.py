@@ -14,6 +14,7 @@ What a test can ask of it (set at any moment, read at each command):
   real server that had accepted it would);
 - `sink.hang()` / `sink.release()`: DATA waits without answering until released, then
   replies 451 (a client that gave up on it must not have it counted as delivered);
+- `sink.hang_at = 2`: the same from the second DATA command on (the first is accepted);
 - `sink.wait_for_sessions = 2`: DATA waits until that many connections have sent RCPT, so
   that two relays are known to overlap;
 - `sink.stop()` / `sink.start()`: the server goes away and comes back on the same port.
@@ -79,6 +80,7 @@ class _Handler:
     fail_reply: str = "451 4.7.1 Greylisted, please try again later"
     data_delay: float = 0.0
     wait_for_sessions: int = 0
+    hang_at: int = 0  # DATA commands from this one on hang (0: none)
     hanging: threading.Event = field(default_factory=threading.Event)
     sessions: set[int] = field(default_factory=set)
     data_commands: int = 0
@@ -119,6 +121,8 @@ class _Handler:
         with self.lock:
             self.data_commands += 1
             self.busy += 1
+            if self.hang_at and self.data_commands >= self.hang_at:
+                self.hanging.set()
         try:
             deadline = time.monotonic() + SESSION_WAIT_S
             while self._too_few_sessions(deadline):  # noqa: ASYNC110 - counted in other tasks
@@ -248,10 +252,19 @@ class SmtpSink:
     def sessions(self) -> int:
         return len(self.handler.sessions)
 
+    @property
+    def hang_at(self) -> int:
+        return self.handler.hang_at
+
+    @hang_at.setter
+    def hang_at(self, value: int) -> None:
+        self.handler.hang_at = value
+
     def hang(self) -> None:
         self.handler.hanging.set()
 
     def release(self) -> None:
+        self.handler.hang_at = 0
         self.handler.hanging.clear()
 
     def message_ids(self) -> Counter[str]:
