@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import icalendar
+import pytest
 from httpx import AsyncClient
 
+from conseils.timefmt import now_utc
 from meetings.tables import Meeting
 from tests.support.facilitator_support import make_facilitator
 
@@ -437,6 +440,40 @@ async def test_facilitator_cannot_change_demo_meetings_of_other_councils(
 
 
 # ---------------------------------------------------------------- changing
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["starts_at", "ends_at", "title", "venue", "address", "online_url"],
+)
+async def test_each_change_attendees_must_hear_of_raises_sequence_alone(
+    client: AsyncClient, tamaris_auth: dict[str, str], field: str
+) -> None:
+    """SEQUENCE grows when only this field changes, in the API and in the meeting's .ics
+    (calendar apps ignore an event whose SEQUENCE did not grow)."""
+    starts = now_utc().replace(microsecond=0) + timedelta(days=40)
+    meeting = await create_published(
+        client,
+        tamaris_auth,
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=2)).isoformat(),
+    )
+    change = {
+        "starts_at": (starts - timedelta(minutes=30)).isoformat(),
+        "ends_at": (starts + timedelta(hours=3)).isoformat(),
+        "title": "Un autre titre",
+        "venue": "Salle des fêtes",
+        "address": "2 place de la Mairie, 30100 Alès",
+        "online_url": "https://visio.example.fr/conseil",
+    }[field]
+    response = await client.patch(
+        f"/api/v1/meetings/{meeting['id']}", json={field: change}, headers=tamaris_auth
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["sequence"] == meeting["sequence"] + 1
+    ics = await client.get(f"/reunions/{meeting['id']}/calendrier.ics")
+    [event] = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
+    assert int(event["SEQUENCE"]) == meeting["sequence"] + 1
 
 
 async def test_patch_sequence_rules(client: AsyncClient, tamaris_auth: dict[str, str]) -> None:
