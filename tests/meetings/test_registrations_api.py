@@ -684,7 +684,11 @@ async def test_the_csv_opens_in_a_french_spreadsheet(
         person(1, name="Hélène Côté-Müller", needs="Accès de plain-pied ; garde d'enfants « svp »"),
     )
     await sign_up(client, meeting["id"], person(2, name='=HYPERLINK("http://x.example","clic")'))
-    await sign_up(client, meeting["id"], person(3, name="+cmd|' /C calc'!A0", attending_as="other"))
+    await sign_up(
+        client,
+        meeting["id"],
+        person(3, name="+cmd|' /C calc'!A0", attending_as="other", phone="+33 6 12 34 56 78"),
+    )
     await sign_up(client, meeting["id"], person(4, name="@SUM(1+1)", needs="-2+3\nsur deux lignes"))
 
     response = await client.get(
@@ -716,6 +720,7 @@ async def test_the_csv_opens_in_a_french_spreadsheet(
     assert other["Statut"] == "Liste d'attente"
     assert other["Position d'attente"] == "2"
     assert by_name["'+cmd|' /C calc'!A0"]["Vient en tant que"] == "Autre"
+    assert by_name["'+cmd|' /C calc'!A0"]["Téléphone"] == "'+33 6 12 34 56 78"
     # No cell starts a formula.
     assert not any(cell[:1] in "=+-@" for line in lines for cell in line if cell)
 
