@@ -172,7 +172,9 @@ async def test_the_honeypot_registers_no_one(
     meeting = await published_meeting(client, tamaris_auth)
     form = {**form_of(person(1)), "site_web": "http://spam.example"}
     response = await submit(client, meeting["id"], form)
-    assert response.status_code == 400
+    # The answer everyone gets (a robot learns nothing), and nothing stored or sent.
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/reunions/{meeting['id']}/inscription/enregistree"
     assert await Registration.count() == 0
     assert await outbox_rows() == []
 
