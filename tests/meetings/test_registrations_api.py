@@ -19,6 +19,7 @@ from httpx import AsyncClient
 from conseils.timefmt import french_date, french_time, now_utc
 from meetings.tables import Meeting, Registration
 from notifications.tables import OutboxMessage
+from tests.support.dates import LIKE_2031
 from tests.support.facilitator_support import make_facilitator
 from tests.support.registration_support import (
     RECEIVED,
@@ -389,8 +390,8 @@ async def test_a_draft_meeting_takes_no_sign_up(
             "council": "ales-tamaris",
             "kind": "cafe",
             "title": "Brouillon",
-            "starts_at": "2031-05-01T18:00:00+02:00",
-            "ends_at": "2031-05-01T20:00:00+02:00",
+            "starts_at": f"{LIKE_2031}-05-01T18:00:00+02:00",
+            "ends_at": f"{LIKE_2031}-05-01T20:00:00+02:00",
             "address": "Rue de la Lozère, 30100 Alès",
             "capacity": 10,
         },

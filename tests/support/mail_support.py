@@ -25,6 +25,7 @@ from notifications import outbox, subscriptions
 from notifications.fanout import expand_all
 from notifications.relay import Relay
 from notifications.tables import FanoutJob, OutboxMessage, Subscription
+from tests.support.dates import LIKE_2031
 from tests.support.live_server import CONSEILS, ROOT, server_env
 
 if TYPE_CHECKING:  # imported by pytest as a plugin first, so that its asserts are rewritten
@@ -178,8 +179,8 @@ MEETING = {
     "council": "ales-tamaris",
     "kind": "cafe",
     "title": "Café citoyen : le jardin partagé",
-    "starts_at": "2031-03-12T18:00:00+01:00",
-    "ends_at": "2031-03-12T20:00:00+01:00",
+    "starts_at": f"{LIKE_2031}-03-12T18:00:00+01:00",
+    "ends_at": f"{LIKE_2031}-03-12T20:00:00+01:00",
     "venue": "Maison de quartier de Tamaris",
     "address": "Rue de la Lozère, 30100 Alès",
 }
