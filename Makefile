@@ -11,7 +11,7 @@ export DEVELOPMENT ?= 1
 # ical.js (Thunderbird's iCalendar parser) for the feed tests, pinned by its lock file.
 ICALJS := tests/js/node_modules/.package-lock.json
 
-.PHONY: install serve test test-sqlite test-postgres bench lint clean
+.PHONY: install serve test test-sqlite test-postgres bench lint mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,28 @@ bench: $(STAMP)
 	scripts/ensure-postgres.sh
 	$(BIN)/python -m bench.run
 
+# Mutation testing, outside `make test`: mutmut changes the functions that hold the rules one
+# small change at a time (capacity and waiting list, the relay and its "sent" mark, reminders
+# and retention, SEQUENCE, the CSV's neutralised cells) and runs the fast tests covering each
+# change (pyproject.toml [tool.mutmut]) on SQLite. A mutant no test notices is printed: see
+# README "Mutation testing". MUTATE narrows it (mutmut's names, * allowed).
+MUTATE ?= \
+	'meetings.services.registrations.x__take_seat__*' \
+	'meetings.services.registrations.x__position__*' \
+	'meetings.services.registrations.x_promote__*' \
+	'meetings.services.registrations.x_due_for_reminder__*' \
+	'meetings.services.registrations.x_purge_expired__*' \
+	'meetings.services.meetings.x__apply__*' \
+	'notifications.relay.xǁRelayǁ_deliver__*' \
+	'notifications.relay.xǁRelayǁrun__*' \
+	'notifications.ledger.xǁLedgerǁmark_sent__*' \
+	'meetings.controllers.registrations.x__cell__*'
+
+mutate: $(STAMP)
+	rm -rf mutants
+	env -u DATABASE_URL $(BIN)/mutmut run --max-children 2 $(MUTATE)
+	$(BIN)/python scripts/mutation_report.py
+
 # ruff, then the direction of imports: no cycle between files or apps, the core imports no app.
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -60,4 +82,4 @@ lint: $(STAMP)
 	$(BIN)/python scripts/check_imports.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache tests/js/node_modules
+	rm -rf $(VENV) var .pytest_cache .ruff_cache tests/js/node_modules mutants

@@ -66,7 +66,9 @@ def mail_settings(
         smtp_timeout=timeout,
         mail_from=sender(),
         mail_reply_to=None,
-        maildir=maildir or Path(tempfile.mkdtemp(prefix="conseils-maildir-")),
+        # Without one from the test (tmp_path), a folder of its own in the suite's DATA_DIR,
+        # which goes with the suite's temporary folder.
+        maildir=maildir or Path(tempfile.mkdtemp(prefix="maildir-", dir=get_settings().data_dir)),
         relay_in_process=False,
         batch_size=batch_size,
         retry_base=FAST_RETRY,
