@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,29 @@ async def test_the_loop_deletes_exactly_the_registrations_past_retention(
 
     kept = {r["id"] for r in await Registration.select(Registration.id)}
     assert kept == {younger_registration, recent_registration, future_registration}
+
+
+async def test_the_loop_scans_at_its_interval_not_at_every_poll(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Between scans the loop polls for mail many times: the scan (a query over every
+    registration) waits for its interval."""
+    scans: list[float] = []
+    queue_reminders = relay_module.queue_reminders
+
+    async def counted(*args: object) -> int:
+        scans.append(asyncio.get_running_loop().time())
+        return await queue_reminders(*args)
+
+    monkeypatch.setattr(relay_module, "queue_reminders", counted)
+    monkeypatch.setattr(relay_module, "REMINDER_SCAN_SECONDS", 0.5)
+    relay = make_relay(mail_settings(maildir=tmp_path / "maildir"), name="relay-rythme")
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop, poll_seconds=0.02))
+    try:
+        await asyncio.sleep(1.6)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+    assert 2 <= len(scans) <= 4, scans  # at 0, 0.5, 1.0 and 1.5 s at most; ~80 polls
+    assert all(later - earlier >= 0.45 for earlier, later in pairwise(scans)), scans
