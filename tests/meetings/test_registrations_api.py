@@ -849,3 +849,20 @@ async def test_no_promotion_once_the_meeting_is_over(
     assert found["confirmed"] == []
     assert await outbox_rows("registration_promoted") == []
     assert (await meeting_row(meeting["id"]))["seats_taken"] == 0
+
+
+async def test_no_promotion_to_a_cancelled_meeting(
+    client: AsyncClient, tamaris_auth: dict[str, str]
+) -> None:
+    """Once the meeting is cancelled, a seat given back promotes nobody: the person waiting
+    is not told "a seat is free for you" for a meeting that will not take place."""
+    meeting = await published_meeting(client, tamaris_auth, capacity=1)
+    first = await sign_up(client, meeting["id"], person(1))
+    second = await sign_up(client, meeting["id"], person(2))
+    cancelled = await client.post(f"/api/v1/meetings/{meeting['id']}/cancel", headers=tamaris_auth)
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await cancel(client, first["manage_url"])).status_code == 200
+    found = await by_status(meeting["id"])
+    assert [r["id"] for r in found["waitlisted"]] == [second["id"]]
+    assert found["confirmed"] == []
+    assert await outbox_rows("registration_promoted") == []
