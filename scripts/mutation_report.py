@@ -1,9 +1,10 @@
 """Summarise the last `make mutate`: the score, then every surviving mutant with its change.
 
 A mutant is the code with one small change (a `<` made `<=`, a value made None, a call
-dropped...). "killed": some test failed, as it should; "timeout": the change made the tests
-hang, which counts as noticed; "survived": every test covering the function still passed, so
-the suite would not notice that bug; "no tests": no selected test runs that code.
+dropped...). "killed": some test failed, as it should; "timeout" (or "segfault"): the
+change made the tests hang or crash, which counts as noticed; "survived": every test
+covering the function still passed, so the suite would not notice that bug; "no tests": no
+selected test runs that code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 MUTMUT = str(Path(sys.executable).with_name("mutmut"))
-NOTICED = ("killed", "timeout", "caught by type check")
+# mutmut calls "segfault" a test process killed by a signal: the change crashed or hung it.
+NOTICED = ("killed", "timeout", "segfault", "caught by type check")
 
 
 def statuses() -> dict[str, str]:
