@@ -11,6 +11,7 @@ import ipaddress
 import os
 import re
 import secrets
+import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address
@@ -34,6 +35,7 @@ class MailSettings:
     smtp_password: str | None
     smtp_tls: bool  # implicit TLS (SMTPS, usually port 465)
     smtp_starttls: bool  # STARTTLS upgrade (usually port 587)
+    smtp_ca_file: Path | None  # authorities trusted besides the system's
     smtp_timeout: float
     mail_from: Address
     mail_reply_to: str | None
@@ -157,6 +159,22 @@ def _database_url(data_dir: Path) -> str:
     return url
 
 
+def _ca_file() -> Path | None:
+    """`SMTP_CA_FILE`: PEM certificates of authorities trusted, besides the system's, to sign
+    the SMTP server's certificate (a relay with a private authority). Loaded once here, so
+    that a missing or malformed file stops the start, not the first batch."""
+    raw = _text("SMTP_CA_FILE")
+    if raw is None:
+        return None
+    path = Path(raw).expanduser().absolute()
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ConfigurationError(f"SMTP_CA_FILE {path} cannot be loaded: {reason}") from exc
+    return path
+
+
 def _mail(data_dir: Path) -> MailSettings:
     tls, starttls = _bool("SMTP_TLS"), _bool("SMTP_STARTTLS")
     if tls and starttls:
@@ -172,6 +190,7 @@ def _mail(data_dir: Path) -> MailSettings:
         smtp_password=os.environ.get("SMTP_PASSWORD") or None,  # spaces may be meant
         smtp_tls=tls,
         smtp_starttls=starttls,
+        smtp_ca_file=_ca_file(),
         smtp_timeout=float(_int("SMTP_TIMEOUT_SECONDS", 30, 1, 600)),
         mail_from=_address("MAIL_FROM", _text("MAIL_FROM") or DEFAULT_MAIL_FROM),
         mail_reply_to=reply_to,

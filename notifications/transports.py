@@ -56,9 +56,15 @@ class SMTPTransport:
             timeout=s.smtp_timeout,
             username=s.smtp_username,
             password=s.smtp_password,
+            validate_certs=True,  # certificate and host name, with either TLS mode
+            cert_bundle=str(s.smtp_ca_file) if s.smtp_ca_file else None,  # beside the system's
         )
         try:
             await client.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise ConnectionLost(
+                f"authentification SMTP refusée ({s.smtp_username}) : {exc.code} {exc.message}"
+            ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise ConnectionLost(f"connexion refusée : {exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

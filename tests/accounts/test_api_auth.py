@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from httpx import AsyncClient
 
 from accounts.tables import ApiToken
+from tests.support.dates import LIKE_2031
 from tests.support.facilitator_support import PASSWORD, make_facilitator
 
 EMAIL = "anim.tamaris@ales.fr"
@@ -52,8 +53,8 @@ async def test_log_in_returns_a_working_token(
             "council": "ales-tamaris",
             "kind": "council",
             "title": "Réunion de test",
-            "starts_at": "2031-01-15T18:00:00+01:00",
-            "ends_at": "2031-01-15T20:00:00+01:00",
+            "starts_at": f"{LIKE_2031}-01-15T18:00:00+01:00",
+            "ends_at": f"{LIKE_2031}-01-15T20:00:00+01:00",
             "address": "Rue de la Lozère, 30100 Alès",
         },
         headers=bearer(body["token"]),
@@ -199,8 +200,8 @@ async def test_facilitator_of_several_councils(client: AsyncClient, demo: None) 
                 "council": council,
                 "kind": "cafe",
                 "title": "Café partagé",
-                "starts_at": "2031-01-15T18:00:00+01:00",
-                "ends_at": "2031-01-15T20:00:00+01:00",
+                "starts_at": f"{LIKE_2031}-01-15T18:00:00+01:00",
+                "ends_at": f"{LIKE_2031}-01-15T20:00:00+01:00",
                 "online_url": "https://visio.example.org/cafe",
             },
             headers=auth,
@@ -212,8 +213,8 @@ async def test_facilitator_of_several_councils(client: AsyncClient, demo: None) 
             "council": "ales-agglo",
             "kind": "cafe",
             "title": "Café partagé",
-            "starts_at": "2031-01-15T18:00:00+01:00",
-            "ends_at": "2031-01-15T20:00:00+01:00",
+            "starts_at": f"{LIKE_2031}-01-15T18:00:00+01:00",
+            "ends_at": f"{LIKE_2031}-01-15T20:00:00+01:00",
             "online_url": "https://visio.example.org/cafe",
         },
         headers=auth,

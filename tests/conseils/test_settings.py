@@ -6,16 +6,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import trustme
 
 from conseils.settings import ConfigurationError, load_settings
 
 VARIABLES = (
     "DATA_DIR", "DATABASE_URL", "BASE_URL", "SECRET_KEY", "DEVELOPMENT", "LOG_LEVEL",
     "TOKEN_TTL_HOURS", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS",
-    "SMTP_STARTTLS", "SMTP_TIMEOUT_SECONDS", "MAIL_FROM", "MAIL_REPLY_TO", "MAILDIR",
-    "OUTBOX_IN_PROCESS", "OUTBOX_BATCH_SIZE", "OUTBOX_RETRY_BASE_SECONDS", "REMINDER_HOURS",
-    "OUTBOX_RETENTION_DAYS", "RATE_LIMIT_PER_MINUTE", "REDIS_URL", "REDIS_PREFIX",
-    "TRUSTED_PROXIES",
+    "SMTP_STARTTLS", "SMTP_CA_FILE", "SMTP_TIMEOUT_SECONDS", "MAIL_FROM", "MAIL_REPLY_TO",
+    "MAILDIR", "OUTBOX_IN_PROCESS", "OUTBOX_BATCH_SIZE", "OUTBOX_RETRY_BASE_SECONDS",
+    "REMINDER_HOURS", "OUTBOX_RETENTION_DAYS", "RATE_LIMIT_PER_MINUTE", "REDIS_URL",
+    "REDIS_PREFIX", "TRUSTED_PROXIES",
     "OPERATOR_NAME", "OPERATOR_ADDRESS", "OPERATOR_EMAIL", "OPERATOR_PHONE",
     "PUBLICATION_DIRECTOR", "HOSTING_PROVIDER", "SITE_LOGO_URL", "ACCENT_COLOUR",
 )  # fmt: skip
@@ -221,3 +222,19 @@ def test_a_malformed_operator_email_is_refused(env: pytest.MonkeyPatch, value: s
     env.setenv("OPERATOR_EMAIL", value)
     with pytest.raises(ConfigurationError, match="OPERATOR_EMAIL"):
         load_settings()
+
+
+def test_smtp_ca_file_is_loaded_at_start_up(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SMTP_CA_FILE names PEM authorities to trust for the SMTP server; a missing or malformed
+    file stops the start, naming the variable."""
+    assert load_settings().mail.smtp_ca_file is None
+    ca_file = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca_file))
+    env.setenv("SMTP_CA_FILE", str(ca_file))
+    assert load_settings().mail.smtp_ca_file == ca_file
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n")
+    for bad in (tmp_path / "missing.pem", broken):
+        env.setenv("SMTP_CA_FILE", str(bad))
+        with pytest.raises(ConfigurationError, match="SMTP_CA_FILE"):
+            load_settings()

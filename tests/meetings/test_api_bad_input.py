@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meetings.tables import Meeting
+from tests.support.dates import LIKE_2031
 
 DEMO_TOTAL = 20
 JSON = {"content-type": "application/json"}
@@ -24,8 +25,8 @@ def payload(**overrides: object) -> dict[str, object]:
         "council": "ales-tamaris",
         "kind": "cafe",
         "title": "Café citoyen : le marché du samedi",
-        "starts_at": "2031-01-15T18:00:00+01:00",
-        "ends_at": "2031-01-15T20:00:00+01:00",
+        "starts_at": f"{LIKE_2031}-01-15T18:00:00+01:00",
+        "ends_at": f"{LIKE_2031}-01-15T20:00:00+01:00",
         "address": "Rue de la Lozère, 30100 Alès",
     }
     body.update(overrides)
@@ -70,9 +71,9 @@ async def draft_id(client: AsyncClient, tamaris_auth: dict[str, str]) -> int:
 
 BAD_FIELDS = [
     # (what is sent, the field the 400 must name)
-    ({"ends_at": "2031-01-15T17:00:00+01:00"}, "ends_at"),  # ends before it starts
-    ({"ends_at": "2031-01-15T18:00:00+01:00"}, "ends_at"),  # ends as it starts
-    ({"ends_at": "2031-01-25T18:00:00+01:00"}, "ends_at"),  # lasts more than 7 days
+    ({"ends_at": f"{LIKE_2031}-01-15T17:00:00+01:00"}, "ends_at"),  # ends before it starts
+    ({"ends_at": f"{LIKE_2031}-01-15T18:00:00+01:00"}, "ends_at"),  # ends as it starts
+    ({"ends_at": f"{LIKE_2031}-01-25T18:00:00+01:00"}, "ends_at"),  # lasts more than 7 days
     ({"capacity": 0}, "capacity"),
     ({"capacity": -5}, "capacity"),
     ({"capacity": 100_001}, "capacity"),
@@ -109,14 +110,14 @@ BAD_FIELDS = [
     ({"council": 7}, "council"),
     ({"kind": "zzz"}, "kind"),
     ({"kind": "CAFE"}, "kind"),
-    ({"starts_at": "2031-01-15T18:00:00"}, "starts_at"),  # naive
-    ({"ends_at": "2031-01-15 20:00"}, "ends_at"),  # naive, no T
-    ({"starts_at": "2031-13-45T18:00:00+01:00"}, "starts_at"),
+    ({"starts_at": f"{LIKE_2031}-01-15T18:00:00"}, "starts_at"),  # naive
+    ({"ends_at": f"{LIKE_2031}-01-15 20:00"}, "ends_at"),  # naive, no T
+    ({"starts_at": f"{LIKE_2031}-13-45T18:00:00+01:00"}, "starts_at"),
     ({"starts_at": "demain soir"}, "starts_at"),
     ({"starts_at": ""}, "starts_at"),
-    ({"starts_at": "2031-01-15"}, "starts_at"),
-    ({"starts_at": {"date": "2031-01-15"}}, "starts_at"),
-    ({"starts_at": "2031-01-15T18:00:00+25:00"}, "starts_at"),
+    ({"starts_at": f"{LIKE_2031}-01-15"}, "starts_at"),
+    ({"starts_at": {"date": f"{LIKE_2031}-01-15"}}, "starts_at"),
+    ({"starts_at": f"{LIKE_2031}-01-15T18:00:00+25:00"}, "starts_at"),
     ({"starts_at": "1999-12-31T18:00:00+01:00"}, "starts_at"),
     (
         {"starts_at": "2100-01-15T18:00:00+01:00", "ends_at": "2100-01-15T20:00:00+01:00"},
@@ -124,16 +125,16 @@ BAD_FIELDS = [
     ),
     ({"starts_at": "9999-12-31T23:00:00-05:00"}, "starts_at"),  # past year 9999 in UTC
     ({"starts_at": "0001-01-01T00:00:00+05:00"}, "starts_at"),  # before year 1 in UTC
-    ({"registration_opens_at": "2031-01-15T21:00:00+01:00"}, "registration_opens_at"),
-    ({"registration_closes_at": "2031-01-15T21:00:00+01:00"}, "registration_closes_at"),
+    ({"registration_opens_at": f"{LIKE_2031}-01-15T21:00:00+01:00"}, "registration_opens_at"),
+    ({"registration_closes_at": f"{LIKE_2031}-01-15T21:00:00+01:00"}, "registration_closes_at"),
     (
         {
-            "registration_opens_at": "2031-01-10T00:00:00+01:00",
-            "registration_closes_at": "2031-01-09T00:00:00+01:00",
+            "registration_opens_at": f"{LIKE_2031}-01-10T00:00:00+01:00",
+            "registration_closes_at": f"{LIKE_2031}-01-09T00:00:00+01:00",
         },
         "registration_closes_at",
     ),
-    ({"registration_opens_at": "2031-01-10T00:00:00"}, "registration_opens_at"),
+    ({"registration_opens_at": f"{LIKE_2031}-01-10T00:00:00"}, "registration_opens_at"),
     ({"unknown": 1}, "unknown"),
     ({"status": "published"}, "status"),  # a status is not chosen at creation
     ({"sequence": 5}, "sequence"),
@@ -280,8 +281,8 @@ async def test_patch_body_errors(
         ({"title": "a\x00b"}, "title"),
         ({"kind": None}, "kind"),
         ({"capacity": 10**30}, "capacity"),
-        ({"starts_at": "2031-01-15T21:00:00+01:00"}, "ends_at"),  # after the unchanged end
-        ({"starts_at": "2031-01-15T18:00:00"}, "starts_at"),
+        ({"starts_at": f"{LIKE_2031}-01-15T21:00:00+01:00"}, "ends_at"),  # after the unchanged end
+        ({"starts_at": f"{LIKE_2031}-01-15T18:00:00"}, "starts_at"),
         ({"starts_at": None}, "starts_at"),
         ({"ends_at": "9999-12-31T23:59:59-12:00"}, "ends_at"),
         ({"council": "ales-agglo"}, "council"),  # a meeting does not move council
@@ -339,8 +340,8 @@ BAD_QUERIES = [
     ({"council": "unknown"}, "council"),
     ({"council": "ales-tamaris\x00"}, "council"),
     ({"from": "garbage"}, "from"),
-    ({"from": "2031-01-01T00:00:00"}, "from"),  # naive
-    ({"to": "2031-02-30T00:00:00+01:00"}, "to"),
+    ({"from": f"{LIKE_2031}-01-01T00:00:00"}, "from"),  # naive
+    ({"to": f"{LIKE_2031}-02-30T00:00:00+01:00"}, "to"),
     ({"to": "1900-01-01T00:00:00+00:00"}, "to"),
     ({"from": "9999-12-31T23:00:00-05:00"}, "from"),
     ({"to": "0001-01-01T00:00:00+05:00"}, "to"),
@@ -393,7 +394,9 @@ DATETIME_TEXT = st.one_of(
     ),
     st.builds(
         lambda moment, offset: moment.replace(tzinfo=timezone(offset)).isoformat(),
-        st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(2032, 1, 1)),
+        st.datetimes(
+            min_value=datetime(LIKE_2031 - 1, 1, 1), max_value=datetime(LIKE_2031 + 1, 1, 1)
+        ),
         OFFSETS,
     ),
 )

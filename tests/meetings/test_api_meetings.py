@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import icalendar
+import pytest
 from httpx import AsyncClient
 
+from conseils.timefmt import now_utc
 from meetings.tables import Meeting
+from tests.support.dates import LIKE_2031
 from tests.support.facilitator_support import make_facilitator
 
 BASE = "http://testserver.local"
@@ -19,8 +23,8 @@ def payload(**overrides: object) -> dict[str, object]:
         "council": "ales-tamaris",
         "kind": "cafe",
         "title": "Café citoyen : le marché du samedi",
-        "starts_at": "2031-01-15T18:00:00+01:00",
-        "ends_at": "2031-01-15T20:00:00+01:00",
+        "starts_at": f"{LIKE_2031}-01-15T18:00:00+01:00",
+        "ends_at": f"{LIKE_2031}-01-15T20:00:00+01:00",
         "venue": "Maison de quartier de Tamaris",
         "address": "Rue de la Lozère, 30100 Alès",
         "capacity": 30,
@@ -128,45 +132,55 @@ async def test_filter_by_dates(client: AsyncClient, admin_auth: dict[str, str]) 
     jan = await create_published(
         client,
         admin_auth,
-        starts_at="2031-01-10T18:00:00+01:00",
-        ends_at="2031-01-10T20:00:00+01:00",
+        starts_at=f"{LIKE_2031}-01-10T18:00:00+01:00",
+        ends_at=f"{LIKE_2031}-01-10T20:00:00+01:00",
     )
     feb = await create_published(
         client,
         admin_auth,
-        starts_at="2031-02-10T18:00:00+01:00",
-        ends_at="2031-02-10T20:00:00+01:00",
+        starts_at=f"{LIKE_2031}-02-10T18:00:00+01:00",
+        ends_at=f"{LIKE_2031}-02-10T20:00:00+01:00",
     )
     jul = await create_published(
         client,
         admin_auth,
-        starts_at="2031-07-10T18:00:00+02:00",
-        ends_at="2031-07-10T20:00:00+02:00",
+        starts_at=f"{LIKE_2031}-07-10T18:00:00+02:00",
+        ends_at=f"{LIKE_2031}-07-10T20:00:00+02:00",
     )
     ids = lambda page: [m["id"] for m in page["items"]]  # noqa: E731
-    assert ids(await listing(client, **{"from": "2031-01-01T00:00:00+01:00"})) == [
+    assert ids(await listing(client, **{"from": f"{LIKE_2031}-01-01T00:00:00+01:00"})) == [
         jan["id"], feb["id"], jul["id"],
     ]  # fmt: skip
-    assert ids(await listing(client, **{"from": "2031-02-01T00:00:00+01:00"})) == [
+    assert ids(await listing(client, **{"from": f"{LIKE_2031}-02-01T00:00:00+01:00"})) == [
         feb["id"], jul["id"],
     ]  # fmt: skip
-    # `to` alone: the demo's meetings (all before 2031) and January's.
-    before_feb = await listing(client, to="2031-02-01T00:00:00+01:00", limit=100)
+    # `to` alone: the demo's meetings (all within weeks of today) and January's.
+    before_feb = await listing(client, to=f"{LIKE_2031}-02-01T00:00:00+01:00", limit=100)
     assert before_feb["total"] == DEMO_TOTAL + 1
     assert ids(before_feb)[-1] == jan["id"]
     assert feb["id"] not in ids(before_feb) and jul["id"] not in ids(before_feb)
     window = await listing(
-        client, **{"from": "2031-01-11T00:00:00+01:00", "to": "2031-07-01T00:00:00+02:00"}
+        client,
+        **{"from": f"{LIKE_2031}-01-11T00:00:00+01:00", "to": f"{LIKE_2031}-07-01T00:00:00+02:00"},
     )
     assert ids(window) == [feb["id"]] and window["total"] == 1
     # `from` is inclusive, `to` exclusive, whatever the offset the instant is written in.
-    assert ids(await listing(client, **{"from": "2031-02-10T17:00:00Z"})) == [feb["id"], jul["id"]]
-    assert ids(await listing(client, **{"from": "2031-02-10T17:00:01Z"})) == [jul["id"]]
+    assert ids(await listing(client, **{"from": f"{LIKE_2031}-02-10T17:00:00Z"})) == [
+        feb["id"],
+        jul["id"],
+    ]
+    assert ids(await listing(client, **{"from": f"{LIKE_2031}-02-10T17:00:01Z"})) == [jul["id"]]
     assert ids(
-        await listing(client, **{"from": "2031-01-01T00:00:00Z", "to": "2031-02-10T12:00:00-05:00"})
+        await listing(
+            client,
+            **{"from": f"{LIKE_2031}-01-01T00:00:00Z", "to": f"{LIKE_2031}-02-10T12:00:00-05:00"},
+        )
     ) == [jan["id"]]
     assert ids(
-        await listing(client, **{"from": "2031-01-01T00:00:00Z", "to": "2031-02-10T12:00:01-05:00"})
+        await listing(
+            client,
+            **{"from": f"{LIKE_2031}-01-01T00:00:00Z", "to": f"{LIKE_2031}-02-10T12:00:01-05:00"},
+        )
     ) == [jan["id"], feb["id"]]
 
 
@@ -265,8 +279,8 @@ async def test_create_draft(client: AsyncClient, tamaris_auth: dict[str, str]) -
     assert meeting["council"] == "ales-tamaris"
     assert meeting["kind"] == "cafe"
     assert meeting["title"] == "Café citoyen : le marché du samedi"
-    assert meeting["starts_at"] == "2031-01-15T18:00:00+01:00"
-    assert meeting["ends_at"] == "2031-01-15T20:00:00+01:00"
+    assert meeting["starts_at"] == f"{LIKE_2031}-01-15T18:00:00+01:00"
+    assert meeting["ends_at"] == f"{LIKE_2031}-01-15T20:00:00+01:00"
     assert meeting["capacity"] == 30
     assert meeting["description"] == ""
     assert meeting["online_url"] is None
@@ -275,7 +289,7 @@ async def test_create_draft(client: AsyncClient, tamaris_auth: dict[str, str]) -
     assert meeting["calendar_url"] == f"{BASE}/reunions/{meeting['id']}/calendrier.ics"
     assert await Meeting.count() == DEMO_TOTAL + 1
     row = await Meeting.select().where(Meeting.id == meeting["id"]).first()
-    assert row["starts_at"] == datetime(2031, 1, 15, 17, tzinfo=UTC)
+    assert row["starts_at"] == datetime(LIKE_2031, 1, 15, 17, tzinfo=UTC)
     assert row["status"] == "draft"
 
 
@@ -283,25 +297,28 @@ async def test_create_returns_paris_time_whatever_the_input_offset(
     client: AsyncClient, tamaris_auth: dict[str, str]
 ) -> None:
     winter = await create(
-        client, tamaris_auth, starts_at="2031-01-15T17:00:00Z", ends_at="2031-01-15T14:00:00-05:00"
+        client,
+        tamaris_auth,
+        starts_at=f"{LIKE_2031}-01-15T17:00:00Z",
+        ends_at=f"{LIKE_2031}-01-15T14:00:00-05:00",
     )
-    assert winter["starts_at"] == "2031-01-15T18:00:00+01:00"
-    assert winter["ends_at"] == "2031-01-15T20:00:00+01:00"
+    assert winter["starts_at"] == f"{LIKE_2031}-01-15T18:00:00+01:00"
+    assert winter["ends_at"] == f"{LIKE_2031}-01-15T20:00:00+01:00"
     summer = await create(
         client,
         tamaris_auth,
-        starts_at="2031-07-15T16:00:00Z",
-        ends_at="2031-07-15T18:30:00Z",
+        starts_at=f"{LIKE_2031}-07-15T16:00:00Z",
+        ends_at=f"{LIKE_2031}-07-15T18:30:00Z",
         online_url="https://visio.example.org/tamaris",
         address="",
-        registration_opens_at="2031-06-01T00:00:00+02:00",
-        registration_closes_at="2031-07-15T12:00:00+02:00",
+        registration_opens_at=f"{LIKE_2031}-06-01T00:00:00+02:00",
+        registration_closes_at=f"{LIKE_2031}-07-15T12:00:00+02:00",
     )
-    assert summer["starts_at"] == "2031-07-15T18:00:00+02:00"
-    assert summer["ends_at"] == "2031-07-15T20:30:00+02:00"
+    assert summer["starts_at"] == f"{LIKE_2031}-07-15T18:00:00+02:00"
+    assert summer["ends_at"] == f"{LIKE_2031}-07-15T20:30:00+02:00"
     assert summer["online_url"] == "https://visio.example.org/tamaris"
-    assert summer["registration_opens_at"] == "2031-06-01T00:00:00+02:00"
-    assert summer["registration_closes_at"] == "2031-07-15T12:00:00+02:00"
+    assert summer["registration_opens_at"] == f"{LIKE_2031}-06-01T00:00:00+02:00"
+    assert summer["registration_closes_at"] == f"{LIKE_2031}-07-15T12:00:00+02:00"
 
 
 async def test_create_trims_text(client: AsyncClient, tamaris_auth: dict[str, str]) -> None:
@@ -384,13 +401,15 @@ async def test_duplicate_without_key_is_409(
     # The same instant written with another offset is the same meeting.
     response = await client.post(
         "/api/v1/meetings",
-        json=payload(starts_at="2031-01-15T17:00:00Z", ends_at="2031-01-15T19:00:00Z"),
+        json=payload(
+            starts_at=f"{LIKE_2031}-01-15T17:00:00Z", ends_at=f"{LIKE_2031}-01-15T19:00:00Z"
+        ),
         headers=tamaris_auth,
     )
     assert response.status_code == 409
     # Another title or another time is not a duplicate.
     await create(client, tamaris_auth, title="Un autre café")
-    await create(client, tamaris_auth, starts_at="2031-01-15T18:30:00+01:00")
+    await create(client, tamaris_auth, starts_at=f"{LIKE_2031}-01-15T18:30:00+01:00")
     assert await ours() == 3
 
 
@@ -439,6 +458,40 @@ async def test_facilitator_cannot_change_demo_meetings_of_other_councils(
 # ---------------------------------------------------------------- changing
 
 
+@pytest.mark.parametrize(
+    "field",
+    ["starts_at", "ends_at", "title", "venue", "address", "online_url"],
+)
+async def test_each_change_attendees_must_hear_of_raises_sequence_alone(
+    client: AsyncClient, tamaris_auth: dict[str, str], field: str
+) -> None:
+    """SEQUENCE grows when only this field changes, in the API and in the meeting's .ics
+    (calendar apps ignore an event whose SEQUENCE did not grow)."""
+    starts = now_utc().replace(microsecond=0) + timedelta(days=40)
+    meeting = await create_published(
+        client,
+        tamaris_auth,
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=2)).isoformat(),
+    )
+    change = {
+        "starts_at": (starts - timedelta(minutes=30)).isoformat(),
+        "ends_at": (starts + timedelta(hours=3)).isoformat(),
+        "title": "Un autre titre",
+        "venue": "Salle des fêtes",
+        "address": "2 place de la Mairie, 30100 Alès",
+        "online_url": "https://visio.example.fr/conseil",
+    }[field]
+    response = await client.patch(
+        f"/api/v1/meetings/{meeting['id']}", json={field: change}, headers=tamaris_auth
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["sequence"] == meeting["sequence"] + 1
+    ics = await client.get(f"/reunions/{meeting['id']}/calendrier.ics")
+    [event] = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
+    assert int(event["SEQUENCE"]) == meeting["sequence"] + 1
+
+
 async def test_patch_sequence_rules(client: AsyncClient, tamaris_auth: dict[str, str]) -> None:
     meeting = await create(client, tamaris_auth)
     url = f"/api/v1/meetings/{meeting['id']}"
@@ -464,14 +517,14 @@ async def test_patch_sequence_rules(client: AsyncClient, tamaris_auth: dict[str,
     same = await patch({"title": "Nouveau titre", "kind": "cafe", "capacity": None})
     assert same["sequence"] == 1
     # The same instant in another offset is no change either.
-    same_time = await patch({"starts_at": "2031-01-15T17:00:00Z"})
+    same_time = await patch({"starts_at": f"{LIKE_2031}-01-15T17:00:00Z"})
     assert same_time["sequence"] == 1
-    assert same_time["starts_at"] == "2031-01-15T18:00:00+01:00"
+    assert same_time["starts_at"] == f"{LIKE_2031}-01-15T18:00:00+01:00"
 
-    moved = await patch({"starts_at": "2031-01-15T18:30:00+01:00"})
+    moved = await patch({"starts_at": f"{LIKE_2031}-01-15T18:30:00+01:00"})
     assert moved["sequence"] == 2
-    assert moved["starts_at"] == "2031-01-15T18:30:00+01:00"
-    assert moved["ends_at"] == "2031-01-15T20:00:00+01:00"
+    assert moved["starts_at"] == f"{LIKE_2031}-01-15T18:30:00+01:00"
+    assert moved["ends_at"] == f"{LIKE_2031}-01-15T20:00:00+01:00"
 
     relocated = await patch({"venue": "Salle B", "address": "1 rue Neuve, 30100 Alès"})
     assert relocated["sequence"] == 3
@@ -492,7 +545,7 @@ async def test_patch_checks_the_whole_meeting(
     url = f"/api/v1/meetings/{meeting['id']}"
     # Moving the end before the (unchanged) start is refused.
     response = await client.patch(
-        url, json={"ends_at": "2031-01-15T17:00:00+01:00"}, headers=tamaris_auth
+        url, json={"ends_at": f"{LIKE_2031}-01-15T17:00:00+01:00"}, headers=tamaris_auth
     )
     assert response.status_code == 400
     assert [e["key"] for e in response.json()["extra"]] == ["ends_at"]
@@ -611,13 +664,13 @@ async def test_meeting_times_are_stored_in_utc(
     meeting = await create(
         client,
         tamaris_auth,
-        starts_at="2031-03-30T09:00:00+02:00",
-        ends_at="2031-03-30T10:00:00+02:00",
+        starts_at=f"{LIKE_2031}-03-30T09:00:00+02:00",
+        ends_at=f"{LIKE_2031}-03-30T10:00:00+02:00",
     )
     row = (
         await Meeting.select(Meeting.starts_at, Meeting.ends_at)
         .where(Meeting.id == meeting["id"])
         .first()
     )
-    assert row["starts_at"] == datetime(2031, 3, 30, 7, tzinfo=UTC)
+    assert row["starts_at"] == datetime(LIKE_2031, 3, 30, 7, tzinfo=UTC)
     assert row["ends_at"] - row["starts_at"] == timedelta(hours=1)

@@ -18,6 +18,7 @@ from httpx import AsyncClient
 from conseils import changes
 from meetings.services import calendar
 from meetings.tables import Council, Meeting
+from tests.support.dates import LIKE_2027
 from tests.support.feed_support import (
     cancel,
     create,
@@ -137,10 +138,10 @@ async def test_every_field_of_an_event(client: AsyncClient, tamaris_auth: dict[s
         "created": z(stored["created_at"]),
         "dtstart_tzid": "Europe/Paris",
         "dtend_tzid": "Europe/Paris",
-        "start_utc": "2027-01-14T17:30:00Z",
-        "end_utc": "2027-01-14T19:30:00Z",
-        "start_local": "2027-01-14T18:30:00",
-        "end_local": "2027-01-14T20:30:00",
+        "start_utc": f"{LIKE_2027}-01-14T17:30:00Z",
+        "end_utc": f"{LIKE_2027}-01-14T19:30:00Z",
+        "start_local": f"{LIKE_2027}-01-14T18:30:00",
+        "end_local": f"{LIKE_2027}-01-14T20:30:00",
     }
     assert stored["sequence"] == 1  # publishing is a change of status
     # The UID is the meeting's own UUID, not derived from its id or the host.
@@ -157,13 +158,13 @@ async def test_winter_and_summer_times_have_the_right_utc_offset(
         client,
         tamaris_auth,
         title="Été",
-        starts_at="2027-07-01T18:30:00+02:00",
-        ends_at="2027-07-01T20:30:00+02:00",
+        starts_at=f"{LIKE_2027}-07-01T18:30:00+02:00",
+        ends_at=f"{LIKE_2027}-07-01T20:30:00+02:00",
     )
     feed = await fetch(client, "/conseils/ales-tamaris/calendrier.ics")
     for meeting, utc_start, offset in (
-        (winter, "2027-01-14T17:30:00Z", timedelta(hours=1)),
-        (summer, "2027-07-01T16:30:00Z", timedelta(hours=2)),
+        (winter, f"{LIKE_2027}-01-14T17:30:00Z", timedelta(hours=1)),
+        (summer, f"{LIKE_2027}-07-01T16:30:00Z", timedelta(hours=2)),
     ):
         uid = (await row(meeting["id"]))["uid"]
         event = feed.event(uid)
@@ -186,21 +187,21 @@ async def test_uid_stable_across_fetches_and_edits_and_sequence_grows(
     second = await fetch(client, "/calendrier.ics")
     assert first.uids == second.uids
     before = first.event(uid)
-    assert before["start_utc"] == "2027-01-14T17:30:00Z"
+    assert before["start_utc"] == f"{LIKE_2027}-01-14T17:30:00Z"
 
     await patch(
         client,
         tamaris_auth,
         meeting["id"],
-        starts_at="2027-01-21T19:00:00+01:00",
-        ends_at="2027-01-21T21:00:00+01:00",
+        starts_at=f"{LIKE_2027}-01-21T19:00:00+01:00",
+        ends_at=f"{LIKE_2027}-01-21T21:00:00+01:00",
     )
     moved = await fetch(client, "/calendrier.ics")
     assert sorted(moved.uids) == sorted(first.uids)  # same UIDs, nothing added or lost
     after = moved.event(uid)
     assert after["sequence"] > before["sequence"]
-    assert after["start_utc"] == "2027-01-21T18:00:00Z"
-    assert after["end_utc"] == "2027-01-21T20:00:00Z"
+    assert after["start_utc"] == f"{LIKE_2027}-01-21T18:00:00Z"
+    assert after["end_utc"] == f"{LIKE_2027}-01-21T20:00:00Z"
     updated_at = (await row(meeting["id"]))["updated_at"]
     assert after["last_modified"] == after["dtstamp"] == z(updated_at)  # whole seconds
     assert after["created"] == before["created"]

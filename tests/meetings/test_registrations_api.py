@@ -19,6 +19,7 @@ from httpx import AsyncClient
 from conseils.timefmt import french_date, french_time, now_utc
 from meetings.tables import Meeting, Registration
 from notifications.tables import OutboxMessage
+from tests.support.dates import LIKE_2031
 from tests.support.facilitator_support import make_facilitator
 from tests.support.registration_support import (
     RECEIVED,
@@ -389,8 +390,8 @@ async def test_a_draft_meeting_takes_no_sign_up(
             "council": "ales-tamaris",
             "kind": "cafe",
             "title": "Brouillon",
-            "starts_at": "2031-05-01T18:00:00+02:00",
-            "ends_at": "2031-05-01T20:00:00+02:00",
+            "starts_at": f"{LIKE_2031}-05-01T18:00:00+02:00",
+            "ends_at": f"{LIKE_2031}-05-01T20:00:00+02:00",
             "address": "Rue de la Lozère, 30100 Alès",
             "capacity": 10,
         },
@@ -684,7 +685,11 @@ async def test_the_csv_opens_in_a_french_spreadsheet(
         person(1, name="Hélène Côté-Müller", needs="Accès de plain-pied ; garde d'enfants « svp »"),
     )
     await sign_up(client, meeting["id"], person(2, name='=HYPERLINK("http://x.example","clic")'))
-    await sign_up(client, meeting["id"], person(3, name="+cmd|' /C calc'!A0", attending_as="other"))
+    await sign_up(
+        client,
+        meeting["id"],
+        person(3, name="+cmd|' /C calc'!A0", attending_as="other", phone="+33 6 12 34 56 78"),
+    )
     await sign_up(client, meeting["id"], person(4, name="@SUM(1+1)", needs="-2+3\nsur deux lignes"))
 
     response = await client.get(
@@ -716,6 +721,7 @@ async def test_the_csv_opens_in_a_french_spreadsheet(
     assert other["Statut"] == "Liste d'attente"
     assert other["Position d'attente"] == "2"
     assert by_name["'+cmd|' /C calc'!A0"]["Vient en tant que"] == "Autre"
+    assert by_name["'+cmd|' /C calc'!A0"]["Téléphone"] == "'+33 6 12 34 56 78"
     # No cell starts a formula.
     assert not any(cell[:1] in "=+-@" for line in lines for cell in line if cell)
 
@@ -843,3 +849,20 @@ async def test_no_promotion_once_the_meeting_is_over(
     assert found["confirmed"] == []
     assert await outbox_rows("registration_promoted") == []
     assert (await meeting_row(meeting["id"]))["seats_taken"] == 0
+
+
+async def test_no_promotion_to_a_cancelled_meeting(
+    client: AsyncClient, tamaris_auth: dict[str, str]
+) -> None:
+    """Once the meeting is cancelled, a seat given back promotes nobody: the person waiting
+    is not told "a seat is free for you" for a meeting that will not take place."""
+    meeting = await published_meeting(client, tamaris_auth, capacity=1)
+    first = await sign_up(client, meeting["id"], person(1))
+    second = await sign_up(client, meeting["id"], person(2))
+    cancelled = await client.post(f"/api/v1/meetings/{meeting['id']}/cancel", headers=tamaris_auth)
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await cancel(client, first["manage_url"])).status_code == 200
+    found = await by_status(meeting["id"])
+    assert [r["id"] for r in found["waitlisted"]] == [second["id"]]
+    assert found["confirmed"] == []
+    assert await outbox_rows("registration_promoted") == []

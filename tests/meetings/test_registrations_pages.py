@@ -15,6 +15,7 @@ from httpx import AsyncClient, Response
 
 from conseils.timefmt import now_utc
 from meetings.tables import Meeting, Registration
+from tests.support.dates import LIKE_2031
 from tests.support.icaljs import parse_with_icaljs
 from tests.support.registration_support import (
     by_status,
@@ -172,7 +173,7 @@ async def test_the_honeypot_registers_no_one(
     meeting = await published_meeting(client, tamaris_auth)
     form = {**form_of(person(1)), "site_web": "http://spam.example"}
     response = await submit(client, meeting["id"], form)
-    # The robot gets the answer everyone gets, and learns nothing.
+    # The answer everyone gets (a robot learns nothing), and nothing stored or sent.
     assert response.status_code == 303
     assert response.headers["location"] == f"/reunions/{meeting['id']}/inscription/enregistree"
     assert await Registration.count() == 0
@@ -240,8 +241,8 @@ async def test_the_form_of_a_draft_or_unknown_meeting_is_404(
             "council": "ales-tamaris",
             "kind": "cafe",
             "title": "Brouillon",
-            "starts_at": "2031-05-01T18:00:00+02:00",
-            "ends_at": "2031-05-01T20:00:00+02:00",
+            "starts_at": f"{LIKE_2031}-05-01T18:00:00+02:00",
+            "ends_at": f"{LIKE_2031}-05-01T20:00:00+02:00",
             "address": "Rue de la Lozère, 30100 Alès",
         },
         headers=tamaris_auth,
@@ -395,8 +396,8 @@ async def test_a_registrations_feed_holds_its_meeting_only_while_confirmed(
         client,
         tamaris_auth,
         title="Café du jeudi",
-        starts_at="2031-10-02T18:00:00+02:00",
-        ends_at="2031-10-02T20:00:00+02:00",
+        starts_at=f"{LIKE_2031}-10-02T18:00:00+02:00",
+        ends_at=f"{LIKE_2031}-10-02T20:00:00+02:00",
     )
     full = await published_meeting(client, tamaris_auth, title="Café complet", capacity=1)
     dropped = await published_meeting(client, tamaris_auth, title="Café abandonné")
@@ -446,11 +447,11 @@ async def test_a_registrations_feed_holds_its_meeting_only_while_confirmed(
     )
     parsed = parse_with_icaljs(monday.content)
     assert [e["uid"] for e in parsed["events"]] == [uids[first["id"]]]
-    assert parsed["events"][0]["start_utc"] == "2031-09-18T16:00:00Z"
+    assert parsed["events"][0]["start_utc"] == f"{LIKE_2031}-09-18T16:00:00Z"
     assert "Europe/Paris" in parsed["timezones"]
     parsed = parse_with_icaljs(thursday.content)
     assert [(e["uid"], e["start_utc"]) for e in parsed["events"]] == [
-        (uids[second["id"]], "2031-10-02T16:00:00Z")
+        (uids[second["id"]], f"{LIKE_2031}-10-02T16:00:00Z")
     ]
     # Waiting, or cancelled: an empty calendar.
     assert feed_uids(await feed(client, full["id"], "moi@example.org")) == []

@@ -25,6 +25,7 @@ from conseils.settings import get_settings
 from meetings.tables import Council, Meeting
 from notifications import outbox, subscriptions
 from notifications.tables import Subscription
+from tests.support.dates import LIKE_2031
 from tests.support.icaljs import parse_with_icaljs
 from tests.support.mail_support import (
     MEETING,
@@ -145,7 +146,7 @@ async def test_an_announcement_is_an_invitation_with_its_calendar_twice(
     assert str(attendee) == f"mailto:{SUBSCRIBER}"
     assert attendee.params["RSVP"] == "FALSE"
     assert str(event["SUMMARY"]) == "Café citoyen : jardins & <potagers>"
-    assert event.decoded("DTSTART").isoformat() == "2031-03-12T18:00:00+01:00"
+    assert event.decoded("DTSTART").isoformat() == f"{LIKE_2031}-03-12T18:00:00+01:00"
     # ... and as Thunderbird's ical.js reads it.
     seen = parse_with_icaljs(calendar_text)
     assert seen["calendar"]["method"] == "REQUEST"
@@ -154,7 +155,7 @@ async def test_an_announcement_is_an_invitation_with_its_calendar_twice(
     assert js_event["uid"] == uid
     assert js_event["sequence"] == 1
     assert js_event["organizer"] == f"mailto:{TAMARIS_CONTACT}"
-    assert js_event["start_utc"] == "2031-03-12T17:00:00Z"
+    assert js_event["start_utc"] == f"{LIKE_2031}-03-12T17:00:00Z"
     assert js_event["status"] == "CONFIRMED"
 
     # Headers.
@@ -170,7 +171,7 @@ async def test_an_announcement_is_an_invitation_with_its_calendar_twice(
     assert message["To"] == SUBSCRIBER
     assert message["Reply-To"] == TAMARIS_CONTACT
     assert message["Subject"] == (
-        "Nouvelle réunion : Café citoyen : jardins & <potagers> — mercredi 12 mars 2031"
+        f"Nouvelle réunion : Café citoyen : jardins & <potagers> — mercredi 12 mars {LIKE_2031}"
     )
 
     # French text, escaped in HTML, with the links.
@@ -178,7 +179,7 @@ async def test_an_announcement_is_an_invitation_with_its_calendar_twice(
     assert text.startswith("Bonjour,\n")
     assert f"Le {TAMARIS} annonce une nouvelle réunion." in text
     assert "Café citoyen : jardins & <potagers>" in text
-    assert "Quand : mercredi 12 mars 2031, de 18 h à 20 h" in text
+    assert f"Quand : mercredi 12 mars {LIKE_2031}, de 18 h à 20 h" in text
     assert "Où : Maison de quartier de Tamaris, Rue de la Lozère, 30100 Alès" in text
     assert f"Tous les détails : {PUBLIC_URL}/reunions/{meeting['id']}" in text
     assert "Goûter offert à l'issue de la réunion." in text

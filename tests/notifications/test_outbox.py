@@ -22,6 +22,7 @@ from meetings.tables import Meeting
 from notifications import outbox, subscriptions
 from notifications.fanout import expand_all
 from notifications.tables import FanoutJob
+from tests.support.dates import LIKE_2031
 from tests.support.mail_support import (
     active_subscriber,
     calendar_part,
@@ -99,7 +100,7 @@ async def test_editing_a_draft_queues_nothing(
     meeting = await create_meeting(client, tamaris_auth)
     for change in (
         {"title": "Café citoyen : le jardin, suite"},
-        {"starts_at": "2031-03-12T17:00:00+01:00"},
+        {"starts_at": f"{LIKE_2031}-03-12T17:00:00+01:00"},
         {"venue": "Salle polyvalente"},
     ):
         response = await client.patch(
@@ -119,7 +120,7 @@ async def test_refused_changes_queue_nothing(
     url = f"/api/v1/meetings/{meeting['id']}"
     # Invalid (400): the end before the start, a title with a line break.
     bad_time = await client.patch(
-        url, json={"ends_at": "2031-03-12T17:00:00+01:00"}, headers=tamaris_auth
+        url, json={"ends_at": f"{LIKE_2031}-03-12T17:00:00+01:00"}, headers=tamaris_auth
     )
     assert bad_time.status_code == 400
     assert bad_time.json()["extra"][0]["key"] == "ends_at"
@@ -130,7 +131,7 @@ async def test_refused_changes_queue_nothing(
     # Cancelled, then changed (409): the cancellation is announced, the refused change is not.
     assert (await client.post(f"{url}/cancel", headers=tamaris_auth)).status_code == 200
     refused = await client.patch(
-        url, json={"starts_at": "2031-03-13T18:00:00+01:00"}, headers=tamaris_auth
+        url, json={"starts_at": f"{LIKE_2031}-03-13T18:00:00+01:00"}, headers=tamaris_auth
     )
     assert refused.status_code == 409
     republish = await client.post(f"{url}/publish", headers=tamaris_auth)
@@ -188,7 +189,10 @@ async def test_change_of_time_queues_meeting_changed_with_the_new_sequence(
 
     moved = await client.patch(
         url,
-        json={"starts_at": "2031-03-12T19:00:00+01:00", "ends_at": "2031-03-12T21:00:00+01:00"},
+        json={
+            "starts_at": f"{LIKE_2031}-03-12T19:00:00+01:00",
+            "ends_at": f"{LIKE_2031}-03-12T21:00:00+01:00",
+        },
         headers=tamaris_auth,
     )
     assert moved.status_code == 200, moved.text
@@ -206,15 +210,15 @@ async def test_change_of_time_queues_meeting_changed_with_the_new_sequence(
     assert "\r\nSEQUENCE:2\r\n" in calendar
     assert "\r\nSTATUS:CONFIRMED\r\n" in calendar
     assert (
-        "- Nouvel horaire : mercredi 12 mars 2031, de 19 h à 21 h "
-        "(au lieu de : mercredi 12 mars 2031, de 18 h à 20 h)\n"
+        f"- Nouvel horaire : mercredi 12 mars {LIKE_2031}, de 19 h à 21 h "
+        f"(au lieu de : mercredi 12 mars {LIKE_2031}, de 18 h à 20 h)\n"
     ) in plain_text(sent)
     html = sent.get_body(("html",))
-    assert "Nouvel horaire : mercredi 12 mars 2031, de 19 h à 21 h" in text_of(html)
+    assert f"Nouvel horaire : mercredi 12 mars {LIKE_2031}, de 19 h à 21 h" in text_of(html)
 
     # The same change again is no change: nothing more.
     again = await client.patch(
-        url, json={"starts_at": "2031-03-12T19:00:00+01:00"}, headers=tamaris_auth
+        url, json={"starts_at": f"{LIKE_2031}-03-12T19:00:00+01:00"}, headers=tamaris_auth
     )
     assert again.status_code == 200
     assert again.json()["sequence"] == 2
@@ -299,7 +303,7 @@ async def test_a_newer_announcement_replaces_a_queued_older_one(
     await expand_all()  # the relay queued the message, and has not sent it yet
     url = f"/api/v1/meetings/{meeting['id']}"
     moved = await client.patch(
-        url, json={"starts_at": "2031-03-12T18:30:00+01:00"}, headers=tamaris_auth
+        url, json={"starts_at": f"{LIKE_2031}-03-12T18:30:00+01:00"}, headers=tamaris_auth
     )
     assert moved.status_code == 200
     assert [(r["kind"], r["status"]) for r in await announcements()] == [
@@ -329,7 +333,7 @@ async def test_a_newer_announcement_replaces_an_older_one_not_yet_expanded(
     meeting = await published_meeting(client, tamaris_auth)
     moved = await client.patch(
         f"/api/v1/meetings/{meeting['id']}",
-        json={"starts_at": "2031-03-12T18:30:00+01:00"},
+        json={"starts_at": f"{LIKE_2031}-03-12T18:30:00+01:00"},
         headers=tamaris_auth,
     )
     assert moved.status_code == 200

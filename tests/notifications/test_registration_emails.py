@@ -17,6 +17,7 @@ from meetings.tables import Registration
 from notifications import subscriptions
 from notifications.registration_mail import queue_reminders
 from notifications.tables import OutboxMessage, Subscription
+from tests.support.dates import LIKE_2031
 from tests.support.icaljs import parse_with_icaljs
 from tests.support.registration_support import (
     attendees,
@@ -37,7 +38,7 @@ from tests.support.registration_support import (
 
 TAMARIS = "Conseil citoyen Alès Tamaris"
 TAMARIS_CONTACT = "conseil.ales-tamaris@ville-ales.fr"
-START = datetime(2031, 9, 18, 16, tzinfo=UTC)  # the support module's meeting: 18 h in Paris
+START = datetime(LIKE_2031, 9, 18, 16, tzinfo=UTC)  # the support module's meeting: 18 h in Paris
 
 
 def plain(message) -> str:
@@ -120,7 +121,7 @@ async def test_a_confirmed_registrant_gets_an_invitation_for_themselves(
     [parsed] = parse_with_icaljs(attachment.get_content())["events"]
     assert parsed["uid"] == stored["uid"]
     assert parsed["sequence"] == stored["sequence"]
-    assert parsed["start_utc"] == "2031-09-18T16:00:00Z"
+    assert parsed["start_utc"] == f"{LIKE_2031}-09-18T16:00:00Z"
 
 
 async def test_a_waitlisted_registrant_learns_their_position_without_an_invitation(
@@ -206,7 +207,10 @@ async def test_a_changed_time_reaches_registrants_with_the_new_sequence(
 
     response = await client.patch(
         f"/api/v1/meetings/{meeting['id']}",
-        json={"starts_at": "2031-09-18T19:00:00+02:00", "ends_at": "2031-09-18T21:00:00+02:00"},
+        json={
+            "starts_at": f"{LIKE_2031}-09-18T19:00:00+02:00",
+            "ends_at": f"{LIKE_2031}-09-18T21:00:00+02:00",
+        },
         headers=tamaris_auth,
     )
     assert response.status_code == 200, response.text
@@ -233,7 +237,10 @@ async def test_a_changed_time_reaches_registrants_with_the_new_sequence(
     assert event.decoded("DTSTART").astimezone(UTC) == START + timedelta(hours=1)
     assert attendees(event) == [mailto("habitante.1@example.org")]
     [parsed] = parse_with_icaljs(calendar.to_ical())["events"]
-    assert (parsed["sequence"], parsed["start_utc"]) == (after["sequence"], "2031-09-18T17:00:00Z")
+    assert (parsed["sequence"], parsed["start_utc"]) == (
+        after["sequence"],
+        f"{LIKE_2031}-09-18T17:00:00Z",
+    )
 
     # The waitlisted person hears of it, with their link, but gets no invitation.
     row = await only("meeting_changed", "habitante.2@example.org")
@@ -252,7 +259,10 @@ async def test_a_changed_time_reaches_registrants_with_the_new_sequence(
     )
     assert feed.status_code == 200, feed.text
     [event] = parse_with_icaljs(feed.content)["events"]
-    assert (event["sequence"], event["start_utc"]) == (after["sequence"], "2031-09-18T17:00:00Z")
+    assert (event["sequence"], event["start_utc"]) == (
+        after["sequence"],
+        f"{LIKE_2031}-09-18T17:00:00Z",
+    )
 
 
 async def test_a_subscribed_registrant_hears_of_a_change_once(
@@ -266,7 +276,7 @@ async def test_a_subscribed_registrant_hears_of_a_change_once(
     await active_subscriber("only-subscribed@example.org")
 
     for change in (
-        {"starts_at": "2031-09-18T18:30:00+02:00"},
+        {"starts_at": f"{LIKE_2031}-09-18T18:30:00+02:00"},
         {"venue": "Salle des fêtes", "address": "Place de la Mairie, 30100 Alès"},
     ):
         response = await client.patch(

@@ -103,3 +103,41 @@ async def test_an_empty_maildir_folder_made_beforehand_is_used(tmp_path: Path) -
     await queue_plain(1)
     assert await deliver_all(relay) == 1
     assert len(list((maildir / "new").iterdir())) == 1
+
+
+async def test_pauses_after_failures_double_up_to_a_minute_and_a_success_resets_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop's own arithmetic, read from the pauses it asks for (none is waited here):
+    poll × 2, × 4, × 8 … after each failure in a row, at most a minute, deaf to wake-ups;
+    after a batch that went through, the ordinary poll again, and the doubling starts over."""
+    relay = make_relay(mail_settings())
+    outcomes = iter(["fail"] * 8 + ["idle", "fail"])
+    pauses: list[tuple[float, bool]] = []
+    stop = asyncio.Event()
+
+    async def deliver_once() -> int:
+        if next(outcomes) == "fail":
+            raise OSError("disque plein")
+        return 0
+
+    async def pause(_stop: asyncio.Event, seconds: float, *, wakeable: bool = False) -> None:
+        pauses.append((seconds, wakeable))
+        if len(pauses) == 10:
+            stop.set()
+
+    monkeypatch.setattr(relay, "deliver_once", deliver_once)
+    monkeypatch.setattr(relay, "_pause", pause)
+    await asyncio.wait_for(relay.run(stop, poll_seconds=1.0), timeout=10)
+    assert pauses == [
+        (2.0, False),
+        (4.0, False),
+        (8.0, False),
+        (16.0, False),
+        (32.0, False),
+        (relay_module.MAX_FAILURE_PAUSE_S, False),
+        (relay_module.MAX_FAILURE_PAUSE_S, False),
+        (relay_module.MAX_FAILURE_PAUSE_S, False),
+        (1.0, True),  # nothing to send: wait for the poll or a wake-up
+        (2.0, False),
+    ]

@@ -7,6 +7,7 @@ Every count is by Message-ID at the server, so a message sent twice would show.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,6 +19,7 @@ import pytest
 
 from conseils.settings import get_settings
 from conseils.timefmt import now_utc
+from notifications.ledger import Ledger
 from notifications.relay import LEASE, Relay
 from notifications.tables import OutboxMessage
 from tests.support.mail_support import (
@@ -215,6 +217,92 @@ async def test_a_hanging_server_times_out_and_the_batch_is_retried(smtp_sink: Sm
     await deliver_all(relay)
     assert sorted(smtp_sink.message_ids().elements()) == sorted(ids)
     assert all(r["status"] == "sent" for r in await rows())
+
+
+async def test_a_relay_killed_between_two_messages_never_sends_the_first_again(
+    smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first message's "sent" mark is written before the second message's DATA, however
+    slow the database: a relay killed while the server holds the second DATA has recorded
+    the first, so the relay that takes over sends only the second."""
+    mark_sent = Ledger.mark_sent
+
+    async def slow_mark(self: Ledger, *args: object) -> None:
+        await asyncio.sleep(0.3)  # a busy database
+        await mark_sent(self, *args)
+
+    monkeypatch.setattr(Ledger, "mark_sent", slow_mark)
+    first, second = await queue_plain(2)
+    smtp_sink.hang_at = 2
+    relay = make_relay(mail_settings(smtp_sink, timeout=5), name="relay-tue")
+    task = asyncio.create_task(relay.deliver_once())
+
+    async def second_data() -> bool:
+        return smtp_sink.data_commands >= 2
+
+    await eventually(second_data, what="the second DATA")
+    sent = {r["message_id"] for r in await rows() if r["status"] == "sent"}
+    assert sent == {first}  # before the second DATA, not after
+    task.cancel()  # killed while the server holds the second message
+    smtp_sink.release()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, 10)
+    smtp_sink.wait_idle()
+    assert [m.message_id for m in smtp_sink.received] == [first]
+
+    monkeypatch.setattr(Ledger, "mark_sent", mark_sent)
+    await OutboxMessage.update({OutboxMessage.lease_until: now_utc() - timedelta(seconds=1)}).where(
+        OutboxMessage.status == "sending"
+    )
+    await deliver_all(make_relay(mail_settings(smtp_sink), name="relay-de-reprise"))
+    assert smtp_sink.message_ids() == {first: 1, second: 1}
+
+
+@pytest.mark.parametrize(
+    ("reply", "second", "third"),
+    [
+        ("450 4.2.1 Mailbox busy, try later", "queued", "sent"),
+        ("550 5.1.1 No such user", "failed", "sent"),
+        ("421 4.3.2 Closing the connection", "queued", "queued"),
+    ],
+)
+async def test_a_refusal_after_an_accepted_message_still_records_it_sent(
+    smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch, reply: str, second: str, third: str
+) -> None:
+    """However the next message ends (retry later, refused, connection closed), the one the
+    server accepted before it is recorded as sent before the batch returns, even when the
+    database is slow: a mark left behind would be lost with the batch's connection, and the
+    message sent again once its lease ran out."""
+    mark_sent = Ledger.mark_sent
+    marks = 0
+
+    async def slow_first_mark(self: Ledger, *args: object) -> None:
+        nonlocal marks
+        marks += 1
+        if marks == 1:  # the others are quick: nothing else waits for this one
+            await asyncio.sleep(0.5)
+        await mark_sent(self, *args)
+
+    monkeypatch.setattr(Ledger, "mark_sent", slow_first_mark)
+    ids = await queue_plain(3)
+    smtp_sink.reject["m1@example.org"] = reply
+    assert await make_relay(mail_settings(smtp_sink, timeout=5)).deliver_once() == 3
+    assert [r["status"] for r in await rows()] == ["sent", second, third]
+    assert smtp_sink.message_ids()[ids[0]] == 1
+
+
+async def test_a_message_that_cannot_be_built_fails_and_the_batch_goes_on(
+    smtp_sink: SmtpSink,
+) -> None:
+    ids = await queue_plain(3)
+    await OutboxMessage.update({OutboxMessage.mime: ""}).where(OutboxMessage.message_id == ids[1])
+    assert await make_relay(mail_settings(smtp_sink)).deliver_once() == 3
+    first, broken, last = await rows()
+    assert (first["status"], last["status"]) == ("sent", "sent")
+    assert broken["status"] == "failed"
+    assert broken["last_error"].startswith("message impossible à construire")
+    assert broken["lease_until"] is None
+    assert [m.message_id for m in smtp_sink.received] == [ids[0], ids[2]]
 
 
 async def test_retries_stop_after_two_days(smtp_sink: SmtpSink) -> None:

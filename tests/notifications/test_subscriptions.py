@@ -21,6 +21,7 @@ from litestar import Litestar
 from conseils.timefmt import now_utc
 from notifications.fanout import expand_all
 from notifications.tables import FanoutJob, OutboxMessage, Subscription
+from tests.support.dates import LIKE_2031
 from tests.support.mail_support import (
     active_subscriber,
     create_meeting,
@@ -237,7 +238,7 @@ async def test_double_opt_in_from_the_email_link(
     # From now on, announcements arrive.
     moved = await client.patch(
         f"/api/v1/meetings/{meeting['id']}",
-        json={"starts_at": "2031-03-12T18:30:00+01:00"},
+        json={"starts_at": f"{LIKE_2031}-03-12T18:30:00+01:00"},
         headers=tamaris_auth,
     )
     assert moved.status_code == 200

@@ -16,6 +16,7 @@ import icalendar
 from httpx import AsyncClient, Response
 
 from meetings.tables import Meeting
+from tests.support.dates import LIKE_2027
 from tests.support.icaljs import parse_with_icaljs
 
 # ---------------------------------------------------------------- reading a feed
@@ -140,8 +141,8 @@ def payload(**overrides: object) -> dict[str, object]:
         "kind": "cafe",
         "title": "Le marché du samedi",
         "description": "Ordre du jour : le marché.",
-        "starts_at": "2027-01-14T18:30:00+01:00",
-        "ends_at": "2027-01-14T20:30:00+01:00",
+        "starts_at": f"{LIKE_2027}-01-14T18:30:00+01:00",
+        "ends_at": f"{LIKE_2027}-01-14T20:30:00+01:00",
         "venue": "Maison de quartier de Tamaris",
         "address": "Rue de la Lozère, 30100 Alès",
     }

@@ -25,6 +25,7 @@ from notifications import outbox, subscriptions
 from notifications.fanout import expand_all
 from notifications.relay import Relay
 from notifications.tables import FanoutJob, OutboxMessage, Subscription
+from tests.support.dates import LIKE_2031
 from tests.support.live_server import CONSEILS, ROOT, server_env
 
 if TYPE_CHECKING:  # imported by pytest as a plugin first, so that its asserts are rewritten
@@ -45,19 +46,29 @@ def mail_settings(
     maildir: Path | None = None,
     batch_size: int = 100,
     timeout: float = 2.0,
+    ca_file: Path | None = None,
+    login: tuple[str, str] | None = None,
 ) -> MailSettings:
-    """Settings for an in-process relay: the sink's SMTP server, or a maildir without one."""
+    """Settings for an in-process relay: the sink's SMTP server, or a maildir without one.
+    Against a sink with TLS, the relay uses its mode and trusts `ca_file` (SMTP_CA_FILE);
+    against one with users, it logs in as `login`, by default the sink's first user."""
+    security = sink.security if sink else None
+    if login is None and sink is not None and sink.handler.users:
+        login = next(iter(sink.handler.users.items()))
     return MailSettings(
         smtp_host=sink.host if sink else None,
         smtp_port=sink.port if sink else 25,
-        smtp_username=None,
-        smtp_password=None,
-        smtp_tls=False,
-        smtp_starttls=False,
+        smtp_username=login[0] if login else None,
+        smtp_password=login[1] if login else None,
+        smtp_tls=security == "tls",
+        smtp_starttls=security == "starttls",
+        smtp_ca_file=ca_file,
         smtp_timeout=timeout,
         mail_from=sender(),
         mail_reply_to=None,
-        maildir=maildir or Path(tempfile.mkdtemp(prefix="conseils-maildir-")),
+        # Without one from the test (tmp_path), a folder of its own in the suite's DATA_DIR,
+        # which goes with the suite's temporary folder.
+        maildir=maildir or Path(tempfile.mkdtemp(prefix="maildir-", dir=get_settings().data_dir)),
         relay_in_process=False,
         batch_size=batch_size,
         retry_base=FAST_RETRY,
@@ -170,8 +181,8 @@ MEETING = {
     "council": "ales-tamaris",
     "kind": "cafe",
     "title": "Café citoyen : le jardin partagé",
-    "starts_at": "2031-03-12T18:00:00+01:00",
-    "ends_at": "2031-03-12T20:00:00+01:00",
+    "starts_at": f"{LIKE_2031}-03-12T18:00:00+01:00",
+    "ends_at": f"{LIKE_2031}-03-12T20:00:00+01:00",
     "venue": "Maison de quartier de Tamaris",
     "address": "Rue de la Lozère, 30100 Alès",
 }

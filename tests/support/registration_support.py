@@ -19,13 +19,14 @@ from meetings.services.registrations import sign_up_for_token
 from meetings.tables import Meeting, Registration
 from notifications.fanout import expand_all
 from notifications.tables import OutboxMessage
+from tests.support.dates import LIKE_2031
 
 MEETING = {
     "council": "ales-tamaris",
     "kind": "cafe",
     "title": "Café citoyen : la rentrée des associations",
-    "starts_at": "2031-09-18T18:00:00+02:00",
-    "ends_at": "2031-09-18T20:00:00+02:00",
+    "starts_at": f"{LIKE_2031}-09-18T18:00:00+02:00",
+    "ends_at": f"{LIKE_2031}-09-18T20:00:00+02:00",
     "venue": "Maison de quartier de Tamaris",
     "address": "Rue de la Lozère, 30100 Alès",
     "capacity": 3,

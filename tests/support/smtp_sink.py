@@ -14,9 +14,16 @@ What a test can ask of it (set at any moment, read at each command):
   real server that had accepted it would);
 - `sink.hang()` / `sink.release()`: DATA waits without answering until released, then
   replies 451 (a client that gave up on it must not have it counted as delivered);
+- `sink.hang_at = 2`: the same from the second DATA command on (the first is accepted);
 - `sink.wait_for_sessions = 2`: DATA waits until that many connections have sent RCPT, so
   that two relays are known to overlap;
 - `sink.stop()` / `sink.start()`: the server goes away and comes back on the same port.
+
+Like a production relay, it can require TLS and a login: `SmtpSink(security="starttls" or
+"tls", certificate=ca.issue_cert("127.0.0.1"), users={"relay": "secret"})` offers STARTTLS
+(and refuses MAIL before it) or speaks TLS from the first byte (SMTPS), and refuses MAIL
+before a successful AUTH; `trustme` makes the test authority (fixture `smtp_ca`) and the
+certificate. Each `Received` says whether it came over TLS and under which login.
 
 `sink.received` lists what was accepted, in order; `sink.message_ids()` counts by Message-ID.
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import ssl
 import threading
 import time
 from collections import Counter
@@ -32,10 +40,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from tests.support.live_server import free_port
 
@@ -48,6 +58,8 @@ class Received:
     rcpt_tos: tuple[str, ...]
     data: bytes
     session: int
+    tls: bool = False  # the connection was encrypted when DATA came
+    login: str | None = None  # the user name of a successful AUTH
 
     @property
     def message(self) -> EmailMessage:
@@ -68,11 +80,26 @@ class _Handler:
     fail_reply: str = "451 4.7.1 Greylisted, please try again later"
     data_delay: float = 0.0
     wait_for_sessions: int = 0
+    hang_at: int = 0  # DATA commands from this one on hang (0: none)
     hanging: threading.Event = field(default_factory=threading.Event)
     sessions: set[int] = field(default_factory=set)
     data_commands: int = 0
     busy: int = 0  # DATA commands being answered right now
     lock: threading.Lock = field(default_factory=threading.Lock)
+    users: dict[str, str] = field(default_factory=dict)
+    auth_failures: int = 0
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        """aiosmtpd's authenticator: a known user with the right password (LOGIN, PLAIN)."""
+        if isinstance(auth_data, LoginPassword):
+            user = auth_data.login.decode()
+            if self.users.get(user) == auth_data.password.decode():
+                return AuthResult(success=True, auth_data=user)
+        with self.lock:
+            self.auth_failures += 1
+        return AuthResult(success=False, handled=False)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list
@@ -94,6 +121,8 @@ class _Handler:
         with self.lock:
             self.data_commands += 1
             self.busy += 1
+            if self.hang_at and self.data_commands >= self.hang_at:
+                self.hanging.set()
         try:
             deadline = time.monotonic() + SESSION_WAIT_S
             while self._too_few_sessions(deadline):  # noqa: ASYNC110 - counted in other tasks
@@ -114,6 +143,8 @@ class _Handler:
                         rcpt_tos=tuple(envelope.rcpt_tos),
                         data=bytes(envelope.content),
                         session=id(session),
+                        tls=server.transport.get_extra_info("ssl_object") is not None,
+                        login=session.auth_data if session.authenticated else None,
                     )
                 )
             return "250 2.0.0 Message accepted for delivery"
@@ -122,12 +153,57 @@ class _Handler:
                 self.busy -= 1
 
 
+Security = Literal["starttls", "tls"]
+
+
+class _Controller(Controller):
+    """aiosmtpd counts only STARTTLS as TLS when AUTH requires it: on an SMTPS connection,
+    encrypted from the first byte, AUTH is allowed as it is (no warning at each connection)."""
+
+    def __init__(self, *args: Any, implicit_tls: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.implicit_tls = implicit_tls
+
+    def factory(self) -> SMTP:
+        server = super().factory()
+        if self.implicit_tls:
+            server._auth_require_tls = False
+        return server
+
+
 class SmtpSink:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        security: Security | None = None,
+        certificate: trustme.LeafCert | None = None,
+        users: dict[str, str] | None = None,
+    ) -> None:
+        assert (security is None) == (certificate is None), "TLS needs a certificate"
         self.host = "127.0.0.1"
         self.port = port or free_port()
-        self.handler = _Handler()
+        self.handler = _Handler(users=dict(users or {}))
+        self.security = security
+        self.certificate = certificate
         self._controller: Controller | None = None
+
+    def _server_options(self) -> dict[str, Any]:
+        """The Controller's arguments for the TLS mode and the login asked for."""
+        options: dict[str, Any] = {}
+        if self.certificate is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.certificate.configure_cert(context)
+            if self.security == "tls":
+                options["ssl_context"] = context
+            else:
+                options.update(tls_context=context, require_starttls=True)
+        if self.handler.users:
+            options.update(
+                authenticator=self.handler.authenticate,
+                auth_required=True,
+            )
+        return options
 
     # ------------------------------------------------------------ behaviour
 
@@ -169,13 +245,26 @@ class SmtpSink:
         return self.handler.data_commands
 
     @property
+    def auth_failures(self) -> int:
+        return self.handler.auth_failures
+
+    @property
     def sessions(self) -> int:
         return len(self.handler.sessions)
+
+    @property
+    def hang_at(self) -> int:
+        return self.handler.hang_at
+
+    @hang_at.setter
+    def hang_at(self, value: int) -> None:
+        self.handler.hang_at = value
 
     def hang(self) -> None:
         self.handler.hanging.set()
 
     def release(self) -> None:
+        self.handler.hang_at = 0
         self.handler.hanging.clear()
 
     def message_ids(self) -> Counter[str]:
@@ -196,7 +285,14 @@ class SmtpSink:
 
     def start(self) -> None:
         assert self._controller is None
-        controller = Controller(self.handler, hostname=self.host, port=self.port, ready_timeout=10)
+        controller = _Controller(
+            self.handler,
+            implicit_tls=self.security == "tls",
+            hostname=self.host,
+            port=self.port,
+            ready_timeout=10,
+            **self._server_options(),
+        )
         controller.start()
         self._controller = controller
 
@@ -215,3 +311,9 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_ca() -> trustme.CA:
+    """The test's certificate authority: what SMTP_CA_FILE names in the TLS tests."""
+    return trustme.CA(organization_name="Conseils test CA")

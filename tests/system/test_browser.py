@@ -28,7 +28,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 CHROMIUM_PRESENT = CHROMIUM.exists()
-SCREENSHOT = Path("/tmp/home.png")
 TAMARIS = "Conseil citoyen Alès Tamaris"
 TAMARIS_MEETINGS = ["Café citoyen : les jeux pour enfants", "Réunion du conseil Tamaris"]
 
@@ -63,7 +62,7 @@ async def council_lines(page: pw.Page) -> list[str]:
     return await page.locator("ol.meetings article p.kind").all_text_contents()
 
 
-async def test_home_page(page: pw.Page) -> None:
+async def test_home_page(page: pw.Page, tmp_path: Path) -> None:
     await page.goto("/")
     assert await page.title() == "Prochaines réunions — Alès Agglomération"
     await expect(page.locator("h1")).to_have_text("Prochaines réunions des conseils citoyens")
@@ -77,7 +76,7 @@ async def test_home_page(page: pw.Page) -> None:
     )
     assert button_colour == "rgb(0, 85, 140)"
     await page.set_viewport_size({"width": 1280, "height": 900})
-    png = await page.screenshot(path=str(SCREENSHOT), full_page=True)
+    png = await page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
     assert png.startswith(b"\x89PNG")
     assert len(png) > 10_000
 

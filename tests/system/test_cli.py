@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -231,7 +232,9 @@ def test_serve_reads_the_port_from_the_environment(live_server: LiveServer) -> N
         assert "Prochaines réunions" in response.text
     finally:
         stop(process)
-    assert process.returncode is not None
+    # SIGTERM stopped it in time, not the SIGKILL stop() falls back on (uvicorn exits by
+    # re-raising the signal it handled once shut down).
+    assert process.returncode in (0, -signal.SIGTERM), log.read_text()
 
 
 @pytest.mark.engine_independent

@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.support.dates import LIKE_2027
 from tests.support.feed_support import parse
 from tests.support.live_server import (
     _run_async,
@@ -165,8 +166,8 @@ def _published(server: str, auth: dict[str, str], title: str, day: int) -> dict:
         "council": "ales-tamaris",
         "kind": "cafe",
         "title": title,
-        "starts_at": f"2027-03-{day:02d}T18:30:00+01:00",
-        "ends_at": f"2027-03-{day:02d}T20:00:00+01:00",
+        "starts_at": f"{LIKE_2027}-03-{day:02d}T18:30:00+01:00",
+        "ends_at": f"{LIKE_2027}-03-{day:02d}T20:00:00+01:00",
         "address": "Rue de la Lozère, 30100 Alès",
     }
     created = httpx.post(f"{server}/api/v1/meetings", json=body, headers=auth)
@@ -217,14 +218,14 @@ def test_a_feed_change_through_one_process_shows_on_the_other(
 
     patched = httpx.patch(
         f"{writer}/api/v1/meetings/{meeting['id']}",
-        json={"title": "Café renommé", "starts_at": "2027-03-04T19:00:00+01:00"},
+        json={"title": "Café renommé", "starts_at": f"{LIKE_2027}-03-04T19:00:00+01:00"},
         headers=auth,
     )
     assert patched.status_code == 200, patched.text
     renamed = _changed_since(reader, FEED, added.headers["etag"])
     event = _event(renamed, meeting)
     assert event["summary"] == "Café citoyen : Café renommé"
-    assert event["start_utc"] == "2027-03-04T18:00:00Z"
+    assert event["start_utc"] == f"{LIKE_2027}-03-04T18:00:00Z"
     assert event["sequence"] > _event(added, meeting)["sequence"]
     single_after = _changed_since(reader, single, single_first.headers["etag"])
     assert _event(single_after, meeting)["summary"] == "Café citoyen : Café renommé"

@@ -21,6 +21,7 @@ import pytest
 
 from conseils.timefmt import now_utc
 from notifications.tables import OutboxMessage, Subscription
+from tests.support.dates import LIKE_2031
 from tests.support.live_server import free_port, server_env, start_server, stop, wait_until_healthy
 from tests.support.mail_support import (
     deliver_all,
@@ -216,8 +217,8 @@ async def test_serve_sends_through_its_own_relay(
                 "council": "ales-tamaris",
                 "kind": "cafe",
                 "title": "Café citoyen : la fête de quartier",
-                "starts_at": "2031-06-20T17:00:00+02:00",
-                "ends_at": "2031-06-20T19:00:00+02:00",
+                "starts_at": f"{LIKE_2031}-06-20T17:00:00+02:00",
+                "ends_at": f"{LIKE_2031}-06-20T19:00:00+02:00",
                 "address": "Rue de la Lozère, 30100 Alès",
             },
         )
