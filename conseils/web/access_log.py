@@ -16,8 +16,9 @@ import re
 
 from uvicorn.config import LOGGING_CONFIG
 
-# The first segment after these prefixes is a token.
-CAPABILITY_PREFIXES = ("inscriptions", "agenda", "abonnements", "mes-donnees")
+# The first segment after these prefixes is a token (the longest prefix first: an address's
+# feed is /agenda/adresse/<token>/…, a registration's /agenda/<token>/…).
+CAPABILITY_PREFIXES = ("agenda/adresse", "inscriptions", "agenda", "abonnements", "mes-donnees")
 _CAPABILITY = re.compile(r"(/(?:%s)/)[^/?#\s\"]+" % "|".join(CAPABILITY_PREFIXES))  # noqa: UP031
 REDACTED = r"\1<jeton>"
 

@@ -8,6 +8,7 @@ import secrets
 import httpx
 import pytest
 
+from conseils import urls
 from conseils.web.access_log import redact
 from tests.support.live_server import LiveServer, free_port, start_server, stop, wait_until_healthy
 
@@ -21,6 +22,20 @@ def test_redact_rewrites_capability_segments_only() -> None:
     assert (
         redact("/conseils/ales-tamaris/calendrier.ics") == "/conseils/ales-tamaris/calendrier.ics"
     )
+
+
+@pytest.mark.parametrize(
+    "link",
+    [urls.manage_url, urls.registration_feed_url, urls.address_feed_url,
+     urls.personal_data_url, urls.unsubscribe_url, urls.confirm_subscription_url],
+)  # fmt: skip
+def test_every_capability_link_the_site_writes_is_redacted(link) -> None:
+    """Each link that acts for a person (conseils/urls.py) loses its token in the logs:
+    /agenda/adresse/<token> included, whose first segment is not the token."""
+    token = secrets.token_urlsafe(32)
+    path = link(token).split("://", 1)[1].partition("/")[2]
+    assert token not in redact("/" + path)
+    assert "<jeton>" in redact("/" + path)
 
 
 @pytest.mark.engine_independent
