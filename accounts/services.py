@@ -116,7 +116,9 @@ async def set_password(email: str, password: str) -> bool:
     return bool(updated)
 
 
-async def _view(facilitator_id: int) -> FacilitatorView | None:
+async def facilitator_view(facilitator_id: int) -> tuple[FacilitatorView, int] | None:
+    """An active account as permission checks see it, with its `session_version` (sessions
+    opened under another version are dead); None when it is unknown or deactivated."""
     row = (
         await Facilitator.select()
         .where((Facilitator.id == facilitator_id) & (Facilitator.active == True))  # noqa: E712
@@ -127,13 +129,14 @@ async def _view(facilitator_id: int) -> FacilitatorView | None:
     links = await FacilitatorCouncil.select(FacilitatorCouncil.council).where(
         FacilitatorCouncil.facilitator == facilitator_id
     )
-    return FacilitatorView(
+    view = FacilitatorView(
         row["id"],
         row["email"],
         row["display_name"],
         row["is_admin"],
         frozenset(link["council"] for link in links),
     )
+    return view, row["session_version"]
 
 
 def _throttle_keys(email: str, client: str) -> tuple[str, str]:
@@ -188,10 +191,10 @@ async def _verify(stored: str, password: str) -> bool:
     return True
 
 
-async def issue_token(email: str, password: str, *, client: str = "") -> IssuedToken:
-    """Check the password and mint a token. An unknown address costs a check as a known one
-    does, and is throttled the same way: the answer tells nothing about which accounts
-    exist."""
+async def authenticate(email: str, password: str, *, client: str = "") -> int:
+    """Check an email and password; the account's id, or Unauthorized. An unknown address
+    costs a check as a known one does, and is throttled the same way: the answer tells
+    nothing about which accounts exist."""
     wrong = Unauthorized("Adresse ou mot de passe incorrect.", code="bad_credentials")
     keys = _throttle_keys(email[:254], client)
     await _refuse_if_blocked(keys)
@@ -212,10 +215,20 @@ async def issue_token(email: str, password: str, *, client: str = "") -> IssuedT
             await _count_failure(keys)
             raise wrong
     await counters().reset(keys[0])
+    return row["id"]
+
+
+async def issue_token(email: str, password: str, *, client: str = "") -> IssuedToken:
+    """Check the password and mint a bearer token (for scripts)."""
+    facilitator_id = await authenticate(email, password, client=client)
+    return await _mint_token(facilitator_id)
+
+
+async def _mint_token(facilitator_id: int) -> IssuedToken:
     token = secrets.token_urlsafe(32)
     expires_at = now_utc() + timedelta(hours=get_settings().token_ttl_hours)
     await ApiToken.insert(
-        ApiToken(facilitator=row["id"], token_hash=_token_hash(token), expires_at=expires_at)
+        ApiToken(facilitator=facilitator_id, token_hash=_token_hash(token), expires_at=expires_at)
     )
     return IssuedToken(token=token, expires_at_iso=expires_at.isoformat())
 
@@ -232,10 +245,10 @@ async def facilitator_for_token(token: str) -> FacilitatorView:
     )
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now_utc():
         raise refused
-    view = await _view(row["facilitator"])
-    if view is None:
+    found = await facilitator_view(row["facilitator"])
+    if found is None:
         raise refused
-    return view
+    return found[0]
 
 
 async def revoke_token(token: str) -> None:

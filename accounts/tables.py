@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -17,6 +17,9 @@ class Facilitator(Table):
     password_hash = Varchar(length=255)
     is_admin = Boolean(default=False)
     active = Boolean(default=True)
+    # Sessions remember the version they were opened under; a password reset or a
+    # deactivation increments it, and every older session is refused.
+    session_version = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

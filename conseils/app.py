@@ -23,9 +23,10 @@ from conseils.resources import STATIC
 from conseils.settings import Settings, get_settings
 from conseils.web.abuse import AbuseMiddleware
 from conseils.web.api_docs import DOCS_PATH, LocalSwaggerUI
+from conseils.web.csrf import BACKOFFICE, BACKOFFICE_ONLY, csrf_config
 from conseils.web.errors import EXCEPTION_HANDLERS
 from conseils.web.head import HeadAsGet
-from conseils.web.headers import security_headers
+from conseils.web.headers import NO_STORE, security_headers
 from conseils.web.health import healthz
 from conseils.web.site import SITE_PAGES
 from conseils.web.strict_json import strict_json_body
@@ -83,10 +84,28 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[h for f in FEATURES for h in f.api],
         before_request=strict_json_body,
     )
+    backoffice_dependencies: dict = {}
+    for feature in FEATURES:
+        backoffice_dependencies.update(feature.backoffice_dependencies)
+    back_office = Router(
+        path=BACKOFFICE,
+        route_handlers=[h for f in FEATURES for h in f.backoffice],
+        dependencies=backoffice_dependencies,
+        guards=[g for f in FEATURES for g in f.backoffice_guards],
+        include_in_schema=False,
+        cache_control=NO_STORE,
+        opt={"backoffice": True, **BACKOFFICE_ONLY},
+    )
+    stores: dict = {}
+    middleware: list = []
+    for feature in FEATURES:
+        stores.update(feature.stores() if feature.stores else {})
+        middleware.extend(feature.middleware() if feature.middleware else [])
     return HeadAsGet(
         route_handlers=[
             *(handler for feature in FEATURES for handler in feature.pages),
             api,
+            back_office,
             healthz,
             *SITE_PAGES,
             create_static_files_router(path="/static", directories=[STATIC], name="static"),
@@ -109,7 +128,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         after_request=_security_headers,
         on_startup=[_start],
         on_shutdown=[_stop],
-        middleware=[AbuseMiddleware()],
+        middleware=[AbuseMiddleware(), *middleware],
+        stores=stores,
+        csrf_config=csrf_config(settings),
         request_max_body_size=MAX_BODY_BYTES,
+        # Sessions and CSRF tokens are for the back-office alone (its router turns them on).
+        opt={key: not on for key, on in BACKOFFICE_ONLY.items()},
         debug=False,
     )

@@ -27,6 +27,14 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class SignInRequired(Unauthorized):
+    """No live back-office session: a page asked for with GET sends the browser to
+    `sign_in_url` (with the page to come back to), anything else answers 401."""
+
+    code = "sign_in_required"
+    sign_in_url = "/animation/connexion"
+
+
 class Conflict(DomainError):
     code = "conflict"
 

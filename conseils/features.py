@@ -19,7 +19,15 @@ class Feature:
     name: str
     pages: Sequence[Any] = ()  # route handlers served at the site's root
     api: Sequence[Any] = ()  # route handlers under /api/v1
+    backoffice: Sequence[Any] = ()  # route handlers under /animation (signed-in facilitators)
     dependencies: dict[str, Any] = field(default_factory=dict)  # provided to every handler
+    # Provided under /animation instead (the accounts app's: `viewer` from the session)
+    backoffice_dependencies: dict[str, Any] = field(default_factory=dict)
+    backoffice_guards: Sequence[Any] = ()  # run before every back-office route (signed in?)
+    # Made when the application is, from the settings of the moment: application-wide
+    # middleware (the accounts app's sessions) and named Litestar stores.
+    middleware: Callable[[], Sequence[Any]] | None = None
+    stores: Callable[[], dict[str, Any]] | None = None
     on_startup: Sequence[Hook] = ()
     on_shutdown: Sequence[Hook] = ()
     register: Callable[[], None] | None = None  # event handlers, template globals (idempotent)

@@ -6,7 +6,7 @@ The table keeps its historical name, `meeting_change`: it moved here from the me
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Integer, Timestamptz
+from piccolo.columns import Boolean, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -23,3 +23,17 @@ class MeetingChange(Table):
     council_id = Integer()
     seats_only = Boolean(default=False)  # a sign-up or a cancellation: the feeds do not care
     changed_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEntry(Table):
+    """One action of a facilitator in the back-office or the API: who, what, when, on which
+    object, by ids only. Never a resident's name or address: the log outlives registrations
+    and is kept a year (`conseils.audit`)."""
+
+    actor_id = Integer(index=True)  # the facilitator (not a foreign key: the log outlives them)
+    action = Varchar(length=64)  # "meeting.publish", "registration.attendance", …
+    object_kind = Varchar(length=32)  # "meeting", "registration", "council", "facilitator"
+    object_id = Integer(null=True, default=None)
+    council_id = Integer(null=True, default=None, index=True)
+    detail = Varchar(length=200, default="")  # ids or counts ("3 présents"), never personal data
+    at = Timestamptz(default=TimestamptzNow(), index=True)

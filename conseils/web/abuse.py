@@ -5,8 +5,9 @@ On every request that changes something (POST, PUT, PATCH, DELETE):
 - **Rate limit** per client IP (`RATE_LIMIT_PER_MINUTE`, counted in the shared counters of
   `conseils.counters`, so that every process sees the same count) on public endpoints:
   sign-ups, cancellations, subscriptions, logins; not on those that declare the bearer
-  scheme (a facilitator marking forty people present), which refuse anyone without a live
-  token anyway. Beyond it: 429 with `Retry-After`, in French on pages.
+  scheme or sit behind the back-office's session guard (a facilitator marking forty people
+  present), which refuse anyone without a live token or session anyway. Beyond it: 429
+  with `Retry-After`, in French on pages.
 - **JSON only** on the API: a body in another format is refused (415). A browser sends a
   cross-site `text/plain` or form POST without asking first; an `application/json` one
   needs a CORS preflight we never grant, so no other site can sign a visitor up.
@@ -67,6 +68,15 @@ def _declares_bearer(scope: Scope) -> bool:
     return bool(handler is not None and handler.resolve_security())
 
 
+def _needs_session(scope: Scope) -> bool:
+    """A back-office route other than the sign-in pages: only a signed-in facilitator gets
+    past its guard, and marking forty people present is not abuse."""
+    handler = scope.get("route_handler")
+    return bool(
+        handler is not None and handler.opt.get("backoffice") and not handler.opt.get("anonymous")
+    )
+
+
 class AbuseMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -87,7 +97,7 @@ class AbuseMiddleware(ASGIMiddleware):
                 "Ce formulaire doit être envoyé depuis le site lui-même.", code="foreign_origin"
             )
         limit = get_settings().limits.per_minute
-        if limit and not _declares_bearer(scope):
+        if limit and not _declares_bearer(scope) and not _needs_session(scope):
             count, left = await counters().hit(f"post:{client_ip(scope)}", WINDOW_SECONDS)
             if count > limit:
                 raise TooManyRequests(

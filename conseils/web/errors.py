@@ -7,11 +7,16 @@ is logged and answered with a plain 500 that leaks nothing.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.response import Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from conseils.complaints import Complaints
 from conseils.db import outage
@@ -21,6 +26,7 @@ from conseils.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    SignInRequired,
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
@@ -107,6 +113,15 @@ def _respond(request: Request, status: int, detail: str, code: str, errors: list
 
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    if isinstance(exc, SignInRequired) and request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        headers = dict(security_headers())
+        headers["Cache-Control"] = "no-store"
+        return Redirect(
+            f"{exc.sign_in_url}?{urlencode({'suite': target})}",
+            status_code=HTTP_303_SEE_OTHER,
+            headers=headers,
+        )
     status = next(s for cls, s in STATUS_OF.items() if isinstance(exc, cls))
     detail = exc.message if status != 400 else "Certaines informations sont invalides."
     response = _respond(request, status, detail, exc.code, _field_errors(exc))
