@@ -39,7 +39,8 @@ async def main():
     for app, head in {OLD_HEADS!r}.items():
         result = await run_forwards(app_name=app, migration_id=head)
         assert result.success, result.message
-    # Today's table classes name the same tables and columns as then (but registration's).
+    # Today's table classes name the same tables and columns as then (but registration's
+    # and facilitator's).
     from accounts.tables import ApiToken, Facilitator, FacilitatorCouncil
     from conseils.tables import MeetingChange
     from meetings.tables import Council, Meeting, Registration
@@ -47,9 +48,12 @@ async def main():
     now = datetime.now(UTC)
     council = (await Council.insert(Council(name="Conseil citoyen Alès Tamaris",
         slug="ales-tamaris", contact_email="c@ales.fr")).returning(Council.id))[0]["id"]
-    person = (await Facilitator.insert(Facilitator(email="anim@ales.fr",
-        display_name="Anim", password_hash=PasswordHasher().hash({PASSWORD!r})))
-        .returning(Facilitator.id))[0]["id"]
+    # Raw: today's Facilitator has columns that did not exist then.
+    await Facilitator.raw(
+        "INSERT INTO facilitator (email, display_name, password_hash, is_admin, active, "
+        "created_at) VALUES ({{}}, {{}}, {{}}, false, true, {{}})",
+        "anim@ales.fr", "Anim", PasswordHasher().hash({PASSWORD!r}), now)
+    person = (await Facilitator.select(Facilitator.id).first())["id"]
     await FacilitatorCouncil.insert(FacilitatorCouncil(facilitator=person, council=council))
     await ApiToken.insert(ApiToken(facilitator=person,
         token_hash=hashlib.sha256({OLD_TOKEN!r}.encode()).hexdigest(),
