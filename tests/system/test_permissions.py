@@ -1,0 +1,210 @@
+"""Who may do what: every back-office route and every API write, tried by four visitors.
+
+The visitors: an anonymous browser or client, a facilitator of another council (Rive Droite,
+the objects belong to Tamaris), an account deactivated after signing in and taking a token,
+and an administrator. Pages are visited with a session (and a valid CSRF token: what is
+tested here is the guard, not the CSRF check); the API with a bearer token. Each route has
+one row in ROUTES; a route of the application that has no row, or a row that matches no
+route, fails the test: a new route cannot ship without its permissions written down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from accounts.tables import Facilitator
+from conseils.app import create_app
+from conseils.counters import counters
+from meetings.tables import Registration
+from tests.support.backoffice_support import csrf_token, signed_in
+from tests.support.facilitator_support import make_facilitator
+from tests.support.registration_support import MEETING, person, published_meeting
+
+pytestmark = pytest.mark.engine_independent
+
+ANONYMOUS, OTHER, DEACTIVATED, ADMIN = "anonymous", "other council", "deactivated", "admin"
+VISITORS = (ANONYMOUS, OTHER, DEACTIVATED, ADMIN)
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # as the application declares it, `{meeting_id:int}` and all
+    statuses: tuple[int, int, int, int]  # anonymous, other council, deactivated, admin
+    form: dict[str, str] = field(default_factory=dict)  # back-office forms
+    json: Any = None  # API bodies
+    ends_session: bool = False  # signs out or revokes the token: tried after the others
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+SIGN_IN = (303, 303, 303, 303)  # a back-office page: anonymous GET → the sign-in page
+ROUTES = [
+    # The back-office's doors
+    Case("GET", "/animation/connexion", (200, 200, 200, 200)),
+    Case("POST", "/animation/connexion", (401, 401, 401, 401),
+         form={"email": "x@example.org", "password": "wrong password!"}),
+    Case("POST", "/animation/deconnexion", (303, 303, 303, 303), ends_session=True),
+    Case("GET", "/animation", (303, 200, 303, 200)),
+    # The API: facilitators' writes (bearer). Another council's published meeting is public:
+    # 403 (its drafts would be 404, as if they did not exist).
+    Case("POST", "/api/v1/meetings", (401, 403, 401, 201),
+         json={**MEETING, "title": "Une autre réunion"}),
+    Case("PATCH", "/api/v1/meetings/{meeting_id:int}", (401, 403, 401, 200),
+         json={"title": "Nouveau titre"}),
+    Case("POST", "/api/v1/meetings/{meeting_id:int}/publish", (401, 403, 401, 200)),
+    Case("POST", "/api/v1/meetings/{meeting_id:int}/cancel", (401, 403, 401, 200)),
+    Case("DELETE", "/api/v1/meetings/{meeting_id:int}", (401, 403, 401, 204)),
+    Case("GET", "/api/v1/meetings/{meeting_id:int}/registrations", (401, 403, 401, 200)),
+    Case("GET", "/api/v1/meetings/{meeting_id:int}/registrations.csv", (401, 403, 401, 200)),
+    Case("POST", "/api/v1/registrations/{registration_id:int}/attendance",
+         (401, 403, 401, 200), json={"attended": True}),
+    Case("POST", "/api/v1/registrations/{registration_id:int}/cancel", (401, 403, 401, 200)),
+    Case("DELETE", "/api/v1/registrations/{registration_id:int}", (401, 403, 401, 204)),
+    Case("GET", "/api/v1/outbox", (401, 200, 401, 200)),
+    Case("POST", "/api/v1/outbox/{message_id:int}/retry", (401, 404, 401, 409)),
+    Case("DELETE", "/api/v1/auth/token", (401, 204, 401, 204), ends_session=True),
+    # The API: public writes, the same for everyone
+    Case("POST", "/api/v1/auth/token", (401, 401, 401, 401),
+         json={"email": "x@example.org", "password": "wrong password!"}),
+    Case("POST", "/api/v1/meetings/{meeting_id:int}/registrations", (202, 202, 202, 202),
+         json=person("perm")),
+    Case("POST", "/api/v1/councils/{slug:str}/subscriptions", (202, 202, 202, 202),
+         json={"email": "abonne@example.org"}),
+]  # fmt: skip
+
+
+def _in_scope(method: str, path: str, handler: Any) -> bool:
+    if path.startswith("/animation"):
+        return True
+    if not path.startswith("/api/"):
+        return False
+    return method in UNSAFE or bool(handler.resolve_security())
+
+
+def _declared(app: Litestar) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in handler.http_methods:
+                if method in ("HEAD", "OPTIONS"):
+                    continue
+                if _in_scope(method, route.path, handler):
+                    found.add((method, route.path))
+    return found
+
+
+def test_every_route_has_a_row() -> None:
+    declared = _declared(create_app())
+    listed = {(case.method, case.path) for case in ROUTES}
+    assert not declared - listed, f"routes without permissions written down: {declared - listed}"
+    assert not listed - declared, f"rows that match no route: {listed - declared}"
+
+
+@dataclass
+class World:
+    owner: dict[str, str]  # the Tamaris facilitator's bearer header
+    clients: dict[str, httpx.AsyncClient]
+    tokens: dict[str, dict[str, str]]
+
+
+@pytest.fixture
+async def world(app: Litestar, demo: None) -> AsyncIterator[World]:
+    """The four visitors, signed in once (argon2 is slow on purpose); each case then gets
+    fresh objects to act on."""
+    transport = httpx.ASGITransport(app=app)
+    clients = {
+        who: httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+        for who in VISITORS
+    }
+    try:
+        owner = await make_facilitator("anim.tamaris@ales.fr", "ales-tamaris")
+        tokens = {
+            ANONYMOUS: {},
+            OTHER: await make_facilitator("anim.rivedroite@ales.fr", "ales-rive-droite"),
+            DEACTIVATED: await make_facilitator("ancien@ales.fr", "ales-tamaris"),
+            ADMIN: await make_facilitator("admin@ales.fr", admin=True),
+        }
+        await signed_in(clients[OTHER], "anim.rivedroite@ales.fr")
+        await signed_in(clients[DEACTIVATED], "ancien@ales.fr")
+        await signed_in(clients[ADMIN], "admin@ales.fr")
+        await csrf_token(clients[ANONYMOUS])
+        await Facilitator.update({Facilitator.active: False}).where(
+            Facilitator.email == "ancien@ales.fr"
+        )
+        yield World(owner, clients, tokens)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+
+
+async def _objects(world: World, n: int) -> dict[str, Any]:
+    """Tamaris objects for one case: a published meeting with one registration."""
+    client = world.clients[ANONYMOUS]
+    meeting = await published_meeting(client, world.owner, title=f"Réunion n° {n}")
+    signup = await client.post(f"/api/v1/meetings/{meeting['id']}/registrations", json=person(n))
+    assert signup.status_code == 202
+    registration = (
+        await Registration.select(Registration.id)
+        .where(Registration.meeting == meeting["id"])
+        .first()
+    )
+    return {
+        "meeting_id": meeting["id"],
+        "registration_id": registration["id"],
+        "slug": "ales-tamaris",
+        "message_id": 1,
+    }
+
+
+def _url(path: str, ids: dict[str, Any]) -> str:
+    url = path
+    for name, value in ids.items():
+        for kind in ("int", "str"):
+            url = url.replace(f"{{{name}:{kind}}}", str(value))
+    assert "{" not in url, f"no value for a parameter of {path}"
+    return url
+
+
+async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> httpx.Response:
+    client = world.clients[who]
+    url = _url(case.path, ids)
+    if url.startswith("/api/"):
+        return await client.request(
+            case.method, url, json=case.json, headers=world.tokens[who] or None
+        )
+    if case.method == "GET":
+        return await client.get(url)
+    token = client.cookies.get("csrf") or ""
+    return await client.request(case.method, url, data={"_csrf_token": token, **case.form})
+
+
+async def test_who_may_use_each_route(world: World) -> None:
+    wrong = []
+    cases = sorted(ROUTES, key=lambda case: case.ends_session)
+    for n, case in enumerate(cases):
+        ids = await _objects(world, n)
+        found = {}
+        for who in VISITORS:  # the admin last: their request may change or delete the object
+            answer = await _visit(case, who, world, ids)
+            found[who] = answer.status_code
+            if (
+                case.method == "GET"
+                and answer.status_code == 303
+                and who in (ANONYMOUS, DEACTIVATED)
+            ):
+                assert answer.headers["location"].startswith("/animation/connexion?suite=")
+        await counters().clear()  # the wrong-password rows must not throttle each other
+        expected = dict(zip(VISITORS, case.statuses, strict=True))
+        if found != expected:
+            wrong.append(f"{case.id}: expected {expected}, got {found}")
+    assert not wrong, "\n".join(wrong)
