@@ -19,7 +19,6 @@ holds who signed in, when, and the account's `session_version` at that moment.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -28,6 +27,8 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
+from litestar.stores.base import Store
+from litestar.stores.file import FileStore
 from litestar.types import Message, ScopeSession
 
 from accounts.services import facilitator_view
@@ -44,6 +45,8 @@ SIGN_IN_PATH = SignInRequired.sign_in_url
 _ROTATE = "conseils.session.rotate"
 _FRESH_ID = "conseils.session.fresh_id"
 _VIEWER = "conseils.session.viewer"
+SWEEP_EVERY_S = 3600
+_swept_at = -SWEEP_EVERY_S
 
 
 class _RotatingBackend(ServerSideSessionBackend):
@@ -90,15 +93,27 @@ def session_config() -> ServerSideSessionConfig:
     )
 
 
-def session_store() -> Any:
+def session_store() -> Store:
     return shared_store(STORE_NAME)
+
+
+async def _sweep(store: Store) -> None:
+    """Files of sessions that expired unvisited stay on disk until swept (Redis expires
+    keys by itself): sign-ins sweep, at most once an hour per process."""
+    global _swept_at
+    if isinstance(store, FileStore) and time.monotonic() - _swept_at > SWEEP_EVERY_S:
+        _swept_at = time.monotonic()
+        await store.path.mkdir(parents=True, exist_ok=True)  # made at the first session
+        await store.delete_expired()
 
 
 async def sign_in(request: Request, view: FacilitatorView, version: int) -> None:
     """Open a session for `view` under a new id (the old one, if any, is deleted)."""
+    store = request.app.stores.get(STORE_NAME)
     old = request.cookies.get(session_config().key)
     if old:
-        await request.app.stores.get(STORE_NAME).delete(old)
+        await store.delete(old)
+    await _sweep(store)
     request.scope.setdefault("state", {})[_ROTATE] = True
     request.set_session({"facilitator": view.id, "signed_in_at": time.time(), "version": version})
 

@@ -3,13 +3,19 @@ between the session cookie and the bearer API."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from hashlib import blake2s
+from typing import Any
 
 import httpx
 import pytest
 
 from accounts import sessions
 from accounts.tables import Facilitator
+from conseils.app import create_app
+from conseils.settings import get_settings
+from conseils.web.csrf import csrf_config
 from tests.support.backoffice_support import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -19,6 +25,7 @@ from tests.support.backoffice_support import (
     signed_in,
 )
 from tests.support.facilitator_support import PASSWORD, make_facilitator
+from tests.support.limits_support import REDIS_URL
 
 EMAIL = "anim.tamaris@ales.fr"
 
@@ -222,9 +229,6 @@ async def test_public_pages_set_no_cookie(client: httpx.AsyncClient, facilitator
 async def test_cookies_are_host_only_and_secure_behind_https(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from conseils.settings import get_settings
-    from conseils.web.csrf import csrf_config
-
     monkeypatch.setenv("BASE_URL", "https://conseils.example.fr")
     get_settings.cache_clear()
     try:
@@ -235,3 +239,47 @@ async def test_cookies_are_host_only_and_secure_behind_https(
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+async def test_sessions_in_redis_are_shared_by_every_application(
+    facilitator: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With REDIS_URL, two application instances (two processes, say) see one session."""
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    get_settings.cache_clear()
+    try:
+        first, second = create_app(), create_app()
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=first), base_url="http://testserver.local"
+            ) as one,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=second), base_url="http://testserver.local"
+            ) as two,
+        ):
+            await signed_in(one, EMAIL)
+            session_id = one.cookies.get(SESSION_COOKIE)
+            assert await dashboard_with(two, session_id) == 200
+            store = second.stores.get(sessions.STORE_NAME)
+            assert await store.exists(session_id)
+            await post_form(one, "/animation/deconnexion")
+            assert not await store.exists(session_id)
+            assert await dashboard_with(two, session_id) == 303
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+async def test_expired_session_files_are_swept_at_sign_in(
+    client: httpx.AsyncClient, facilitator: dict, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = app.stores.get(sessions.STORE_NAME)
+    await store.set("abandonne", b"{}", expires_in=1)
+    await store.set("vivante", b"{}", expires_in=3600)
+    monkeypatch.setattr(sessions, "_swept_at", -sessions.SWEEP_EVERY_S)
+    await asyncio.sleep(1.1)
+    await signed_in(client, EMAIL)
+    files = {path.name async for path in store.path.iterdir()}
+    # FileStore names a key's file by its BLAKE2s digest
+    assert blake2s(b"abandonne").hexdigest() not in files
+    assert blake2s(b"vivante").hexdigest() in files

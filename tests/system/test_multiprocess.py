@@ -293,3 +293,27 @@ def test_feeds_stay_right_while_the_listen_connections_are_lost(
     assert patched.status_code == 200, patched.text
     again = _changed_since(reader, FEED, after.headers["etag"])
     assert _event(again, meeting)["summary"] == "Café citoyen : Café avec LISTEN"
+
+
+def test_a_back_office_session_opened_on_one_process_works_on_the_other(
+    two_servers: tuple[str, str],
+) -> None:
+    """Sessions live in the store both processes share (files under DATA_DIR here), and
+    signing out on one ends the session on the other."""
+    first, second = two_servers
+    with httpx.Client(base_url=first) as browser:
+        form = browser.get("/animation/connexion")
+        token = browser.cookies["csrf"]
+        assert f'value="{token}"' in form.text
+        signed = browser.post(
+            "/animation/connexion",
+            data={"_csrf_token": token, "email": "admin@ales.fr", "password": PASSWORD},
+        )
+        assert signed.status_code == 303, signed.text
+        cookies = {"animation": browser.cookies["animation"], "csrf": token}
+    with httpx.Client(base_url=second, cookies=cookies) as other:
+        assert other.get("/animation/").status_code == 200
+        out = other.post("/animation/deconnexion", data={"_csrf_token": token})
+        assert out.status_code == 303
+    with httpx.Client(base_url=first, cookies=cookies) as again:
+        assert again.get("/animation/").status_code == 303
