@@ -1,0 +1,124 @@
+"""Every back-office page passes axe-core with no serious or critical violation, signed in
+as an admin (who sees every page), in Debian's chromium against the live server.
+
+The pages are not listed by hand: every GET route under /animation is visited, its path
+parameters filled from the live server's data (`PARAMETERS`); a new page is checked the
+day it is added. Forms that answer with errors are checked in the journeys' module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright import async_api as pw
+
+from conseils.app import create_app
+from tests.support.live_server import LiveServer, run_cli
+from tests.system.test_accessibility import (
+    AXE,
+    _query,
+    blocking_violations,
+)
+from tests.system.test_browser import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
+
+pytestmark = pytest.mark.engine_independent
+
+ADMIN = "admin.accessibilite@ales.fr"
+PASSWORD = "un mot de passe pour axe-core"
+# Pages that answer something other than a page to look at
+NOT_PAGES = {"/animation/deconnexion"}
+
+
+def back_office_pages() -> list[str]:
+    paths = set()
+    for route in create_app().routes:
+        if not route.path.startswith("/animation"):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if "GET" in handler.http_methods and route.path not in NOT_PAGES:
+                paths.add(route.path)
+    return sorted(paths)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[pw.Browser]:
+    assert CHROMIUM_PRESENT, f"no {CHROMIUM}: run `make test` (it installs chromium)"
+    assert AXE.exists(), "no axe-core: run `npm ci --prefix tests/js` (make test does)"
+    async with pw.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture(scope="module")
+def admin(live_server: LiveServer) -> str:
+    created = run_cli(
+        "facilitator", "create", "--email", ADMIN, "--name", "Admin Accessibilité", "--admin",
+        env=live_server.env, input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert created.returncode == 0 or "existe déjà" in created.stderr, created.stderr
+    return ADMIN
+
+
+@pytest.fixture(scope="module")
+async def parameters(live_server: LiveServer) -> dict[str, str]:
+    """Values for the back-office's path parameters, from the live server's demo data."""
+    [(meeting,)] = await _query(
+        live_server.database_url,
+        "SELECT m.id FROM meeting m JOIN council c ON c.id = m.council "
+        "WHERE c.slug = 'ales-tamaris' AND m.status = 'published' ORDER BY m.id LIMIT 1",
+    )
+    [(council,)] = await _query(
+        live_server.database_url, "SELECT id FROM council WHERE slug = 'ales-tamaris'"
+    )
+    return {"meeting_id": str(meeting), "council_id": str(council), "slug": "ales-tamaris"}
+
+
+@pytest.fixture
+async def page(browser: pw.Browser, live_server: LiveServer, admin: str) -> AsyncIterator[pw.Page]:
+    context = await browser.new_context(base_url=live_server.url, locale="fr-FR", bypass_csp=True)
+    page = await context.new_page()
+    await page.goto("/animation/connexion")
+    await page.get_by_label("Adresse électronique").fill(admin)
+    await page.get_by_label("Mot de passe").fill(PASSWORD)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.wait_for_url("**/animation/")
+    yield page
+    await context.close()
+
+
+def _filled(path: str, parameters: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        assert name in parameters, f"{path}: add a value for {{{name}}} to `parameters`"
+        return parameters[name]
+
+    return re.sub(r"\{(\w+)(?::\w+)?\}", value, path)
+
+
+@pytest.mark.parametrize("path", back_office_pages())
+async def test_back_office_page_has_no_serious_violation(
+    page: pw.Page, parameters: dict[str, str], path: str
+) -> None:
+    url = _filled(path, parameters)
+    response = await page.goto(url)
+    assert response is not None and response.status == 200, (url, response and response.status)
+    assert await blocking_violations(page) == [], url
+
+
+async def test_sign_in_page_has_no_serious_violation(
+    browser: pw.Browser, live_server: LiveServer
+) -> None:
+    context = await browser.new_context(base_url=live_server.url, locale="fr-FR", bypass_csp=True)
+    page = await context.new_page()
+    await page.goto("/animation/connexion")
+    await page.get_by_label("Adresse électronique").fill("personne@example.org")
+    await page.get_by_label("Mot de passe").fill("mauvais mot de passe")
+    await page.get_by_role("button", name="Se connecter").click()
+    await pw.expect(page.locator(".alert[role=alert]")).to_contain_text("incorrect")
+    assert await blocking_violations(page) == []
+    await context.close()
