@@ -49,6 +49,11 @@ class Change:
 
 Subscriber = Callable[[Change | None], None]  # None: forget everything
 
+# The `meeting_id` of a change to a council itself (its name, slug, contact address,
+# quartiers) or to a quartier: no meeting has id 0. Every process then forgets everything it
+# cached, since any page or feed may show the council's name (an admin's rare edit).
+COUNCIL_ITSELF = 0
+
 _subscribers: list[Subscriber] = []
 _close_listener: Callable[[], Awaitable[None]] | None = None
 _last_attempt = 0.0
@@ -63,6 +68,8 @@ def subscribe(drop: Subscriber) -> None:
 
 
 def _dispatch(change: Change | None) -> None:
+    if change is not None and change.meeting_id == COUNCIL_ITSELF:
+        change = None
     for drop in _subscribers:
         drop(change)
 
@@ -93,6 +100,12 @@ async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool 
     await db.notify(CHANNEL, f"{meeting_id}:{council_id}" + (":seats" if seats_only else ""))
     change = Change(meeting_id, council_id, seats_only)
     db.on_commit(lambda: _dispatch(change))
+
+
+async def council_changed(council_id: int) -> None:
+    """Announce a change to a council itself, or to a quartier (`council_id` 0), inside the
+    write transaction: every process forgets its cached pages and feeds once it commits."""
+    await meeting_changed(COUNCIL_ITSELF, council_id)
 
 
 def _parse(payload: str) -> Change | None:

@@ -3,10 +3,12 @@ templates share with the others'."""
 
 from __future__ import annotations
 
+from conseils import backoffice
 from conseils.features import Feature
 from conseils.web import templating
 from meetings import personal_data
-from meetings.controllers.api import CouncilController, MeetingController
+from meetings.controllers.api import CouncilController, MeetingController, QuartierController
+from meetings.controllers.backoffice_councils import CouncilAdminPages
 from meetings.controllers.feeds import FeedController
 from meetings.controllers.pages import PageController
 from meetings.controllers.registrations import RegistrationApi, RegistrationPages
@@ -16,11 +18,15 @@ from meetings.services.common import KIND_LABELS
 def register() -> None:
     templating.add_globals(kind_labels=KIND_LABELS)
     personal_data.register()
+    backoffice.add_menu_entry(
+        backoffice.MenuEntry("Conseils", "/animation/conseils", order=80, admin_only=True)
+    )
 
 
 FEATURE = Feature(
     name="meetings",
     pages=[PageController, FeedController, RegistrationPages],
-    api=[CouncilController, MeetingController, RegistrationApi],
+    api=[CouncilController, QuartierController, MeetingController, RegistrationApi],
+    backoffice=[CouncilAdminPages],
     register=register,
 )

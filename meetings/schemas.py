@@ -50,6 +50,40 @@ class CouncilOut(Struct):
         )
 
 
+class CouncilIn(Struct, forbid_unknown_fields=True):
+    """A new council (admins). `quartiers`: their slugs; none when agglomeration-wide."""
+
+    name: str
+    slug: str
+    contact_email: str
+    description: str = ""
+    agglomeration_wide: bool = False
+    quartiers: list[str] = []
+
+
+class CouncilPatch(Struct, forbid_unknown_fields=True):
+    """Only the fields present change; the slug only while the council never published."""
+
+    name: str | UnsetType = UNSET
+    slug: str | UnsetType = UNSET
+    contact_email: str | UnsetType = UNSET
+    description: str | UnsetType = UNSET
+    agglomeration_wide: bool | UnsetType = UNSET
+    quartiers: list[str] | UnsetType = UNSET
+
+
+class QuartierIn(Struct, forbid_unknown_fields=True):
+    name: str
+    slug: str
+    commune: str
+
+
+class QuartierPatch(Struct, forbid_unknown_fields=True):
+    name: str | UnsetType = UNSET
+    slug: str | UnsetType = UNSET
+    commune: str | UnsetType = UNSET
+
+
 class MeetingOut(Struct):
     id: int
     council: str

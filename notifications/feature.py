@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+from conseils import backoffice
 from conseils.features import Feature
 from conseils.settings import get_settings
 from notifications import handlers
+from notifications.backoffice import OutboxPages, SubscriberPages, failures_panel
 from notifications.controllers import OutboxApi, SubscriptionApi, SubscriptionPages
 from notifications.relay import start_in_process
 
@@ -34,11 +36,23 @@ async def stop_relay() -> None:
         task.cancel()  # a batch stuck on a dead server: its lease lets another relay finish it
 
 
+def register() -> None:
+    handlers.register()
+    backoffice.add_menu_entry(backoffice.MenuEntry("Abonnés", "/animation/abonnes", order=60))
+    backoffice.add_menu_entry(backoffice.MenuEntry("Courriels", "/animation/courriels", order=70))
+    backoffice.add_panel(
+        backoffice.Panel(
+            "courriels-en-echec", 50, "animation/notifications/panel_failures.html", failures_panel
+        )
+    )
+
+
 FEATURE = Feature(
     name="notifications",
     pages=[SubscriptionPages],
     api=[SubscriptionApi, OutboxApi],
+    backoffice=[OutboxPages, SubscriberPages],
     on_startup=[start_relay],
     on_shutdown=[stop_relay],
-    register=handlers.register,
+    register=register,
 )

@@ -9,18 +9,22 @@ request, a double click) queues it once.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from conseils import db
+from piccolo.query.functions.aggregate import Count
+
+from conseils import audit, db
 from conseils.db import MAX_ID
 from conseils.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conseils.settings import get_settings
 from conseils.timefmt import now_utc
 from conseils.viewer import FacilitatorView
+from meetings.tables import Registration
 from notifications.drafts import Draft
 from notifications.mime import compose, one_line
 from notifications.tables import OutboxMessage
@@ -109,6 +113,15 @@ def wake() -> None:
 
 
 # ---------------------------------------------------------------- facilitators' view
+#
+# Who sees a message: its council's facilitators (a message tied to no council, such as an
+# account's email, only admins). Which address they see: a facilitator sees the addresses of
+# their meetings' registrants anyway (the registrants list), so a message to a registrant of
+# its meeting shows its recipient; any other (a subscriber's announcement or confirmation)
+# shows only the domain, to them, in the address and in the SMTP reply alike: subscribers'
+# addresses are for admins only. Admins see every address.
+
+MASK = "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +139,7 @@ class OutboxView:
     message_id: str
     created_at: datetime
     sent_at: datetime | None
+    failed_at: datetime | None
 
 
 _VIEW_COLUMNS = [
@@ -141,51 +155,144 @@ def _visible(viewer: FacilitatorView) -> Any:
     return OutboxMessage.council_id.is_in(list(viewer.council_ids))
 
 
+def masked(address: str) -> str:
+    """An address as a facilitator may see a subscriber's: its domain only."""
+    return MASK + "@" + address.rpartition("@")[2]
+
+
+async def _as_seen_by(viewer: FacilitatorView, rows: list[dict[str, Any]]) -> list[OutboxView]:
+    """The rows as views, each recipient masked unless this viewer may see it (see above)."""
+    if viewer.is_admin or not rows:
+        return [OutboxView(**row) for row in rows]
+    meeting_ids = sorted({row["meeting_id"] for row in rows if row["meeting_id"] is not None})
+    registrants: set[tuple[int, str]] = set()
+    if meeting_ids:
+        found = await Registration.select(Registration.meeting, Registration.email).where(
+            Registration.meeting.is_in(meeting_ids)
+            & Registration.email.is_in(sorted({row["recipient"] for row in rows}))
+        )
+        registrants = {(r["meeting"], r["email"]) for r in found}
+    views = []
+    for row in rows:
+        address = row["recipient"]
+        if (row["meeting_id"], address) not in registrants:
+            hidden = masked(address)
+            row = {
+                **row,
+                "recipient": hidden,
+                "last_error": re.sub(re.escape(address), hidden, row["last_error"], flags=re.I),
+            }
+        views.append(OutboxView(**row))
+    return views
+
+
 async def list_messages(
-    viewer: FacilitatorView, *, status: str | None = None, limit: int = 50, offset: int = 0
+    viewer: FacilitatorView,
+    *,
+    status: str | None = None,
+    council_id: int | None = None,
+    without_council: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[OutboxView], int]:
-    """The queue of the viewer's councils (all of it for an admin), newest first."""
+    """The queue of the viewer's councils (all of it for an admin), newest first; one
+    council's, or (admins) the messages tied to none."""
     if status is not None and status not in STATUSES:
         raise InvalidInput({"status": f"doit valoir {', '.join(STATUSES)}"})
     conditions = [c for c in (_visible(viewer), status and OutboxMessage.status == status) if c]
+    if council_id is not None:
+        conditions.append(OutboxMessage.council_id == council_id)
+    if without_council:
+        conditions.append(OutboxMessage.council_id.is_null())
     query = OutboxMessage.select(*_VIEW_COLUMNS).order_by(OutboxMessage.id, ascending=False)
     count = OutboxMessage.count()
     for condition in conditions:
         query, count = query.where(condition), count.where(condition)
     rows = await query.limit(limit).offset(offset)
-    return [OutboxView(**row) for row in rows], await count
+    return await _as_seen_by(viewer, rows), await count
+
+
+async def failure_counts(viewer: FacilitatorView) -> dict[int | None, int]:
+    """Failed messages by council (None: tied to none), as far as this viewer sees."""
+    query = OutboxMessage.select(
+        OutboxMessage.council_id, Count(OutboxMessage.id, alias="failed")
+    ).where(OutboxMessage.status == "failed")
+    visible = _visible(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    rows = await query.group_by(OutboxMessage.council_id)
+    return {row["council_id"]: row["failed"] for row in rows}
+
+
+_REQUEUE = {
+    OutboxMessage.status: "queued",
+    OutboxMessage.attempts: 0,
+    OutboxMessage.last_error: "",
+    OutboxMessage.failed_at: None,
+}
+
+
+def _requeue(now: datetime) -> dict[Any, Any]:
+    """A failed message queued again, now: the two days of retries count from now (the Date
+    header, written into the message when first queued, does not change)."""
+    return {**_REQUEUE, OutboxMessage.next_attempt_at: now, OutboxMessage.created_at: now}
 
 
 async def retry_message(viewer: FacilitatorView, message_id: int) -> OutboxView:
-    """Queue a failed message again, now; anything else is refused (409)."""
+    """Queue a failed message again, now; anything else is refused (409): only a `failed`
+    row goes back to the queue, so a message that was sent is never sent again."""
     if not 1 <= message_id <= MAX_ID:
         raise NotFound("Ce message n'existe pas.", code="message_not_found")
     visible = _visible(viewer)
     condition = OutboxMessage.id == message_id
     if visible is not None:
         condition = condition & visible
-    row = await OutboxMessage.select(OutboxMessage.status).where(condition).first()
-    if row is None:
-        if not viewer.is_admin and not viewer.council_ids:
-            raise Forbidden("Vous n'animez aucun conseil.", code="no_council")
-        raise NotFound("Ce message n'existe pas.", code="message_not_found")
-    updated = (
-        await OutboxMessage.update(
-            {
-                OutboxMessage.status: "queued",
-                OutboxMessage.next_attempt_at: now_utc(),
-                OutboxMessage.attempts: 0,
-                OutboxMessage.last_error: "",
-                # Queued again: the two days of retries count from now (the Date header,
-                # written into the message when first queued, does not change).
-                OutboxMessage.created_at: now_utc(),
-            }
+    async with db.write_transaction():
+        row = await OutboxMessage.select(OutboxMessage.council_id).where(condition).first()
+        if row is None:
+            if not viewer.is_admin and not viewer.council_ids:
+                raise Forbidden("Vous n'animez aucun conseil.", code="no_council")
+            raise NotFound("Ce message n'existe pas.", code="message_not_found")
+        updated = (
+            await OutboxMessage.update(_requeue(now_utc()))
+            .where(condition & (OutboxMessage.status == "failed"))
+            .returning(OutboxMessage.id)
         )
-        .where(condition & (OutboxMessage.status == "failed"))
-        .returning(OutboxMessage.id)
-    )
-    if not updated:
-        raise Conflict("Seul un message en échec peut être renvoyé.", code="message_not_failed")
-    wake()
-    row = await OutboxMessage.select(*_VIEW_COLUMNS).where(condition).first()
-    return OutboxView(**row)
+        if not updated:
+            raise Conflict("Seul un message en échec peut être renvoyé.", code="message_not_failed")
+        await audit.record(
+            viewer, "outbox.retry", "outbox_message", message_id, council_id=row["council_id"]
+        )
+        db.on_commit(wake)
+    found = await OutboxMessage.select(*_VIEW_COLUMNS).where(condition).first()
+    return (await _as_seen_by(viewer, [found]))[0]
+
+
+async def retry_failed(viewer: FacilitatorView, council_id: int | None) -> int:
+    """Queue again every failed message of a council (None: those tied to none, admins
+    only); how many went back to the queue."""
+    if council_id is None:
+        if not viewer.is_admin:
+            raise Forbidden("Réservé aux administrateurs du site.", code="admin_only")
+        scope = OutboxMessage.council_id.is_null()
+    else:
+        if not viewer.may_write(council_id):
+            raise Forbidden("Vous n'animez pas ce conseil citoyen.", code="not_your_council")
+        scope = OutboxMessage.council_id == council_id
+    async with db.write_transaction():
+        updated = (
+            await OutboxMessage.update(_requeue(now_utc()))
+            .where(scope & (OutboxMessage.status == "failed"))
+            .returning(OutboxMessage.id)
+        )
+        if updated:
+            await audit.record(
+                viewer,
+                "outbox.retry_all",
+                "council",
+                council_id,
+                council_id=council_id,
+                detail=f"{len(updated)} messages",
+            )
+            db.on_commit(wake)
+    return len(updated)

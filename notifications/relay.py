@@ -103,7 +103,13 @@ class Relay:
     async def _failed(self, row: dict[str, Any], reason: str) -> None:
         log.warning("message %s to %s failed: %s", row["id"], row["recipient"], reason)
         await self._record(
-            row["id"], {"status": "failed", "lease_until": None, "last_error": reason[:1000]}
+            row["id"],
+            {
+                "status": "failed",
+                "lease_until": None,
+                "last_error": reason[:1000],
+                "failed_at": now_utc(),
+            },
         )
 
     async def _later(self, row: dict[str, Any], reason: str) -> None:

@@ -13,12 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from conseils import urls
+from piccolo.query.functions.aggregate import Count
+
+from conseils import audit, urls
 from conseils.db import locked, write_transaction
-from conseils.errors import InvalidInput, NotFound
+from conseils.errors import Forbidden, InvalidInput, NotFound
 from conseils.timefmt import now_utc
 from conseils.validation import normalise_email
-from meetings.services.councils import get_council
+from conseils.viewer import FacilitatorView
+from meetings.services.councils import get_council, list_councils
 from notifications import outbox
 from notifications.announcements import ANNOUNCEMENTS
 from notifications.drafts import Draft
@@ -181,3 +184,81 @@ async def unsubscribe(token: str) -> SubscriptionView | None:
             )
         row = {**row, "status": "unsubscribed"}
     return _view(row)
+
+
+# ---------------------------------------------------------------- facilitators' view
+#
+# Facilitators see how many people follow their councils, never who: addresses are shown to
+# admins only, and each time an admin looks, the audit log says so.
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberCount:
+    council_id: int
+    council_name: str
+    council_slug: str
+    confirmed: int
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberLine:
+    email: str
+    status: str
+    created_at: datetime
+    confirmed_at: datetime | None
+
+
+async def counts(viewer: FacilitatorView) -> list[SubscriberCount]:
+    """Confirmed and pending subscriptions of each council the viewer runs (admins: all)."""
+    councils = [c for c in await list_councils() if viewer.may_write(c.id)]
+    if not councils:
+        return []
+    rows = (
+        await Subscription.select(
+            Subscription.council, Subscription.status, Count(Subscription.id, alias="number")
+        )
+        .where(
+            Subscription.council.is_in([c.id for c in councils])
+            & Subscription.status.is_in(["active", "pending"])
+        )
+        .group_by(Subscription.council, Subscription.status)
+    )
+    found = {(row["council"], row["status"]): row["number"] for row in rows}
+    return [
+        SubscriberCount(
+            c.id, c.name, c.slug, found.get((c.id, "active"), 0), found.get((c.id, "pending"), 0)
+        )
+        for c in councils
+    ]
+
+
+async def addresses(viewer: FacilitatorView, council_id: int) -> list[SubscriberLine]:
+    """The addresses subscribed to a council, confirmed first (admins only; audited)."""
+    if not viewer.is_admin:
+        raise Forbidden("Réservé aux administrateurs du site.", code="admin_only")
+    rows = (
+        await Subscription.select(
+            Subscription.email,
+            Subscription.status,
+            Subscription.created_at,
+            Subscription.confirmed_at,
+        )
+        .where(
+            (Subscription.council == council_id) & Subscription.status.is_in(["active", "pending"])
+        )
+        .order_by(Subscription.email)
+    )
+    lines = sorted(
+        (SubscriberLine(**row) for row in rows), key=lambda line: line.status != "active"
+    )
+    async with write_transaction():
+        await audit.record(
+            viewer,
+            "subscribers.view",
+            "council",
+            council_id,
+            council_id=council_id,
+            detail=f"{len(lines)} adresses",
+        )
+    return lines

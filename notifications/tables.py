@@ -35,6 +35,7 @@ class OutboxMessage(Table):
     last_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+    failed_at = Timestamptz(null=True, default=None)  # when it last failed for good
 
 
 class Subscription(Table):

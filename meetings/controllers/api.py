@@ -20,16 +20,21 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from conseils.validation import require_moment
 from conseils.viewer import FacilitatorView
 from meetings.schemas import (
+    CouncilIn,
     CouncilOut,
+    CouncilPatch,
     Kind,
     MeetingIn,
     MeetingOut,
     MeetingPage,
     MeetingPatch,
+    QuartierIn,
+    QuartierOut,
+    QuartierPatch,
     Status,
     given_fields,
 )
-from meetings.services import councils, meetings
+from meetings.services import council_admin, councils, meetings
 
 MeetingId = Annotated[int, PathParameter(description="Meeting id")]
 
@@ -45,6 +50,58 @@ class CouncilController(Controller):
     @get("/{slug:str}")
     async def get_council(self, slug: FromPath[str]) -> CouncilOut:
         return CouncilOut.of(await councils.get_council(slug))
+
+    @post("/", status_code=HTTP_201_CREATED, security=[{"bearer": []}])
+    async def create_council(
+        self, admin: NamedDependency[FacilitatorView], data: JSONBody[CouncilIn]
+    ) -> CouncilOut:
+        """A new council (site admins only)."""
+        return CouncilOut.of(await council_admin.create_council(admin, given_fields(data)))
+
+    @patch("/{slug:str}", security=[{"bearer": []}])
+    async def update_council(
+        self,
+        admin: NamedDependency[FacilitatorView],
+        slug: FromPath[str],
+        data: JSONBody[CouncilPatch],
+    ) -> CouncilOut:
+        """Change a council (site admins only); its slug only while it never published."""
+        council_id = await council_admin.council_id_of(slug)
+        return CouncilOut.of(
+            await council_admin.update_council(admin, council_id, given_fields(data))
+        )
+
+
+class QuartierController(Controller):
+    path = "/quartiers"
+    tags = ["councils"]
+
+    @get("/")
+    async def list_quartiers(self) -> list[QuartierOut]:
+        return [
+            QuartierOut(q.slug, q.name, q.commune) for q in await council_admin.list_quartiers()
+        ]
+
+    @post("/", status_code=HTTP_201_CREATED, security=[{"bearer": []}])
+    async def create_quartier(
+        self, admin: NamedDependency[FacilitatorView], data: JSONBody[QuartierIn]
+    ) -> QuartierOut:
+        """A new quartier (site admins only)."""
+        q = await council_admin.create_quartier(admin, given_fields(data))
+        return QuartierOut(q.slug, q.name, q.commune)
+
+    @patch("/{slug:str}", security=[{"bearer": []}])
+    async def update_quartier(
+        self,
+        admin: NamedDependency[FacilitatorView],
+        slug: FromPath[str],
+        data: JSONBody[QuartierPatch],
+    ) -> QuartierOut:
+        """Change a quartier (site admins only); its slug only while its feed never held a
+        meeting."""
+        quartier_id = await council_admin.quartier_id_of(slug)
+        q = await council_admin.update_quartier(admin, quartier_id, given_fields(data))
+        return QuartierOut(q.slug, q.name, q.commune)
 
 
 class MeetingController(Controller):

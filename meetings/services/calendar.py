@@ -318,14 +318,21 @@ class _Feed:
 class _Feeds:
     def __init__(self) -> None:
         self.by_key: OrderedDict[tuple, _Feed] = OrderedDict()
+        self.forgotten = 0  # "forget everything" notices: a scope resolved across one is not kept
 
     def drop(self, change: changes.Change | None) -> None:
         if change is not None and change.seats_only:
             return  # feeds show no seat counts
-        for feed in self.by_key.values():
-            if change is None:
+        if change is None:
+            # Forget the scopes too: a council renamed, or given other quartiers, changes a
+            # feed's name and the councils it spans (a request holding one still reloads).
+            self.forgotten += 1
+            for feed in self.by_key.values():
                 feed.notice(None)
-            elif feed.scope.council_ids is None or change.council_id in feed.scope.council_ids:
+            self.by_key.clear()
+            return
+        for feed in self.by_key.values():
+            if feed.scope.council_ids is None or change.council_id in feed.scope.council_ids:
                 feed.notice(change.meeting_id)
 
     def get(self, key: tuple) -> _Feed | None:
@@ -334,7 +341,10 @@ class _Feeds:
             self.by_key.move_to_end(key)
         return feed
 
-    def add(self, scope: FeedScope) -> _Feed:
+    def add(self, scope: FeedScope, forgotten: int) -> _Feed:
+        """The feed of `scope`, kept unless everything was forgotten since it was read."""
+        if forgotten != self.forgotten:
+            return _Feed(scope)
         feed = self.by_key.setdefault(scope.key, _Feed(scope))
         while len(self.by_key) > MAX_FEEDS:
             self.by_key.popitem(last=False)
@@ -436,7 +446,8 @@ async def feed(
     key = (council, _kind_or_error(kind), quartier or None)
     cached = _feeds.get(key)
     if cached is None:
-        cached = _feeds.add(await resolve_scope(council, kind, quartier))
+        forgotten = _feeds.forgotten
+        cached = _feeds.add(await resolve_scope(council, kind, quartier), forgotten)
     now = now_utc()
     if cached.current(now):
         return cached.document  # type: ignore[return-value]

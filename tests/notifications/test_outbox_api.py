@@ -66,7 +66,8 @@ async def test_each_facilitator_sees_their_councils_messages(
     assert [m["kind"] for m in mine["items"]] == ["meeting_published", "subscription_confirm"]
     assert {m["council_id"] for m in mine["items"]} == {tamaris}
     first = mine["items"][0]
-    assert first["recipient"] == "habitante@example.org"
+    # A subscriber's address: its domain only, to a facilitator (admins see it whole).
+    assert first["recipient"] == "…@example.org"
     assert first["status"] == "queued"
     assert first["attempts"] == 0
     assert first["last_error"] == ""
@@ -78,13 +79,16 @@ async def test_each_facilitator_sees_their_councils_messages(
 
     theirs = await listing(client, rive_droite_auth)
     assert [(m["kind"], m["recipient"]) for m in theirs["items"]] == [
-        ("subscription_confirm", "voisin@example.org")
+        ("subscription_confirm", "…@example.org")
     ]
     assert (await listing(client, nobody_auth)) == {
         "items": [], "total": 0, "limit": 50, "offset": 0,
     }  # fmt: skip
     everything = await listing(client, admin_auth)
     assert everything["total"] == 3
+    assert {m["recipient"] for m in everything["items"]} == {
+        "habitante@example.org", "voisin@example.org",
+    }  # fmt: skip
     assert [m["id"] for m in everything["items"]] == sorted(stored, reverse=True)  # newest first
 
     assert (await listing(client, admin_auth, status="queued"))["total"] == 3
@@ -110,12 +114,15 @@ async def test_retry_a_failed_message_then_it_is_delivered(
     failed = (await listing(client, tamaris_auth, status="failed"))["items"]
     assert len(failed) == 1
     message = failed[0]
-    assert message["recipient"] == REFUSED
+    assert message["recipient"] == "…@example.org"  # a subscriber's, to a facilitator
     assert message["attempts"] == 1
-    assert "550" in message["last_error"]
-    assert "Mailbox unavailable" in message["last_error"]
+    assert message["last_error"] == "550 5.1.1 <…@example.org>: Mailbox unavailable"
+    assert message["failed_at"] is not None
+    whole = (await listing(client, admin_auth, status="failed"))["items"][0]
+    assert whole["recipient"] == REFUSED
+    assert whole["last_error"] == "550 5.1.1 <refuse@example.org>: Mailbox unavailable"
     sent = (await listing(client, tamaris_auth, status="sent"))["items"]
-    assert [m["recipient"] for m in sent] == ["habitante@example.org"]
+    assert [m["recipient"] for m in sent] == ["…@example.org"]
     assert sent[0]["sent_at"] is not None
 
     # Someone else's, or someone without a council: not theirs to retry.
