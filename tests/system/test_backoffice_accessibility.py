@@ -75,7 +75,15 @@ async def parameters(live_server: LiveServer) -> dict[str, str]:
     [(council,)] = await _query(
         live_server.database_url, "SELECT id FROM council WHERE slug = 'ales-tamaris'"
     )
-    return {"meeting_id": str(meeting), "council_id": str(council), "slug": "ales-tamaris"}
+    [(quartier,)] = await _query(
+        live_server.database_url, "SELECT id FROM quartier WHERE slug = 'ales-tamaris'"
+    )
+    return {
+        "meeting_id": str(meeting),
+        "council_id": str(council),
+        "quartier_id": str(quartier),
+        "slug": "ales-tamaris",
+    }
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from litestar import Litestar
 from accounts.tables import Facilitator
 from conseils.app import create_app
 from conseils.counters import counters
-from meetings.tables import Registration
+from meetings.tables import Council, Quartier, Registration
+from notifications.tables import OutboxMessage
 from tests.support.backoffice_support import csrf_token, signed_in
 from tests.support.facilitator_support import make_facilitator
 from tests.support.registration_support import MEETING, person, published_meeting
@@ -55,6 +56,36 @@ ROUTES = [
          form={"email": "x@example.org", "password": "wrong password!"}),
     Case("POST", "/animation/deconnexion", (303, 303, 303, 303), ends_session=True),
     Case("GET", "/animation", (303, 200, 303, 200)),
+    # Councils and quartiers: admins only
+    Case("GET", "/animation/conseils", (303, 403, 303, 200)),
+    Case("GET", "/animation/conseils/nouveau", (303, 403, 303, 200)),
+    Case("POST", "/animation/conseils/nouveau", (401, 403, 401, 303), form={
+        "name": "Conseil citoyen de test", "slug": "conseil-de-test",
+        "contact_email": "test@ales.fr", "quartiers": "ales-tamaris"}),
+    Case("GET", "/animation/conseils/{council_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/conseils/{council_id:int}", (401, 403, 401, 400)),
+    Case("GET", "/animation/conseils/quartiers/nouveau", (303, 403, 303, 200)),
+    Case("POST", "/animation/conseils/quartiers/nouveau", (401, 403, 401, 303),
+         form={"name": "Quartier de test", "slug": "quartier-de-test", "commune": "Alès"}),
+    Case("GET", "/animation/conseils/quartiers/{quartier_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/conseils/quartiers/{quartier_id:int}", (401, 403, 401, 400)),
+    Case("POST", "/api/v1/councils", (401, 403, 401, 201), json={
+        "name": "Conseil citoyen de l'API", "slug": "conseil-de-l-api",
+        "contact_email": "test@ales.fr", "quartiers": ["ales-tamaris"]}),
+    Case("PATCH", "/api/v1/councils/{slug:str}", (401, 403, 401, 200),
+         json={"description": "Nouvelle description"}),
+    Case("POST", "/api/v1/quartiers", (401, 403, 401, 201),
+         json={"name": "Quartier de l'API", "slug": "quartier-de-l-api", "commune": "Alès"}),
+    Case("PATCH", "/api/v1/quartiers/{slug:str}", (401, 403, 401, 200), json={"name": "Tamaris"}),
+    # Subscribers: counts for the council's facilitators, addresses for admins
+    Case("GET", "/animation/abonnes", (303, 200, 303, 200)),
+    Case("GET", "/animation/abonnes/{council_id:int}/adresses", (303, 403, 303, 200)),
+    # Failed emails: a council's own, and those of no council for admins
+    Case("GET", "/animation/courriels", (303, 200, 303, 200)),
+    Case("POST", "/animation/courriels/{message_id:int}/reessayer", (401, 404, 401, 303)),
+    Case("POST", "/animation/courriels/conseils/{council_id:int}/reessayer",
+         (401, 403, 401, 303)),
+    Case("POST", "/animation/courriels/hors-conseil/reessayer", (401, 403, 401, 303)),
     # The API: facilitators' writes (bearer). Another council's published meeting is public:
     # 403 (its drafts would be 404, as if they did not exist).
     Case("POST", "/api/v1/meetings", (401, 403, 401, 201),
@@ -71,7 +102,7 @@ ROUTES = [
     Case("POST", "/api/v1/registrations/{registration_id:int}/cancel", (401, 403, 401, 200)),
     Case("DELETE", "/api/v1/registrations/{registration_id:int}", (401, 403, 401, 204)),
     Case("GET", "/api/v1/outbox", (401, 200, 401, 200)),
-    Case("POST", "/api/v1/outbox/{message_id:int}/retry", (401, 404, 401, 409)),
+    Case("POST", "/api/v1/outbox/{message_id:int}/retry", (401, 404, 401, 200)),
     Case("DELETE", "/api/v1/auth/token", (401, 204, 401, 204), ends_session=True),
     # The API: public writes, the same for everyone
     Case("POST", "/api/v1/auth/token", (401, 401, 401, 401),
@@ -158,11 +189,33 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
         .where(Registration.meeting == meeting["id"])
         .first()
     )
+    council = await Council.select(Council.id).where(Council.slug == "ales-tamaris").first()
+    quartier = await Quartier.select(Quartier.id).where(Quartier.slug == "ales-tamaris").first()
+    failed = []
+    for council_id in (council["id"], None):
+        failed.append(
+            (
+                await OutboxMessage.insert(
+                    OutboxMessage(
+                        idempotency_key=f"permissions:{n}:{council_id}",
+                        kind="registration_confirmed",
+                        recipient="habitante@example.org",
+                        subject="Échec",
+                        message_id=f"<permissions.{n}.{council_id}@example.org>",
+                        council_id=council_id,
+                        status="failed",
+                        last_error="550 boîte inconnue",
+                    )
+                ).returning(OutboxMessage.id)
+            )[0]["id"]
+        )
     return {
         "meeting_id": meeting["id"],
         "registration_id": registration["id"],
+        "council_id": council["id"],
+        "quartier_id": quartier["id"],
         "slug": "ales-tamaris",
-        "message_id": 1,
+        "message_id": failed[0],
     }
 
 
