@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
@@ -53,7 +53,9 @@ class MyAccountPages(Controller):
     path = "/mon-compte"
 
     @get("/", status_code=HTTP_200_OK)
-    async def show(self, viewer: NamedDependency[FacilitatorView], fait: str = "") -> Template:
+    async def show(
+        self, viewer: NamedDependency[FacilitatorView], fait: FromQuery[str] = ""
+    ) -> Template:
         return await _page(viewer, flash=FLASHES.get(fait))
 
     @post("/mot-de-passe", status_code=HTTP_303_SEE_OTHER)

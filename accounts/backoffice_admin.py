@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
@@ -85,7 +85,7 @@ class AccountsAdminPages(Controller):
 
     @get("/", status_code=HTTP_200_OK)
     async def list_accounts(
-        self, admin: NamedDependency[FacilitatorView], fait: str = ""
+        self, admin: NamedDependency[FacilitatorView], fait: FromQuery[str] = ""
     ) -> Template:
         return await _list_page(admin, flash=FLASHES.get(fait))
 
@@ -117,7 +117,7 @@ class AccountsAdminPages(Controller):
         self,
         admin: NamedDependency[FacilitatorView],
         facilitator_id: FromPath[int],
-        fait: str = "",
+        fait: FromQuery[str] = "",
     ) -> Template:
         return await _detail_page(admin, facilitator_id, flash=FLASHES.get(fait))
 
@@ -209,7 +209,10 @@ class AuditLogPage(Controller):
 
     @get("/", status_code=HTTP_200_OK)
     async def show(
-        self, admin: NamedDependency[FacilitatorView], conseil: str = "", page: str = "1"
+        self,
+        admin: NamedDependency[FacilitatorView],
+        conseil: FromQuery[str] = "",
+        page: FromQuery[str] = "1",
     ) -> Template:
         """Newest first, PER_PAGE a page, optionally one council's lines. A bad filter or
         page number shows the first page of everything (nothing to refuse in a GET)."""

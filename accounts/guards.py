@@ -4,7 +4,7 @@ session in the back-office, and the admin check shared by both."""
 from __future__ import annotations
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from accounts.services import facilitator_for_token
 from accounts.sessions import provide_session_viewer
@@ -41,7 +41,7 @@ async def provide_session_maybe_viewer(request: Request) -> FacilitatorView | No
     return await provide_session_viewer(request)
 
 
-async def provide_admin(viewer: FacilitatorView) -> FacilitatorView:
+async def provide_admin(viewer: NamedDependency[FacilitatorView]) -> FacilitatorView:
     """`admin`: the viewer, when they administer the whole site (either kind of viewer)."""
     if not viewer.is_admin:
         raise Forbidden("Réservé aux administrateurs du site.", code="admin_only")
