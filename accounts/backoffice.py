@@ -41,7 +41,7 @@ def safe_next(target: object) -> str:
     return HOME
 
 
-def _field(form: dict[str, Any], name: str, limit: int) -> str:
+def form_field(form: dict[str, Any], name: str, limit: int) -> str:
     value = form.get(name, "")
     return value[:limit] if isinstance(value, str) else ""
 
@@ -62,11 +62,11 @@ class SignInPages(Controller):
     async def sign_in(self, request: Request, data: Form) -> Redirect | Template:
         """Wrong password and unknown address get the same answer, after the same argon2
         check (see `accounts.services.authenticate`); repeated failures are throttled."""
-        email = _field(data, "email", 254)
+        email = form_field(data, "email", 254)
         suite = safe_next(data.get("suite"))
         try:
             facilitator_id = await authenticate(
-                email, _field(data, "password", 1025), client=client_ip(request.scope)
+                email, form_field(data, "password", 1025), client=client_ip(request.scope)
             )
             found = await facilitator_view(facilitator_id)
             if found is None:
@@ -120,7 +120,7 @@ class PasswordPages(Controller):
     @post("/mot-de-passe-oublie", status_code=HTTP_303_SEE_OTHER)
     async def forgot(self, request: Request, data: Form) -> Redirect | Template:
         """The same answer for every address (`accounts.links.request_reset`)."""
-        email = _field(data, "email", 254)
+        email = form_field(data, "email", 254)
         try:
             await links.request_reset(email, client=client_ip(request.scope))
         except InvalidInput as exc:
@@ -167,7 +167,7 @@ class PasswordPages(Controller):
         """Using the link ends it, and every session of the account."""
         try:
             await links.choose_password(
-                token, _field(data, "password", 1025), _field(data, "confirmation", 1025)
+                token, form_field(data, "password", 1025), form_field(data, "confirmation", 1025)
             )
         except links.LinkRefused as refused:
             return _link_refused(refused)
