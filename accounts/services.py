@@ -9,7 +9,7 @@ import secrets
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import anyio
 import anyio.to_thread
@@ -17,9 +17,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from accounts.tables import ApiToken, Facilitator, FacilitatorCouncil
+from conseils import audit
 from conseils.counters import counters
-from conseils.db import write_transaction
-from conseils.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from conseils.db import MAX_ID, write_transaction
+from conseils.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from conseils.settings import get_settings
 from conseils.timefmt import now_utc
 from conseils.validation import normalise_email, require_text
@@ -49,14 +50,48 @@ _checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
 )
 
 
+# Tokens made on the "Mon compte" page, for scripts: their owner picks how long they last.
+TOKEN_DAYS = (7, 30, 90)
+TOKEN_LABEL_LENGTH = 80
+# A token's `last_used_at` is written at most this often (not a write per API request).
+LAST_USE_PRECISION = timedelta(minutes=5)
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
     expires_at_iso: str
 
 
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A live token as its owner sees it: never the token itself (only its hash is kept)."""
+
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of a password (slow: run it in a thread)."""
+    return _hasher.hash(password)
+
+
+def password_errors(password: object, confirmation: object) -> dict[str, str]:
+    """What is wrong with a new password typed twice, by field (empty when it is fine)."""
+    if not isinstance(password, str) or not (
+        MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
+    ):
+        return {"password": f"doit compter entre {MIN_PASSWORD_LENGTH} et 1024 caractères"}
+    if confirmation != password:
+        return {"confirmation": "les deux saisies du mot de passe diffèrent"}
+    return {}
 
 
 async def create_facilitator(
@@ -206,15 +241,20 @@ async def authenticate(email: str, password: str, *, client: str = "") -> int:
         .where(Facilitator.email == email.strip().lower())
         .first()
     )
-    stored = row["password_hash"] if row else _DUMMY_HASH
+    # An invited account has no password yet (""): it costs a check as any other.
+    stored = row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH
     async with _password_check_turn():
         # A flood waits here: those behind the failure that set a block leave at once.
         await _refuse_if_blocked(keys)
         right = await _verify(stored, password)
-        if not right or row is None or not row["active"]:
+        if not right or row is None or not row["active"] or not row["password_hash"]:
             await _count_failure(keys)
             raise wrong
     await counters().reset(keys[0])
+    async with write_transaction():
+        await Facilitator.update({Facilitator.last_signed_in_at: now_utc()}).where(
+            Facilitator.id == row["id"]
+        )
     return row["id"]
 
 
@@ -239,15 +279,25 @@ async def facilitator_for_token(token: str) -> FacilitatorView:
     if not token or len(token) > 200:
         raise refused
     row = (
-        await ApiToken.select(ApiToken.facilitator, ApiToken.expires_at, ApiToken.revoked_at)
+        await ApiToken.select(
+            ApiToken.id,
+            ApiToken.facilitator,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+        )
         .where(ApiToken.token_hash == _token_hash(token))
         .first()
     )
-    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now_utc():
+    now = now_utc()
+    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         raise refused
     found = await facilitator_view(row["facilitator"])
     if found is None:
         raise refused
+    if row["last_used_at"] is None or row["last_used_at"] < now - LAST_USE_PRECISION:
+        async with write_transaction():
+            await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return found[0]
 
 
@@ -255,3 +305,128 @@ async def revoke_token(token: str) -> None:
     await ApiToken.update({ApiToken.revoked_at: now_utc()}).where(
         (ApiToken.token_hash == _token_hash(token)) & ApiToken.revoked_at.is_null()
     )
+
+
+# ---------------------------------------------------------------- "Mon compte"
+
+
+async def change_password(
+    viewer: FacilitatorView,
+    current: object,
+    password: object,
+    confirmation: object,
+    *,
+    client: str = "",
+) -> int:
+    """A signed-in facilitator's new password, given the current one (a wrong one counts as
+    a failed sign-in: the same throttle). Every other session of the account dies: the new
+    `session_version` is returned for the caller's own session."""
+    errors = password_errors(password, confirmation)
+    if not isinstance(current, str) or not current or len(current) > MAX_PASSWORD_LENGTH:
+        errors = {"current": "indiquez votre mot de passe actuel", **errors}
+    if errors:
+        raise InvalidInput(errors)
+    assert isinstance(current, str) and isinstance(password, str)
+    keys = _throttle_keys(viewer.email, client)
+    await _refuse_if_blocked(keys)
+    row = (
+        await Facilitator.select(Facilitator.password_hash)
+        .where(Facilitator.id == viewer.id)
+        .first()
+    )
+    async with _password_check_turn():
+        right = (
+            row is not None
+            and bool(row["password_hash"])
+            and await _verify(row["password_hash"], current)
+        )
+    if not right:
+        await _count_failure(keys)
+        raise InvalidInput({"current": "le mot de passe actuel est incorrect"})
+    password_hash = await anyio.to_thread.run_sync(hash_password, password)
+    async with write_transaction():
+        updated = (
+            await Facilitator.update(
+                {
+                    Facilitator.password_hash: password_hash,
+                    Facilitator.session_version: Facilitator.session_version + 1,
+                }
+            )
+            .where(Facilitator.id == viewer.id)
+            .returning(Facilitator.session_version)
+        )
+        await audit.record(viewer, "account.password_change", "facilitator", viewer.id)
+    return updated[0]["session_version"]
+
+
+async def tokens_of(viewer: FacilitatorView) -> list[TokenInfo]:
+    """The viewer's live API tokens, newest first."""
+    rows = (
+        await ApiToken.select(
+            ApiToken.id,
+            ApiToken.label,
+            ApiToken.created_at,
+            ApiToken.expires_at,
+            ApiToken.last_used_at,
+        )
+        .where(
+            (ApiToken.facilitator == viewer.id)
+            & ApiToken.revoked_at.is_null()
+            & (ApiToken.expires_at > now_utc())
+        )
+        .order_by(ApiToken.id, ascending=False)
+    )
+    return [TokenInfo(**row) for row in rows]
+
+
+async def create_token(viewer: FacilitatorView, label: object, days: object) -> IssuedToken:
+    """A token for the viewer's scripts, named `label`, valid `days` (one of TOKEN_DAYS)."""
+    errors: dict[str, str] = {}
+    try:
+        label = require_text(
+            "label", label if isinstance(label, str) else "", max_length=TOKEN_LABEL_LENGTH
+        )
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    try:
+        lifetime = int(days)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        lifetime = 0
+    if lifetime not in TOKEN_DAYS:
+        errors["days"] = f"choisissez {', '.join(map(str, TOKEN_DAYS))} jours"
+    if errors:
+        raise InvalidInput(errors)
+    token = secrets.token_urlsafe(32)
+    expires_at = now_utc() + timedelta(days=lifetime)
+    async with write_transaction():
+        row = (
+            await ApiToken.insert(
+                ApiToken(
+                    facilitator=viewer.id,
+                    token_hash=_token_hash(token),
+                    expires_at=expires_at,
+                    label=label,
+                )
+            ).returning(ApiToken.id)
+        )[0]
+        await audit.record(viewer, "token.create", "api_token", row["id"])
+    return IssuedToken(token=token, expires_at_iso=expires_at.isoformat())
+
+
+async def revoke_token_of(viewer: FacilitatorView, token_id: int) -> None:
+    """Revoke one of the viewer's own live tokens; NotFound for anyone else's."""
+    if not 1 <= token_id <= MAX_ID:
+        raise NotFound("Ce jeton n'existe pas ou est déjà révoqué.", code="token_not_found")
+    async with write_transaction():
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: now_utc()})
+            .where(
+                (ApiToken.id == token_id)
+                & (ApiToken.facilitator == viewer.id)
+                & ApiToken.revoked_at.is_null()
+            )
+            .returning(ApiToken.id)
+        )
+        if not revoked:
+            raise NotFound("Ce jeton n'existe pas ou est déjà révoqué.", code="token_not_found")
+        await audit.record(viewer, "token.revoke", "api_token", token_id)

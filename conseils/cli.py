@@ -1,4 +1,4 @@
-"""The `conseils` command: serve, migrate, demo, worker, facilitator create, privacy.
+"""The `conseils` command: serve, migrate, demo, worker, facilitator, privacy.
 
 A composition root, like `conseils.app`: it may import every app."""
 
@@ -19,6 +19,7 @@ import uvicorn
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 
+from accounts import links, management
 from accounts.services import create_facilitator, set_password
 from conseils import db, personal_data
 from conseils.app import install_features
@@ -129,6 +130,78 @@ def cmd_facilitator_create(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     print(f"facilitator {args.email} created")
+    return 0
+
+
+def cmd_facilitator_list(_: argparse.Namespace) -> int:
+    """Every account, one a line, tab-separated (no password hash, no token)."""
+
+    async def run() -> tuple[list[management.Account], dict[int, str]]:
+        with contextlib.redirect_stdout(sys.stderr):  # standard output is the list's
+            await _migrate()
+        councils = {c.id: c.slug for c in await management.councils()}
+        return await management.accounts(), councils
+
+    accounts, councils = asyncio.run(run())
+    print("email\tnom\tadmin\tétat\tconseils\tdernière connexion")
+    for account in accounts:
+        state = "désactivé" if not account.active else "invité" if account.pending else "actif"
+        last = (
+            account.last_signed_in_at.isoformat(timespec="seconds")
+            if account.last_signed_in_at
+            else "-"
+        )
+        print(
+            "\t".join(
+                [
+                    account.email,
+                    account.display_name,
+                    "oui" if account.is_admin else "non",
+                    state,
+                    ",".join(councils.get(i, str(i)) for i in account.council_ids) or "-",
+                    last,
+                ]
+            )
+        )
+    return 0
+
+
+def cmd_facilitator_deactivate(args: argparse.Namespace) -> int:
+    """Deactivate an account at once: sessions, API tokens and password links die."""
+    email = _address(args.email)
+    if email is None:
+        return 2
+
+    async def run() -> None:
+        await _migrate()
+        account = await management.account_by_email(email)
+        await management.deactivate(management.COMMAND_LINE, account.id)
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"facilitator {email} deactivated")
+    return 0
+
+
+def cmd_facilitator_send_reset(args: argparse.Namespace) -> int:
+    """Queue a password-reset email to an active account: the link goes to the account's
+    address only, never to this terminal."""
+    email = _address(args.email)
+    if email is None:
+        return 2
+    install_features()  # the notifications app turns the link into an email
+
+    async def run() -> bool:
+        await _migrate()
+        return await links.send_reset(email)
+
+    if not asyncio.run(run()):
+        print(f"error: no active facilitator with the address {email}", file=sys.stderr)
+        return 2
+    print(f"password reset link queued for {email} (sent by email only)")
     return 0
 
 
@@ -274,6 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
     facilitator_commands.add_parser(
         "demo", help="(DEVELOPMENT=1 only) an admin sign-in for the local demo, new password"
     ).set_defaults(func=cmd_facilitator_demo)
+    facilitator_commands.add_parser(
+        "list", help="every account: email, name, admin, state, councils, last sign-in"
+    ).set_defaults(func=cmd_facilitator_list)
+    deactivate = facilitator_commands.add_parser(
+        "deactivate", help="deactivate an account: its sessions and API tokens die at once"
+    )
+    deactivate.add_argument("email")
+    deactivate.set_defaults(func=cmd_facilitator_deactivate)
+    send_reset = facilitator_commands.add_parser(
+        "send-reset",
+        help="email a password-reset link (valid one hour) to the account's address",
+    )
+    send_reset.add_argument("email")
+    send_reset.set_defaults(func=cmd_facilitator_send_reset)
 
     privacy = commands.add_parser("privacy", help="a resident's data: export or erase it")
     privacy_commands = privacy.add_subparsers(dest="action", required=True)

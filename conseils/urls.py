@@ -72,6 +72,12 @@ def personal_data_url(token: str) -> str:
     return f"{get_settings().base_url}/mes-donnees/{token}"
 
 
+def password_link_url(token: str) -> str:
+    """A facilitator's link to choose a password, after a reset request or an invitation
+    (a capability: emailed to the account's address only)."""
+    return f"{get_settings().base_url}/animation/mot-de-passe/{token}"
+
+
 def unsubscribe_url(token: str) -> str:
     return f"{get_settings().base_url}/abonnements/{token}/desabonner"
 

@@ -3,6 +3,7 @@ other apps' events, all handled inside the emitting transaction (the outbox)."""
 
 from __future__ import annotations
 
+from accounts.events import PasswordLinkIssued
 from conseils import events
 from meetings.events import (
     MeetingCancelled,
@@ -15,7 +16,7 @@ from meetings.events import (
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
-from notifications import announcements, personal_data, registration_mail
+from notifications import account_mail, announcements, personal_data, registration_mail
 
 
 def register() -> None:
@@ -27,4 +28,5 @@ def register() -> None:
     events.handles(RegistrationLinkRequested)(registration_mail.link_requested)
     events.handles(RegistrationCancelled)(registration_mail.cancelled)
     events.handles(RegistrationDeleted)(personal_data.forget_registration)
+    events.handles(PasswordLinkIssued)(account_mail.link_issued)
     personal_data.register()

@@ -229,16 +229,18 @@ class Relay:
 
     async def purge_old(self) -> retention.Purged:
         """Retention (`notifications.retention`): old messages with their maildir files,
-        expired pending and unsubscribed subscriptions."""
+        expired pending and unsubscribed subscriptions, audit lines older than a year."""
         days = timedelta(days=get_settings().outbox_retention_days)
         purged = await retention.purge(now_utc(), days, self.settings.maildir)
-        if purged.messages or purged.subscriptions:
+        if purged.messages or purged.subscriptions or purged.audit_lines:
             log.info(
-                "relay %s deleted %d old messages (%d maildir files), %d subscriptions",
+                "relay %s deleted %d old messages (%d maildir files), %d subscriptions, "
+                "%d audit lines",
                 self.name,
                 purged.messages,
                 purged.files,
                 purged.subscriptions,
+                purged.audit_lines,
             )
         return purged
 

@@ -6,6 +6,8 @@ longer needed. Run by the relay's periodic scan.
 - Pending subscriptions whose last confirmation went out more than `PENDING_KEPT` ago are
   deleted: the link has expired.
 - Unsubscribed subscriptions are deleted (their links still answer a friendly page).
+- The facilitators' audit log keeps a year (`conseils.audit.purge`): this scan is the
+  service's periodic job, so the core's log is purged here too.
 
 Every job deletes in batches, each its own transaction, claimed with `SKIP LOCKED` on
 PostgreSQL (inside `BEGIN IMMEDIATE` on SQLite): several relays share the work, and running
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from conseils import audit
 from conseils.db import skip_locked, write_transaction
 from notifications.tables import OutboxMessage, Subscription
 from notifications.transports import forget_maildir_messages
@@ -54,6 +57,7 @@ class Purged:
     messages: int = 0
     files: int = 0
     subscriptions: int = 0
+    audit_lines: int = 0
 
 
 async def _forget_files(maildir: Path, message_ids: list[str]) -> int:
@@ -94,4 +98,7 @@ async def purge_subscriptions(now: datetime) -> int:
 
 async def purge(now: datetime, kept: timedelta, maildir: Path) -> Purged:
     messages, files = await purge_messages(now, kept, maildir)
-    return Purged(messages, files, await purge_subscriptions(now))
+    subscriptions = await purge_subscriptions(now)
+    async with write_transaction():
+        audit_lines = await audit.purge(now)
+    return Purged(messages, files, subscriptions, audit_lines)

@@ -18,7 +18,10 @@ from uvicorn.config import LOGGING_CONFIG
 
 # The first segment after these prefixes is a token (the longest prefix first: an address's
 # feed is /agenda/adresse/<token>/…, a registration's /agenda/<token>/…).
-CAPABILITY_PREFIXES = ("agenda/adresse", "inscriptions", "agenda", "abonnements", "mes-donnees")
+CAPABILITY_PREFIXES = (
+    "agenda/adresse", "inscriptions", "agenda", "abonnements", "mes-donnees",
+    "animation/mot-de-passe",
+)  # fmt: skip
 _CAPABILITY = re.compile(r"(/(?:%s)/)[^/?#\s\"]+" % "|".join(CAPABILITY_PREFIXES))  # noqa: UP031
 REDACTED = r"\1<jeton>"
 

@@ -48,16 +48,17 @@ async def main():
     now = datetime.now(UTC)
     council = (await Council.insert(Council(name="Conseil citoyen Alès Tamaris",
         slug="ales-tamaris", contact_email="c@ales.fr")).returning(Council.id))[0]["id"]
-    # Raw: today's Facilitator has columns that did not exist then.
-    await Facilitator.raw(
+    # Raw: today's Facilitator and ApiToken have columns that did not exist then.
+    person = (await Facilitator.raw(
         "INSERT INTO facilitator (email, display_name, password_hash, is_admin, active, "
-        "created_at) VALUES ({{}}, {{}}, {{}}, false, true, {{}})",
-        "anim@ales.fr", "Anim", PasswordHasher().hash({PASSWORD!r}), now)
-    person = (await Facilitator.select(Facilitator.id).first())["id"]
+        "created_at) VALUES ({{}}, {{}}, {{}}, false, true, {{}}) RETURNING id",
+        "anim@ales.fr", "Anim", PasswordHasher().hash({PASSWORD!r}), now))[0]["id"]
     await FacilitatorCouncil.insert(FacilitatorCouncil(facilitator=person, council=council))
-    await ApiToken.insert(ApiToken(facilitator=person,
-        token_hash=hashlib.sha256({OLD_TOKEN!r}.encode()).hexdigest(),
-        expires_at=now + timedelta(hours=12)))
+    await ApiToken.raw(
+        "INSERT INTO api_token (facilitator, token_hash, created_at, expires_at) "
+        "VALUES ({{}}, {{}}, {{}}, {{}})",
+        person, hashlib.sha256({OLD_TOKEN!r}.encode()).hexdigest(), now,
+        now + timedelta(hours=12))
     meeting = (await Meeting.insert(Meeting(council=council, kind="cafe", title="Café",
         starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2),
         address="Rue de la Lozère", status="published", uid="uid-1", seats_taken=1,

@@ -27,7 +27,8 @@ def test_redact_rewrites_capability_segments_only() -> None:
 @pytest.mark.parametrize(
     "link",
     [urls.manage_url, urls.registration_feed_url, urls.address_feed_url,
-     urls.personal_data_url, urls.unsubscribe_url, urls.confirm_subscription_url],
+     urls.personal_data_url, urls.unsubscribe_url, urls.confirm_subscription_url,
+     urls.password_link_url],
 )  # fmt: skip
 def test_every_capability_link_the_site_writes_is_redacted(link) -> None:
     """Each link that acts for a person (conseils/urls.py) loses its token in the logs:
