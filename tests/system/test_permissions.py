@@ -18,7 +18,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from accounts.tables import Facilitator
+from accounts import management
+from accounts.services import facilitator_view
+from accounts.tables import ApiToken, Facilitator
 from conseils.app import create_app
 from conseils.counters import counters
 from meetings.tables import Council, Quartier, Registration
@@ -56,6 +58,30 @@ ROUTES = [
          form={"email": "x@example.org", "password": "wrong password!"}),
     Case("POST", "/animation/deconnexion", (303, 303, 303, 303), ends_session=True),
     Case("GET", "/animation", (303, 200, 303, 200)),
+    # Passwords: the forgotten-password pages are open to all; a link is its own key
+    Case("GET", "/animation/mot-de-passe-oublie", (200, 200, 200, 200)),
+    Case("POST", "/animation/mot-de-passe-oublie", (303, 303, 303, 303),
+         form={"email": "personne@example.org"}),
+    Case("GET", "/animation/mot-de-passe-oublie/envoye", (200, 200, 200, 200)),
+    Case("GET", "/animation/mot-de-passe/{token:str}", (404, 404, 404, 404)),
+    Case("POST", "/animation/mot-de-passe/{token:str}", (404, 404, 404, 404)),
+    Case("GET", "/animation/mot-de-passe-enregistre", (200, 200, 200, 200)),
+    # Mon compte: one's own account only (another's token is not found)
+    Case("GET", "/animation/mon-compte", (303, 200, 303, 200)),
+    Case("POST", "/animation/mon-compte/mot-de-passe", (401, 400, 401, 400)),
+    Case("POST", "/animation/mon-compte/jetons", (401, 200, 401, 200),
+         form={"label": "Script", "days": "7"}),
+    Case("POST", "/animation/mon-compte/jetons/{token_id:int}/revoquer", (401, 404, 401, 404)),
+    # Accounts and roles, the audit log: admins only
+    Case("GET", "/animation/animateurs", (303, 403, 303, 200)),
+    Case("POST", "/animation/animateurs", (401, 403, 401, 303),
+         form={"email": "invitee@ales.fr", "name": "Invitée"}),
+    Case("GET", "/animation/animateurs/{facilitator_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/animateurs/{facilitator_id:int}/roles", (401, 403, 401, 303)),
+    Case("POST", "/animation/animateurs/{facilitator_id:int}/invitation", (401, 403, 401, 303)),
+    Case("POST", "/animation/animateurs/{facilitator_id:int}/desactiver", (401, 403, 401, 303)),
+    Case("POST", "/animation/animateurs/{facilitator_id:int}/reactiver", (401, 403, 401, 303)),
+    Case("GET", "/animation/journal", (303, 403, 303, 200)),
     # Councils and quartiers: admins only
     Case("GET", "/animation/conseils", (303, 403, 303, 200)),
     Case("GET", "/animation/conseils/nouveau", (303, 403, 303, 200)),
@@ -144,6 +170,8 @@ def test_every_route_has_a_row() -> None:
 @dataclass
 class World:
     owner: dict[str, str]  # the Tamaris facilitator's bearer header
+    owner_id: int
+    admin_id: int
     clients: dict[str, httpx.AsyncClient]
     tokens: dict[str, dict[str, str]]
 
@@ -172,7 +200,11 @@ async def world(app: Litestar, demo: None) -> AsyncIterator[World]:
         await Facilitator.update({Facilitator.active: False}).where(
             Facilitator.email == "ancien@ales.fr"
         )
-        yield World(owner, clients, tokens)
+        ids = {
+            row["email"]: row["id"]
+            for row in await Facilitator.select(Facilitator.id, Facilitator.email)
+        }
+        yield World(owner, ids["anim.tamaris@ales.fr"], ids["admin@ales.fr"], clients, tokens)
     finally:
         for client in clients.values():
             await client.aclose()
@@ -209,7 +241,15 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
                 ).returning(OutboxMessage.id)
             )[0]["id"]
         )
+    admin_view = (await facilitator_view(world.admin_id))[0]
+    invited, _ = await management.invite(
+        admin_view, email=f"invitee.{n}@ales.fr", name="Invitée", councils=[], is_admin=False
+    )
+    token = await ApiToken.select(ApiToken.id).where(ApiToken.facilitator == world.owner_id).first()
     return {
+        "facilitator_id": invited.id,
+        "token_id": token["id"],
+        "token": "x" * 43,
         "meeting_id": meeting["id"],
         "registration_id": registration["id"],
         "council_id": council["id"],
