@@ -3,9 +3,11 @@ templates share with the others'."""
 
 from __future__ import annotations
 
+from conseils import backoffice
 from conseils.features import Feature
 from conseils.web import templating
 from meetings import personal_data
+from meetings.controllers import backoffice as meeting_pages
 from meetings.controllers.api import CouncilController, MeetingController
 from meetings.controllers.feeds import FeedController
 from meetings.controllers.pages import PageController
@@ -16,11 +18,15 @@ from meetings.services.common import KIND_LABELS
 def register() -> None:
     templating.add_globals(kind_labels=KIND_LABELS)
     personal_data.register()
+    for panel in meeting_pages.PANELS:
+        backoffice.add_panel(panel)
+    backoffice.add_menu_entry(meeting_pages.MENU)
 
 
 FEATURE = Feature(
     name="meetings",
     pages=[PageController, FeedController, RegistrationPages],
     api=[CouncilController, MeetingController, RegistrationApi],
+    backoffice=[meeting_pages.MeetingPages],
     register=register,
 )
