@@ -135,6 +135,10 @@ async def test_create_in_paris_time_stores_utc_and_shows_the_offset(
     listing = await client.get(LIST)
     assert listing.status_code == 200
     assert "Café citoyen : les jardins partagés" in listing.text
+    filtered = await client.get(f"{LIST}?conseil=ales-tamaris")
+    assert filtered.status_code == 200
+    assert "<h1>Réunions — Conseil citoyen Alès Tamaris</h1>" in filtered.text
+    assert "Café citoyen : les jardins partagés" in filtered.text
 
 
 async def test_edit_preview_publish_cancel_with_reason(
