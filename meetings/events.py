@@ -34,6 +34,7 @@ class MeetingSnapshot:
     council_slug: str
     council_name: str
     contact_email: str
+    cancellation_reason: str = ""  # a default for the fan-out jobs queued before it existed
 
     @property
     def place(self) -> str:

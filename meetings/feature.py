@@ -7,6 +7,7 @@ from conseils import backoffice
 from conseils.features import Feature
 from conseils.web import templating
 from meetings import personal_data
+from meetings.controllers import backoffice as meeting_pages
 from meetings.controllers.api import CouncilController, MeetingController, QuartierController
 from meetings.controllers.backoffice_councils import CouncilAdminPages
 from meetings.controllers.feeds import FeedController
@@ -18,8 +19,11 @@ from meetings.services.common import KIND_LABELS
 def register() -> None:
     templating.add_globals(kind_labels=KIND_LABELS)
     personal_data.register()
+    for panel in meeting_pages.PANELS:
+        backoffice.add_panel(panel)
+    backoffice.add_menu_entry(meeting_pages.MENU)
     backoffice.add_menu_entry(
-        backoffice.MenuEntry("Conseils", "/animation/conseils", order=80, admin_only=True)
+        backoffice.MenuEntry("Conseils", "/animation/conseils", order=75, admin_only=True)
     )
 
 
@@ -27,6 +31,6 @@ FEATURE = Feature(
     name="meetings",
     pages=[PageController, FeedController, RegistrationPages],
     api=[CouncilController, QuartierController, MeetingController, RegistrationApi],
-    backoffice=[CouncilAdminPages],
+    backoffice=[meeting_pages.MeetingPages, CouncilAdminPages],
     register=register,
 )

@@ -104,6 +104,7 @@ class MeetingOut(Struct):
     calendar_url: str
     seats_left: int | None  # null: no limit
     waitlist_length: int
+    cancellation_reason: str  # "" unless cancelled with a reason
 
     @classmethod
     def of(cls, meeting: MeetingView) -> MeetingOut:
@@ -136,6 +137,12 @@ class MeetingIn(Struct, forbid_unknown_fields=True):
     capacity: int | None = None
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
+
+
+class CancelIn(Struct, forbid_unknown_fields=True):
+    """Why the meeting is cancelled: told on its page and in the cancellation email."""
+
+    reason: Annotated[str, Meta(max_length=1000)] = ""
 
 
 class MeetingPatch(Struct, forbid_unknown_fields=True):

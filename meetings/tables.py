@@ -70,6 +70,8 @@ class Meeting(Table):
     seats_taken = Integer(default=0)
     arrivals = Integer(default=0)  # sign-ups so far: each gets the next number (queue order)
     cancelled_at = Timestamptz(null=True, default=None)
+    # Why it was cancelled, as the facilitator wrote it: on its page and in the email.
+    cancellation_reason = Text(default="")
     sequence = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from conseils.validation import require_moment
 from conseils.viewer import FacilitatorView
 from meetings.schemas import (
+    CancelIn,
     CouncilIn,
     CouncilOut,
     CouncilPatch,
@@ -174,9 +175,15 @@ class MeetingController(Controller):
 
     @post("/{meeting_id:int}/cancel", status_code=HTTP_200_OK, security=[{"bearer": []}])
     async def cancel_meeting(
-        self, viewer: NamedDependency[FacilitatorView], meeting_id: MeetingId
+        self,
+        viewer: NamedDependency[FacilitatorView],
+        meeting_id: MeetingId,
+        data: JSONBody[CancelIn | None] = None,
     ) -> MeetingOut:
-        return MeetingOut.of(await meetings.cancel_meeting(viewer, meeting_id))
+        """Cancel, optionally with `{"reason": "…"}` (up to 1000 characters), which the
+        meeting's page and the cancellation email show; an empty body cancels without one."""
+        reason = data.reason if data is not None else None
+        return MeetingOut.of(await meetings.cancel_meeting(viewer, meeting_id, reason))
 
     @delete("/{meeting_id:int}", status_code=HTTP_204_NO_CONTENT, security=[{"bearer": []}])
     async def delete_meeting(

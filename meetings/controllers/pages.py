@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, QueryParameter
@@ -29,6 +29,20 @@ def _next_moment(meeting: meetings.MeetingView, now: datetime) -> datetime | Non
         meeting.ends_at,
     )
     return min((m for m in moments if m is not None and m > now), default=None)
+
+
+async def meeting_page_context(meeting: meetings.MeetingView, now: datetime) -> dict[str, Any]:
+    """What the meeting's page shows: the public page and the back-office's preview of a
+    draft render `pages/meeting.html` with this same context."""
+    return {
+        "meeting": meeting,
+        "council": await councils.get_council(meeting.council_slug),
+        "refusal": registrations.refusal(asdict(meeting), now),
+        "sections": await MEETING_PAGE.collect(meeting),
+        "form": {},
+        "errors": {},
+        "attending_as": registrations.ATTENDING_AS,
+    }
 
 
 class PageController(Controller):
@@ -80,19 +94,10 @@ class PageController(Controller):
         page = _meeting_pages.get(meeting_id)
         if page is None:
             generation = _meeting_pages.generation
-            meeting = await meetings.get_meeting(meeting_id)
-            council = await councils.get_council(meeting.council_slug)
+            meeting = await meetings.get_meeting(meeting_id)  # public ones only
             now = now_utc()
             template = request.app.template_engine.get_template("pages/meeting.html")
-            body = template.render(
-                meeting=meeting,
-                council=council,
-                refusal=registrations.refusal(asdict(meeting), now),
-                sections=await MEETING_PAGE.collect(meeting),
-                form={},
-                errors={},
-                attending_as=registrations.ATTENDING_AS,
-            ).encode()
+            body = template.render(**await meeting_page_context(meeting, now)).encode()
             page = Page(_next_moment(meeting, now), body)
             _meeting_pages.put(meeting_id, page, generation)
         return Response(page.body, media_type=MediaType.HTML)

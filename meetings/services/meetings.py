@@ -9,13 +9,13 @@ import functools
 import operator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import uuid4
 
 from piccolo.columns.combination import Where, WhereRaw
 from piccolo.query.methods.select import Select
 
-from conseils import changes, events
+from conseils import audit, changes, events
 from conseils.db import ids_in, locked, write_transaction
 from conseils.errors import Conflict, Forbidden, InvalidInput
 from conseils.timefmt import now_utc
@@ -38,6 +38,7 @@ from meetings.tables import Council, Meeting
 MAX_CAPACITY = 100_000
 MAX_DURATION = timedelta(days=7)
 MAX_DESCRIPTION = 10_000
+MAX_CANCELLATION_REASON = 1000
 # Changes to these fields are what an attendee cares about: each bumps the iCalendar SEQUENCE.
 SEQUENCED_FIELDS = frozenset(
     {"starts_at", "ends_at", "venue", "address", "online_url", "status", "title"}
@@ -71,6 +72,7 @@ class MeetingView:
     updated_at: datetime
     seats_taken: int = 0
     waitlist_length: int = 0
+    cancellation_reason: str = ""
 
     @property
     def seats_left(self) -> int | None:
@@ -96,7 +98,7 @@ _VIEW_COLUMNS = (
     *(getattr(Meeting, name) for name in (
         "id", "kind", "title", "description", "starts_at", "ends_at", "venue", "address",
         "online_url", "capacity", "registration_opens_at", "registration_closes_at", "status",
-        "sequence", "created_at", "updated_at", "seats_taken",
+        "sequence", "created_at", "updated_at", "seats_taken", "cancellation_reason",
     )),
     Meeting.council.as_alias("council_id"),
     Meeting.council.slug.as_alias("council_slug"),
@@ -153,6 +155,54 @@ async def get_meeting(meeting_id: int, viewer: FacilitatorView | None = None) ->
     if row is None:
         raise not_found()
     return _to_view(row, await _waiting([row["id"]]))
+
+
+async def get_own_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingView:
+    """A meeting of a council this facilitator runs (an admin: any); any other is "not
+    found" for them, public or not, so that the back-office shows nothing of it."""
+    meeting = await get_meeting(meeting_id, viewer)
+    if not viewer.may_write(meeting.council_id):
+        raise not_found()
+    return meeting
+
+
+FacilitatorSection = Literal["upcoming", "drafts", "past"]
+
+
+async def of_my_councils(
+    viewer: FacilitatorView,
+    section: FacilitatorSection,
+    *,
+    council_id: int | None = None,
+    limit: int = 100,
+) -> list[MeetingView]:
+    """The meetings of the councils this facilitator runs (an admin: all), in one query
+    (and one for the waiting lists): `upcoming` (published or cancelled, not over, soonest
+    first), `drafts` (soonest first) or `past` (published or cancelled, newest first)."""
+    conditions: list = []
+    if not viewer.is_admin:
+        if not viewer.council_ids:
+            return []
+        conditions.append(Meeting.council.is_in(sorted(viewer.council_ids)))
+    if council_id is not None:
+        conditions.append(Meeting.council == council_id)
+    now = now_utc()
+    if section == "drafts":
+        conditions.append(Meeting.status == "draft")
+    else:
+        conditions.append(Meeting.status.is_in(list(PUBLIC_STATUSES)))
+        upcoming = section == "upcoming"
+        conditions.append(Meeting.ends_at >= now if upcoming else Meeting.ends_at < now)
+    query = (
+        _select_views()
+        .where(_and(conditions))
+        .order_by(Meeting.starts_at, ascending=section != "past")
+        .order_by(Meeting.id)
+        .limit(limit)
+    )
+    rows = await query
+    waiting = await _waiting([row["id"] for row in rows]) if section == "upcoming" else {}
+    return [_to_view(row, waiting) for row in rows]
 
 
 async def list_meetings(
@@ -299,6 +349,25 @@ def _check_whole(meeting: dict[str, Any]) -> None:
         raise InvalidInput(errors)
 
 
+def _check_start(starts_at: datetime) -> None:
+    """A meeting is scheduled, or moved, to a moment still to come."""
+    if starts_at <= now_utc():
+        raise InvalidInput({"starts_at": "ne peut pas être dans le passé"})
+
+
+def _check_capacity(capacity: int | None, seats_taken: int) -> None:
+    """Nobody loses a seat they hold: the capacity stays at or above the seats taken (the
+    row is locked, so the count cannot grow meanwhile)."""
+    if capacity is not None and capacity < seats_taken:
+        places = "place prise" if seats_taken == 1 else "places prises"
+        raise InvalidInput(
+            {
+                "capacity": f"ne peut pas être inférieure aux inscriptions confirmées : "
+                f"déjà {seats_taken} {places}"
+            }
+        )
+
+
 def _require_writer(viewer: FacilitatorView, council_id: int) -> None:
     if not viewer.may_write(council_id):
         raise Forbidden("Vous n'animez pas ce conseil citoyen.", code="not_your_council")
@@ -340,6 +409,7 @@ async def create_meeting(
     if council is None:
         raise InvalidInput({"council": "conseil inconnu"})
     _check_whole(cleaned)
+    _check_start(cleaned["starts_at"])
     _require_writer(viewer, council["id"])
     key = f"{viewer.id}:{idempotency_key}" if idempotency_key else None
     async with write_transaction():
@@ -381,12 +451,16 @@ async def create_meeting(
         if not inserted:  # the same key, committed meanwhile by a retry for another council
             existing = await Meeting.select(Meeting.id).where(Meeting.created_by_key == key).first()
             return await get_meeting(existing["id"], viewer), False
+        await audit.record(
+            viewer, "meeting.create", "meeting", inserted[0]["id"], council_id=council["id"]
+        )
     return await get_meeting(inserted[0]["id"], viewer), True
 
 
-async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> MeetingView:
-    """Lock the meeting, let `change(row)` return the new values, bump SEQUENCE, save, and
-    tell whoever listens (the events of the change, in its transaction)."""
+async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any, action: str) -> MeetingView:
+    """Lock the meeting, let `change(row)` return the new values, bump SEQUENCE, save, tell
+    whoever listens (the events of the change, in its transaction), and log `action` in the
+    audit log (a change that changes nothing logs nothing)."""
     async with write_transaction():
         row = await locked_row(meeting_id)
         if row["status"] == "draft" and not viewer.may_write(row["council"]):
@@ -404,6 +478,15 @@ async def _apply(viewer: FacilitatorView, meeting_id: int, change: Any) -> Meeti
             if "capacity" in changed or changed.get("status") == "published":
                 await promote(meeting_id)
             await _emit_change(row)
+            fields = sorted(set(changed) - {"updated_at", "sequence", "cancelled_at"})
+            await audit.record(
+                viewer,
+                action,
+                "meeting",
+                meeting_id,
+                council_id=row["council"],
+                detail=",".join(fields),
+            )
     return await get_meeting(meeting_id, viewer)
 
 
@@ -427,7 +510,7 @@ async def _emit_change(before: dict[str, Any]) -> None:
 # The snapshot's fields that the meeting's own row holds (the rest is its council's).
 _SNAPSHOT_OF_ROW = (
     "kind", "title", "description", "starts_at", "ends_at", "venue", "address", "online_url",
-    "status", "sequence", "updated_at", "cancelled_at",
+    "status", "sequence", "updated_at", "cancelled_at", "cancellation_reason",
 )  # fmt: skip
 
 
@@ -452,9 +535,13 @@ async def update_meeting(
         if row["status"] == "cancelled":
             raise Conflict("Une réunion annulée ne se modifie plus.", code="meeting_cancelled")
         _check_whole({**row, **cleaned})
+        if "starts_at" in cleaned and cleaned["starts_at"] != row["starts_at"]:
+            _check_start(cleaned["starts_at"])
+        if "capacity" in cleaned and cleaned["capacity"] != row["capacity"]:
+            _check_capacity(cleaned["capacity"], row["seats_taken"])
         return cleaned
 
-    return await _apply(viewer, meeting_id, change)
+    return await _apply(viewer, meeting_id, change, "meeting.update")
 
 
 async def publish_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingView:
@@ -467,18 +554,24 @@ async def publish_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingVi
             )
         return {"status": "published"}
 
-    return await _apply(viewer, meeting_id, change)
+    return await _apply(viewer, meeting_id, change, "meeting.publish")
 
 
-async def cancel_meeting(viewer: FacilitatorView, meeting_id: int) -> MeetingView:
-    """Cancel: the meeting stays visible, marked cancelled; cancelling twice is harmless."""
+async def cancel_meeting(
+    viewer: FacilitatorView, meeting_id: int, reason: str | None = None
+) -> MeetingView:
+    """Cancel: the meeting stays visible, marked cancelled, with the reason given (shown on
+    its page and told in the cancellation email); cancelling twice is harmless."""
+    reason = require_text(
+        "reason", reason or "", max_length=MAX_CANCELLATION_REASON, required=False, multiline=True
+    )
 
     def change(row: dict[str, Any]) -> dict[str, Any]:
         if row["status"] == "cancelled":
             return {}
-        return {"status": "cancelled", "cancelled_at": now_utc()}
+        return {"status": "cancelled", "cancelled_at": now_utc(), "cancellation_reason": reason}
 
-    return await _apply(viewer, meeting_id, change)
+    return await _apply(viewer, meeting_id, change, "meeting.cancel")
 
 
 async def delete_meeting(viewer: FacilitatorView, meeting_id: int) -> None:
@@ -505,3 +598,7 @@ async def delete_meeting(viewer: FacilitatorView, meeting_id: int) -> None:
             await _emit_change(row)
         await Meeting.delete().where(Meeting.id == meeting_id)
         await _announce(row, public=public)
+        await audit.record(
+            viewer, "meeting.delete", "meeting", meeting_id, council_id=row["council"],
+            detail=row["status"],
+        )  # fmt: skip

@@ -16,7 +16,7 @@ from meetings.tables import Meeting
 _COLUMNS = """
     m.id, m.uid, m.kind, m.title, m.description, m.starts_at, m.ends_at, m.venue,
     m.address, m.online_url, m.status, m.sequence, m.created_at, m.updated_at,
-    m.cancelled_at, m.council AS council_id, c.name AS council_name,
+    m.cancelled_at, m.cancellation_reason, m.council AS council_id, c.name AS council_name,
     c.contact_email AS contact_email, c.slug AS council_slug
 """
 _PUBLIC = "m.status IN ('published', 'cancelled')"

@@ -586,10 +586,20 @@ async def test_more_seats_promote_the_waiting_list_in_order(
     assert (await registration_of(meeting["id"], "habitante.5@example.org"))["position"] == 2
     assert (await registration_of(meeting["id"], "habitante.4@example.org"))["position"] == 1
 
-    # Fewer seats: nobody loses theirs, newcomers wait.
-    view = await patch(3)
-    assert (view["seats_left"], view["waitlist_length"]) == (0, 3)
-    assert (await meeting_row(meeting["id"]))["seats_taken"] == 4
+    # Fewer seats than are taken: refused with the number (nobody loses a seat), unchanged.
+    refused = await client.patch(
+        f"/api/v1/meetings/{meeting['id']}", json={"capacity": 3}, headers=tamaris_auth
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["extra"] == [
+        {
+            "key": "capacity",
+            "message": "ne peut pas être inférieure aux inscriptions confirmées : "
+            "déjà 4 places prises",
+        }
+    ]
+    row = await meeting_row(meeting["id"])
+    assert (row["capacity"], row["seats_taken"], row["sequence"]) == (4, 4, view["sequence"])
     assert (await sign_up(client, meeting["id"], person(7)))["position"] == 4
     await assert_counts_agree(client, meeting["id"])
 

@@ -50,6 +50,12 @@ class Case:
         return f"{self.method} {self.path}"
 
 
+MEETING_FORM = {  # the back-office form of MEETING (Paris time)
+    "form_key": "permissions", "council": "ales-tamaris", "kind": "cafe",
+    "title": "Une réunion du formulaire", "starts_at_date": MEETING["starts_at"][:10],
+    "starts_at_time": "18:00", "ends_at_time": "20:00", "venue": "Maison de quartier",
+    "address": "Rue de la Lozère, 30100 Alès", "capacity": "3",
+}  # fmt: skip
 SIGN_IN = (303, 303, 303, 303)  # a back-office page: anonymous GET → the sign-in page
 ROUTES = [
     # The back-office's doors
@@ -58,6 +64,22 @@ ROUTES = [
          form={"email": "x@example.org", "password": "wrong password!"}),
     Case("POST", "/animation/deconnexion", (303, 303, 303, 303), ends_session=True),
     Case("GET", "/animation", (303, 200, 303, 200)),
+    # Meetings: a council's own (another council's, draft or published, is not found)
+    Case("GET", "/animation/reunions", (303, 200, 303, 200)),
+    Case("GET", "/animation/reunions/nouvelle", (303, 200, 303, 200)),
+    Case("POST", "/animation/reunions/nouvelle", (401, 403, 401, 303), form=MEETING_FORM),
+    Case("GET", "/animation/reunions/{meeting_id:int}", (303, 404, 303, 200)),
+    Case("GET", "/animation/reunions/{meeting_id:int}/apercu", (303, 404, 303, 200)),
+    Case("GET", "/animation/reunions/{meeting_id:int}/dupliquer", (303, 404, 303, 200)),
+    Case("GET", "/animation/reunions/{meeting_id:int}/modifier", (303, 404, 303, 200)),
+    Case("POST", "/animation/reunions/{meeting_id:int}/modifier", (401, 404, 401, 303),
+         form=MEETING_FORM),
+    Case("POST", "/animation/reunions/{meeting_id:int}/publier", (401, 404, 401, 303)),
+    Case("GET", "/animation/reunions/{meeting_id:int}/annuler", (303, 404, 303, 200)),
+    Case("POST", "/animation/reunions/{meeting_id:int}/annuler", (401, 404, 401, 303),
+         form={"reason": "Salle indisponible."}),
+    Case("GET", "/animation/reunions/{meeting_id:int}/supprimer", (303, 404, 303, 200)),
+    Case("POST", "/animation/reunions/{meeting_id:int}/supprimer", (401, 404, 401, 303)),
     # Passwords: the forgotten-password pages are open to all; a link is its own key
     Case("GET", "/animation/mot-de-passe-oublie", (200, 200, 200, 200)),
     Case("POST", "/animation/mot-de-passe-oublie", (303, 303, 303, 303),
