@@ -7,6 +7,7 @@ from conseils.features import Feature
 from conseils.web import templating
 from meetings import personal_data
 from meetings.controllers.api import CouncilController, MeetingController
+from meetings.controllers.backoffice_registrants import RegistrantsPages
 from meetings.controllers.feeds import FeedController
 from meetings.controllers.pages import PageController
 from meetings.controllers.registrations import RegistrationApi, RegistrationPages
@@ -22,5 +23,6 @@ FEATURE = Feature(
     name="meetings",
     pages=[PageController, FeedController, RegistrationPages],
     api=[CouncilController, MeetingController, RegistrationApi],
+    backoffice=[RegistrantsPages],
     register=register,
 )
