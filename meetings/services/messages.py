@@ -30,6 +30,7 @@ from meetings.tables import MeetingMessage, Registration
 MAX_SUBJECT = 150
 MAX_TEXT = 5000
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ def clean(subject: object, text: object, key: object) -> tuple[str, str, str]:
             )
         except InvalidInput as exc:
             errors.update(exc.errors)
+    if isinstance(subject, str) and _LINE_BREAK.search(subject):  # said as such, not "control"
+        errors["subject"] = "l'objet tient sur une ligne : pas de retour à la ligne"
     if not isinstance(key, str) or not _FORM_KEY.match(key):
         errors["form_key"] = "ce formulaire n'est plus valable : rechargez la page"
     if errors:
