@@ -457,7 +457,8 @@ async def test_another_councils_facilitator_reaches_nothing_and_changes_nothing(
     rows_before = await registrations(meeting_id)
     mail_before = await OutboxMessage.select()
     gets = ["/inscriptions", "/inscriptions.csv", f"/inscriptions/{first}/annuler",
-            f"/inscriptions/{first}/indesirable", "/emargement", "/emargement.pdf", "/message"]  # fmt: skip
+            f"/inscriptions/{first}/indesirable", "/emargement", "/emargement.pdf",
+            "/message"]  # fmt: skip
     posts = {
         f"/inscriptions/{first}/annuler": {},
         f"/inscriptions/{first}/indesirable": {},
