@@ -230,6 +230,31 @@ async def test_a_walk_in_without_address_takes_a_seat_is_present_and_hears_nothi
     assert (await audit_lines())[0]["detail"] == f"meeting={meeting_id} seat=1 email=0"
 
 
+async def test_a_walk_in_without_address_is_never_written_to_even_when_cancelled(
+    client: AsyncClient, demo
+) -> None:
+    setup = await tamaris_meeting(client, signups=1)
+    meeting_id = setup["meeting"]["id"]
+    await walk_in(client, meeting_id, name="Jean Passant", attending_as="other")
+    await walk_in(client, meeting_id, name="Jeanne Passante", attending_as="other")
+    first, second = [r for r in await registrations(meeting_id) if r["walk_in"]]
+    cancelled = await post_form(client, f"{base(meeting_id)}/inscriptions/{first['id']}/annuler")
+    assert cancelled.status_code == 303
+    spam = await post_form(client, f"{base(meeting_id)}/inscriptions/{second['id']}/indesirable")
+    assert spam.status_code == 303
+    assert (await meeting_row(meeting_id))["seats_taken"] == 1
+    # the meeting changes, then is cancelled: the registrant with an address hears of it
+    moved = await client.patch(
+        f"/api/v1/meetings/{meeting_id}", json={"venue": "Salle des fêtes"}, headers=setup["auth"]
+    )
+    assert moved.status_code == 200
+    assert (
+        await client.post(f"/api/v1/meetings/{meeting_id}/cancel", headers=setup["auth"])
+    ).status_code == 200
+    assert await OutboxMessage.select().where(OutboxMessage.recipient == "") == []
+    assert len(await outbox_rows("meeting_cancelled", recipient="habitante.1@example.org")) == 1
+
+
 async def test_a_walk_in_with_an_address_is_confirmed_by_email_before_the_meeting_only(
     client: AsyncClient, demo
 ) -> None:
