@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import feeds
+from bench import backoffice, feeds
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -31,6 +31,7 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/co
 PG_FEEDS_URL = PG_URL + "_feeds"
 PG_MAIL_URL = PG_URL + "_mail"
 PG_SIGNUP_URL = PG_URL + "_signups"
+PG_BACKOFFICE_URL = PG_URL + "_backoffice"
 SIGNUP_CLIENTS = 100
 
 
@@ -187,7 +188,7 @@ def measure_signups(engine: str, database_url: str, tmp: str) -> tuple[str, floa
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups").split(",")
+    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups,backoffice").split(",")
     this = sys.modules[__name__]
     if "sqlite" in engines:
         with tempfile.TemporaryDirectory() as tmp:
@@ -227,6 +228,19 @@ def main() -> None:
                 else:
                     asyncio.run(recreate_pg(PG_SIGNUP_URL))
                     signup_rows.append(measure_signups("PostgreSQL", PG_SIGNUP_URL, tmp))
+    backoffice_rows = []
+    if "backoffice" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                if engine == "sqlite":
+                    url, name = f"sqlite:///{tmp}/backoffice.sqlite", "SQLite"
+                else:
+                    asyncio.run(recreate_pg(PG_BACKOFFICE_URL))
+                    url, name = PG_BACKOFFICE_URL, "PostgreSQL"
+                env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}  # sessions' files
+                backoffice_rows.append(backoffice.measure(name, env, this))
+    if backoffice_rows:
+        backoffice.report(backoffice_rows, CONNECTIONS)
     if signup_rows:
         print(
             f"\nSign-ups at one meeting (20 seats, then the waiting list), {SIGNUP_CLIENTS} clients"

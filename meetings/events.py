@@ -131,6 +131,19 @@ class RegistrationDeleted:
     told: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RegistrantsMessaged:
+    """A facilitator wrote to a meeting's registrants (those with an address). `key` is the
+    message's own: each recipient's email is queued once under it, however often the form
+    is posted."""
+
+    meeting: MeetingSnapshot
+    registrations: tuple[Registrant, ...]
+    subject: str
+    text: str  # plain text, as typed
+    key: str
+
+
 MEETING_EVENTS = (MeetingPublished, MeetingChanged, MeetingCancelled)
 REGISTRATION_EVENTS = (
     RegistrationConfirmed,
@@ -139,4 +152,5 @@ REGISTRATION_EVENTS = (
     RegistrationLinkRequested,
     RegistrationCancelled,
     RegistrationDeleted,
+    RegistrantsMessaged,
 )

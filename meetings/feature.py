@@ -10,6 +10,7 @@ from meetings import personal_data
 from meetings.controllers import backoffice as meeting_pages
 from meetings.controllers.api import CouncilController, MeetingController, QuartierController
 from meetings.controllers.backoffice_councils import CouncilAdminPages
+from meetings.controllers.backoffice_registrants import RegistrantsPages
 from meetings.controllers.feeds import FeedController
 from meetings.controllers.pages import PageController
 from meetings.controllers.registrations import RegistrationApi, RegistrationPages
@@ -31,6 +32,6 @@ FEATURE = Feature(
     name="meetings",
     pages=[PageController, FeedController, RegistrationPages],
     api=[CouncilController, QuartierController, MeetingController, RegistrationApi],
-    backoffice=[meeting_pages.MeetingPages, CouncilAdminPages],
+    backoffice=[meeting_pages.MeetingPages, RegistrantsPages, CouncilAdminPages],
     register=register,
 )

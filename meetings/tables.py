@@ -106,6 +106,22 @@ class Registration(Table):
     confirmed_at = Timestamptz(null=True, default=None)
     cancelled_at = Timestamptz(null=True, default=None)
     attended = Boolean(null=True, default=None)
+    # Came without registering, added by a facilitator at the door: confirmed, holding a seat,
+    # marked present. Without an address its `email` is "" and its `key` "<meeting>:walk-in:…".
+    walk_in = Boolean(default=False)
+
+
+class MeetingMessage(Table):
+    """A message a facilitator sent to a meeting's registrants: `key` is the form's own (one
+    per displayed form), so a double click or a reload sends nothing twice. Ids and counts
+    only: the messages themselves are in the outbox."""
+
+    meeting = ForeignKey(references=Meeting, on_delete=OnDelete.cascade, null=False, index=True)
+    key = Varchar(length=100, unique=True)
+    subject = Varchar(length=150)
+    recipients = Integer(default=0)
+    sent_by = Integer()  # the facilitator's id
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class AddressFeed(Table):

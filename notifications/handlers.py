@@ -9,6 +9,7 @@ from meetings.events import (
     MeetingCancelled,
     MeetingChanged,
     MeetingPublished,
+    RegistrantsMessaged,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationDeleted,
@@ -27,6 +28,7 @@ def register() -> None:
     events.handles(RegistrationPromoted)(registration_mail.promoted)
     events.handles(RegistrationLinkRequested)(registration_mail.link_requested)
     events.handles(RegistrationCancelled)(registration_mail.cancelled)
+    events.handles(RegistrantsMessaged)(registration_mail.messaged)
     events.handles(RegistrationDeleted)(personal_data.forget_registration)
     events.handles(PasswordLinkIssued)(account_mail.link_issued)
     personal_data.register()

@@ -49,6 +49,8 @@ async def enqueue(drafts: Iterable[Draft]) -> int:
     settings = get_settings().mail
     rows = []
     for draft in drafts:
+        if not draft.recipient:
+            continue  # a walk-in who gave no address: nobody to write to
         held = draft.capped and await over_cap(draft, now)
         message_id = new_message_id()
         mime = "" if held else compose(draft, message_id, now, settings).decode("ascii")

@@ -18,6 +18,7 @@ from conseils.timefmt import french_date, now_utc
 from meetings.events import (
     MeetingSnapshot,
     Registrant,
+    RegistrantsMessaged,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationLinkRequested,
@@ -162,6 +163,25 @@ async def cancelled(event: RegistrationCancelled) -> None:
         method="CANCEL" if event.was_confirmed else None,
         was_confirmed=event.was_confirmed,
         capped=True,
+    )
+
+
+async def messaged(event: RegistrantsMessaged) -> None:
+    """A facilitator's message to the meeting's registrants: one email each, with their
+    manage link in the usual footer, queued once per message and person (`event.key`). The
+    text is plain: as typed in the text part, escaped in the HTML part (autoescape)."""
+    meeting = event.meeting
+    await outbox.enqueue(
+        draft(
+            "registrants_message",
+            f"registrants_message:{event.key}:{person.id}",
+            person,
+            meeting,
+            event.subject,
+            message=event.text,
+        )
+        for person in event.registrations
+        if person.email
     )
 
 

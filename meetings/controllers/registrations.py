@@ -69,6 +69,7 @@ CSV_COLUMNS = (
 STATUS_LABELS = {
     "confirmed": "Confirmé·e", "waitlisted": "Liste d'attente", "cancelled": "Annulé·e",
 }  # fmt: skip
+WALK_IN_LABEL = "Venu·e sans inscription"
 
 
 def registrations_csv(items: list[registrations.RegistrationView]) -> bytes:
@@ -84,7 +85,9 @@ def registrations_csv(items: list[registrations.RegistrationView]) -> bytes:
                 _cell(item.phone),
                 registrations.ATTENDING_AS.get(item.attending_as, item.attending_as),
                 _cell(item.needs),
-                STATUS_LABELS.get(item.status, item.status),
+                WALK_IN_LABEL
+                if item.walk_in and item.status == "confirmed"
+                else STATUS_LABELS.get(item.status, item.status),
                 item.position or "",
                 {True: "oui", False: "non", None: ""}[item.attended],
                 to_paris(item.created_at).strftime("%d/%m/%Y %H:%M"),
