@@ -238,7 +238,7 @@ def main() -> None:
                     asyncio.run(recreate_pg(PG_BACKOFFICE_URL))
                     url, name = PG_BACKOFFICE_URL, "PostgreSQL"
                 env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}  # sessions' files
-                backoffice_rows.append(backoffice.measure(name, env, this))
+                backoffice_rows.extend(backoffice.measure(name, env, this))
     if backoffice_rows:
         backoffice.report(backoffice_rows, CONNECTIONS)
     if signup_rows:
