@@ -59,10 +59,13 @@ async def main():
         "VALUES ({{}}, {{}}, {{}}, {{}})",
         person, hashlib.sha256({OLD_TOKEN!r}.encode()).hexdigest(), now,
         now + timedelta(hours=12))
-    meeting = (await Meeting.insert(Meeting(council=council, kind="cafe", title="Café",
-        starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2),
-        address="Rue de la Lozère", status="published", uid="uid-1", seats_taken=1,
-        arrivals=1)).returning(Meeting.id))[0]["id"]
+    # Raw: today's Meeting has columns that did not exist then.
+    meeting = (await Meeting.raw(
+        "INSERT INTO meeting (council, kind, title, description, starts_at, ends_at, venue, "
+        "address, status, uid, seats_taken, arrivals, sequence, created_at, updated_at) "
+        "VALUES ({{}}, 'cafe', 'Café', '', {{}}, {{}}, '', 'Rue de la Lozère', 'published', "
+        "'uid-1', 1, 1, 0, {{}}, {{}}) RETURNING id",
+        council, now + timedelta(days=3), now + timedelta(days=3, hours=2), now, now))[0]["id"]
     # Raw: today's Registration has columns that did not exist then.
     await Registration.raw(
         "INSERT INTO registration (meeting, key, email, name, phone, attending_as, needs, "
@@ -71,9 +74,13 @@ async def main():
         meeting, f"{{meeting}}:r@example.org", "r@example.org", "Résidente", "t" * 43, now, now)
     await Subscription.insert(Subscription(council=council, email="s@example.org",
         key=f"{{council}}:s@example.org", status="active", token="s" * 43))
-    await OutboxMessage.insert(OutboxMessage(idempotency_key="old:1", kind="test",
-        recipient="s@example.org", subject="Avant", mime="Subject: avant\\r\\n\\r\\nx",
-        message_id="<old@localhost>", council_id=council, status="sent"))
+    # Raw: today's OutboxMessage has columns that did not exist then.
+    await OutboxMessage.raw(
+        "INSERT INTO outbox_message (idempotency_key, kind, recipient, subject, mime, "
+        "message_id, council_id, status, attempts, next_attempt_at, last_error, created_at) "
+        "VALUES ('old:1', 'test', 's@example.org', 'Avant', {{}}, '<old@localhost>', {{}}, "
+        "'sent', 0, {{}}, '', {{}})",
+        "Subject: avant\\r\\n\\r\\nx", council, now, now)
     await MeetingChange.insert(MeetingChange(meeting_id=meeting, council_id=council))
 
 asyncio.run(main())
