@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from playwright import async_api as pw
 
@@ -29,6 +30,7 @@ ADMIN = "admin.accessibilite@ales.fr"
 PASSWORD = "un mot de passe pour axe-core"
 # Pages that answer something other than a page to look at
 NOT_PAGES = {"/animation/deconnexion"}
+FILES = (".csv", ".pdf")  # downloads, not pages
 # Pages visited with made-up keys answer with their French refusal page, checked all the same
 STATUS = {"/animation/mot-de-passe/{token:str}": 404}
 
@@ -39,7 +41,11 @@ def back_office_pages() -> list[str]:
         if not route.path.startswith("/animation"):
             continue
         for handler in getattr(route, "route_handlers", []):
-            if "GET" in handler.http_methods and route.path not in NOT_PAGES:
+            if (
+                "GET" in handler.http_methods
+                and route.path not in NOT_PAGES
+                and not route.path.endswith(FILES)
+            ):
                 paths.add(route.path)
     return sorted(paths)
 
@@ -69,11 +75,28 @@ def admin(live_server: LiveServer) -> str:
 @pytest.fixture(scope="module")
 async def parameters(live_server: LiveServer, admin: str) -> dict[str, str]:
     """Values for the back-office's path parameters, from the live server's demo data."""
-    [(meeting,)] = await _query(
+    meetings = await _query(
         live_server.database_url,
         "SELECT m.id FROM meeting m JOIN council c ON c.id = m.council "
-        "WHERE c.slug = 'ales-tamaris' AND m.status = 'published' ORDER BY m.id LIMIT 1",
+        "WHERE c.slug = 'ales-tamaris' AND m.status = 'published' ORDER BY m.starts_at DESC",
     )
+    registration = meeting = None
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        for (candidate,) in meetings:  # the latest that takes sign-ups
+            await client.post(
+                f"/api/v1/meetings/{candidate}/registrations",
+                json={"name": "Awa Axe", "email": "awa.axe@example.org",
+                      "attending_as": "resident", "consent": True},
+            )  # fmt: skip
+            found = await _query(
+                live_server.database_url,
+                f"SELECT id FROM registration WHERE meeting = {candidate} "
+                "AND email = 'awa.axe@example.org'",
+            )
+            if found:
+                meeting, registration = candidate, found[0][0]
+                break
+    assert registration is not None, "no Tamaris meeting of the demo takes sign-ups"
     [(council,)] = await _query(
         live_server.database_url, "SELECT id FROM council WHERE slug = 'ales-tamaris'"
     )
@@ -87,6 +110,7 @@ async def parameters(live_server: LiveServer, admin: str) -> dict[str, str]:
         "facilitator_id": str(facilitator),
         "token": "x" * 43,  # a password link nobody was sent: the page that says so
         "meeting_id": str(meeting),
+        "registration_id": str(registration),
         "council_id": str(council),
         "quartier_id": str(quartier),
         "slug": "ales-tamaris",

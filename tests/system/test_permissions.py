@@ -41,7 +41,7 @@ class Case:
     method: str
     path: str  # as the application declares it, `{meeting_id:int}` and all
     statuses: tuple[int, int, int, int]  # anonymous, other council, deactivated, admin
-    form: dict[str, str] = field(default_factory=dict)  # back-office forms
+    form: dict[str, str] = field(default_factory=dict)  # back-office forms ({ids} filled in)
     json: Any = None  # API bodies
     ends_session: bool = False  # signs out or revokes the token: tried after the others
 
@@ -80,6 +80,30 @@ ROUTES = [
          form={"reason": "Salle indisponible."}),
     Case("GET", "/animation/reunions/{meeting_id:int}/supprimer", (303, 404, 303, 200)),
     Case("POST", "/animation/reunions/{meeting_id:int}/supprimer", (401, 404, 401, 303)),
+    # A meeting's registrants: its council's (another council's published meeting: 403)
+    Case("GET", "/animation/reunions/{meeting_id:int}/inscriptions", (303, 403, 303, 200)),
+    Case("GET", "/animation/reunions/{meeting_id:int}/inscriptions.csv", (303, 403, 303, 200)),
+    Case("POST", "/animation/reunions/{meeting_id:int}/inscriptions/sur-place",
+         (401, 403, 401, 303), form={"name": "Venue sur place", "attending_as": "resident"}),
+    Case("POST", "/animation/reunions/{meeting_id:int}/inscriptions/presences",
+         (401, 403, 401, 303),
+         form={"listed": "{registration_id}", "present": "{registration_id}"}),
+    Case("GET", "/animation/reunions/{meeting_id:int}/inscriptions/{registration_id:int}/annuler",
+         (303, 403, 303, 200)),
+    Case("POST", "/animation/reunions/{meeting_id:int}/inscriptions/{registration_id:int}/annuler",
+         (401, 403, 401, 303)),
+    Case("GET",
+         "/animation/reunions/{meeting_id:int}/inscriptions/{registration_id:int}/indesirable",
+         (303, 403, 303, 200)),
+    Case("POST",
+         "/animation/reunions/{meeting_id:int}/inscriptions/{registration_id:int}/indesirable",
+         (401, 403, 401, 303)),
+    Case("GET", "/animation/reunions/{meeting_id:int}/emargement", (303, 403, 303, 200)),
+    Case("GET", "/animation/reunions/{meeting_id:int}/emargement.pdf", (303, 403, 303, 200)),
+    Case("GET", "/animation/reunions/{meeting_id:int}/message", (303, 403, 303, 200)),
+    Case("POST", "/animation/reunions/{meeting_id:int}/message", (401, 403, 401, 303),
+         form={"form_key": "cle-de-formulaire-des-permissions", "subject": "Rappel",
+               "text": "À jeudi !"}),
     # Passwords: the forgotten-password pages are open to all; a link is its own key
     Case("GET", "/animation/mot-de-passe-oublie", (200, 200, 200, 200)),
     Case("POST", "/animation/mot-de-passe-oublie", (303, 303, 303, 303),
@@ -300,7 +324,8 @@ async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> htt
     if case.method == "GET":
         return await client.get(url)
     token = client.cookies.get("csrf") or ""
-    return await client.request(case.method, url, data={"_csrf_token": token, **case.form})
+    form = {name: value.format(**ids) for name, value in case.form.items()}
+    return await client.request(case.method, url, data={"_csrf_token": token, **form})
 
 
 async def test_who_may_use_each_route(world: World) -> None:
