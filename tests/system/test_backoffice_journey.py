@@ -1,11 +1,12 @@
 """A facilitator's whole meeting, in Debian's chromium against the live server, with the
 resident on the other side of it.
 
-The facilitator signs in with the keyboard alone, creates a café for next week, previews
-it and publishes it; a resident signs up on the public page; the facilitator finds them
-among the registrants, prints the attendance sheet (and downloads its PDF), marks them
-present, downloads the CSV, then cancels with a reason; the cancellation the resident
-receives (in the live server's maildir: no SMTP server is set) carries that reason.
+The facilitator signs in with the keyboard alone, creates a café for next week, previews it
+and publishes it; a resident signs up on the public page; the facilitator finds them among
+the registrants, prints the attendance sheet (and downloads its PDF), marks them present
+(with the keyboard alone again), downloads the CSV, then cancels with a reason; the
+cancellation the resident receives (in the live server's maildir: no SMTP server is set)
+carries that reason.
 """
 
 from __future__ import annotations
@@ -56,15 +57,16 @@ def facilitator(live_server: LiveServer) -> str:
     return FACILITATOR
 
 
-async def _focus_by_tab(page: pw.Page, element_id: str, limit: int = 30) -> None:
-    """Press Tab until the element has the focus: reachable with the keyboard, in order."""
+async def _focus_by_tab(page: pw.Page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element `selector` finds has the focus: reachable with the
+    keyboard alone, in the page's order."""
     for _ in range(limit):
         await page.keyboard.press("Tab")
-        if await page.evaluate("() => document.activeElement && document.activeElement.id") == (
-            element_id
+        if await page.evaluate(
+            "(selector) => document.activeElement?.matches(selector) ?? false", selector
         ):
             return
-    raise AssertionError(f"#{element_id} never got the focus with Tab")
+    raise AssertionError(f"{selector} never got the focus with Tab")
 
 
 def _maildir(live_server: LiveServer) -> Path:
@@ -95,7 +97,7 @@ async def test_a_facilitator_runs_a_meeting_from_the_browser(
     # Sign in with the keyboard alone.
     await page.goto("/animation/")
     await expect(page).to_have_url(f"{live_server.url}/animation/connexion?suite=%2Fanimation")
-    await _focus_by_tab(page, "email")
+    await _focus_by_tab(page, "#email")
     await page.keyboard.type(facilitator)
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
@@ -152,8 +154,14 @@ async def test_a_facilitator_runs_a_meeting_from_the_browser(
     await (await pdf.value).save_as(pdf_path)
     assert pdf_path.read_bytes().startswith(b"%PDF-")
     await page.get_by_role("link", name="Inscriptions et présences").click()
-    await page.get_by_role("checkbox", name="Awa Diallo").check()
-    await page.get_by_role("button", name="Enregistrer les présences").click()
+    # Attendance with the keyboard alone: Tab to her box, Space, Tab to the button, Enter.
+    await _focus_by_tab(page, "input[type=checkbox][name=present]")
+    await page.keyboard.press("Space")
+    await _focus_by_tab(page, "button[type=submit]")
+    assert await page.evaluate("() => document.activeElement.textContent") == (
+        "Enregistrer les présences"
+    )
+    await page.keyboard.press("Enter")
     await expect(page.get_by_role("checkbox", name="Awa Diallo")).to_be_checked()
     async with page.expect_download() as csv:
         await page.get_by_role("link", name="Télécharger le tableau (CSV)").click()
