@@ -14,9 +14,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,12 +24,12 @@ import anyio.to_thread
 from accounts.events import PasswordLinkIssued
 from accounts.services import hash_password, password_errors
 from accounts.tables import Facilitator, PasswordLink
-from conseils import audit, events
+from conseils import audit, capabilities, events
 from conseils.counters import counters
 from conseils.db import locked, write_transaction
 from conseils.errors import DomainError, InvalidInput, TooManyRequests
 from conseils.timefmt import now_utc
-from conseils.validation import normalise_email
+from conseils.validation import normalise_email, required_email
 from conseils.viewer import FacilitatorView
 
 RESET = "reset"
@@ -62,16 +60,6 @@ class LiveLink:
     expires_at: datetime
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def clean_email(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput({"email": "indiquez votre adresse électronique"})
-    return normalise_email(value)
-
-
 async def issue(
     facilitator: dict[str, Any], purpose: str, *, invited_by: str | None = None
 ) -> None:
@@ -83,13 +71,13 @@ async def issue(
         (PasswordLink.facilitator == account) & (PasswordLink.expires_at < now - KEPT_AFTER_END)
     )
     await end_links(account, now)
-    token = secrets.token_urlsafe(32)
+    token = capabilities.new_token()
     expires_at = now + VALIDITY[purpose]
     await PasswordLink.insert(
         PasswordLink(
             facilitator=account,
             purpose=purpose,
-            token_hash=_hash(token),
+            token_hash=capabilities.digest(token),
             created_at=now,
             expires_at=expires_at,
         )
@@ -144,7 +132,7 @@ async def request_reset(value: Any, *, client: str = "") -> None:
     """Someone typed an address on the "mot de passe oublié" form. If it is an active
     account's, and that account has had fewer than RESETS_PER_HOUR links this hour, a link
     goes to it. The caller answers the same either way."""
-    email = clean_email(value)
+    email = required_email(value)
     await _throttle(email, client)
     async with write_transaction():
         account = await _active_account(email)
@@ -186,7 +174,7 @@ async def _live(token: str) -> tuple[int, LiveLink]:
             PasswordLink.facilitator.display_name,
             PasswordLink.facilitator.active,
         )
-        .where(PasswordLink.token_hash == _hash(token))
+        .where(PasswordLink.token_hash == capabilities.digest(token))
         .first()
     )
     if row is None:

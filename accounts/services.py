@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import secrets
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from accounts.tables import ApiToken, Facilitator, FacilitatorCouncil
-from conseils import audit
+from conseils import audit, capabilities
 from conseils.counters import counters
 from conseils.db import MAX_ID, write_transaction
 from conseils.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
@@ -72,10 +70,6 @@ class TokenInfo:
     created_at: datetime
     expires_at: datetime
     last_used_at: datetime | None
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def hash_password(password: str) -> str:
@@ -265,10 +259,12 @@ async def issue_token(email: str, password: str, *, client: str = "") -> IssuedT
 
 
 async def _mint_token(facilitator_id: int) -> IssuedToken:
-    token = secrets.token_urlsafe(32)
+    token = capabilities.new_token()
     expires_at = now_utc() + timedelta(hours=get_settings().token_ttl_hours)
     await ApiToken.insert(
-        ApiToken(facilitator=facilitator_id, token_hash=_token_hash(token), expires_at=expires_at)
+        ApiToken(
+            facilitator=facilitator_id, token_hash=capabilities.digest(token), expires_at=expires_at
+        )
     )
     return IssuedToken(token=token, expires_at_iso=expires_at.isoformat())
 
@@ -286,7 +282,7 @@ async def facilitator_for_token(token: str) -> FacilitatorView:
             ApiToken.revoked_at,
             ApiToken.last_used_at,
         )
-        .where(ApiToken.token_hash == _token_hash(token))
+        .where(ApiToken.token_hash == capabilities.digest(token))
         .first()
     )
     now = now_utc()
@@ -303,7 +299,7 @@ async def facilitator_for_token(token: str) -> FacilitatorView:
 
 async def revoke_token(token: str) -> None:
     await ApiToken.update({ApiToken.revoked_at: now_utc()}).where(
-        (ApiToken.token_hash == _token_hash(token)) & ApiToken.revoked_at.is_null()
+        (ApiToken.token_hash == capabilities.digest(token)) & ApiToken.revoked_at.is_null()
     )
 
 
@@ -396,14 +392,14 @@ async def create_token(viewer: FacilitatorView, label: object, days: object) -> 
         errors["days"] = f"choisissez {', '.join(map(str, TOKEN_DAYS))} jours"
     if errors:
         raise InvalidInput(errors)
-    token = secrets.token_urlsafe(32)
+    token = capabilities.new_token()
     expires_at = now_utc() + timedelta(days=lifetime)
     async with write_transaction():
         row = (
             await ApiToken.insert(
                 ApiToken(
                     facilitator=viewer.id,
-                    token_hash=_token_hash(token),
+                    token_hash=capabilities.digest(token),
                     expires_at=expires_at,
                     label=label,
                 )

@@ -45,6 +45,13 @@ def normalise_email(value: str, field: str = "email") -> str:
     return value
 
 
+def required_email(value: object, field: str = "email") -> str:
+    """An address typed in a form (anything the form sent): present, then well formed."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput({field: "indiquez votre adresse électronique"})
+    return normalise_email(value, field)
+
+
 def require_url(field: str, value: str) -> str:
     value = require_text(field, value, max_length=500)
     parts = urlsplit(value)

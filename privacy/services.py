@@ -10,18 +10,17 @@ hour; it shows, exports and erases everything held about the address.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import timedelta
 from typing import Any
 
-from conseils import personal_data, urls
+from conseils import capabilities, personal_data, urls
 from conseils.db import write_transaction
-from conseils.errors import InvalidInput, NotFound
+from conseils.errors import NotFound
 from conseils.personal_data import AccessLinkRequested, Keeper, Record, json_ready
 from conseils.timefmt import now_utc
-from conseils.validation import normalise_email
+from conseils.validation import required_email
 from meetings.services import address_feeds
 from notifications import outbox
 from notifications.drafts import Draft
@@ -39,20 +38,10 @@ class LinkInvalid(NotFound):
         super().__init__("Ce lien n'est plus valable.", code="data_link_invalid")
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def clean_email(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput({"email": "indiquez votre adresse électronique"})
-    return normalise_email(value)
-
-
 async def request_link(value: Any) -> None:
     """Someone typed an address: if anything is held about it, its link goes to it. The
     caller answers the same either way."""
-    email = clean_email(value)
+    email = required_email(value)
     async with write_transaction():
         if await personal_data.holds(email):
             await send_link(email)
@@ -69,11 +58,11 @@ async def send_link(email: str) -> None:
     Past the outbox's cap on repeated messages (three a day), nothing changes: the request
     is recorded as held and the address's live link stays, so that someone typing another
     person's address again and again can neither flood their inbox nor kill their link."""
-    token = secrets.token_urlsafe(32)
+    token = capabilities.new_token()
     now = now_utc()
     text, html = render_pair("privacy_link", data_url=urls.personal_data_url(token))
     draft = Draft(
-        key=f"privacy_link:{_hash(token)[:32]}",
+        key=f"privacy_link:{capabilities.digest(token)[:32]}",
         kind="privacy_link",
         recipient=email,
         subject="Vos données personnelles — conseils citoyens",
@@ -85,7 +74,10 @@ async def send_link(email: str) -> None:
         await AccessRequest.delete().where(AccessRequest.email == email)
         await AccessRequest.insert(
             AccessRequest(
-                email=email, token_hash=_hash(token), expires_at=now + VALIDITY, created_at=now
+                email=email,
+                token_hash=capabilities.digest(token),
+                expires_at=now + VALIDITY,
+                created_at=now,
             )
         )
     await outbox.enqueue([draft])  # held past the cap: recorded, without its body
@@ -95,7 +87,7 @@ async def email_of(token: str) -> str:
     """The address of a live link (LinkInvalid otherwise)."""
     if not _TOKEN.match(token):
         raise LinkInvalid()
-    hashed = _hash(token)
+    hashed = capabilities.digest(token)
     row = await AccessRequest.select().where(AccessRequest.token_hash == hashed).first()
     if (
         row is None
