@@ -28,8 +28,9 @@ from conseils.viewer import FacilitatorView
 from conseils.web.csrf import BACKOFFICE
 from meetings import sheet_pdf
 from meetings.controllers.registrations import registrations_csv
-from meetings.services import attendance_sheet, messages, registrations
-from meetings.services.registrations import ATTENDING_AS, MeetingHead, RegistrationView
+from meetings.services import attendance_sheet, messages, registrants
+from meetings.services.registrants import MeetingHead, RegistrationView
+from meetings.services.registrations import ATTENDING_AS
 
 TEMPLATES = "animation/registrants"
 MAX_PRESENT_FIELDS = 10_000
@@ -135,7 +136,7 @@ class RegistrantsPages(Controller):
         attendance_errors: dict[str, str] | None = None,
         refusal: str | None = None,
     ) -> Template:
-        meeting, items = await registrations.registrants_of(viewer, meeting_id)
+        meeting, items = await registrants.registrants_of(viewer, meeting_id)
         return backoffice.page(
             f"{TEMPLATES}/list.html",
             viewer,
@@ -166,7 +167,7 @@ class RegistrantsPages(Controller):
         self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
     ) -> Response[bytes]:
         """The API's CSV (same code), by a plain link: the session is the credential."""
-        meeting, items = await registrations.registrants_of(viewer, meeting_id)
+        meeting, items = await registrants.registrants_of(viewer, meeting_id)
         return _download(
             registrations_csv(items),
             "text/csv",  # Litestar adds "; charset=utf-8"
@@ -180,7 +181,7 @@ class RegistrantsPages(Controller):
         form = await request.form()
         fields = {name: _text(form, name) for name in ("name", "attending_as", "email")}
         try:
-            _, seated = await registrations.add_walk_in(viewer, meeting_id, fields)
+            _, seated = await registrants.add_walk_in(viewer, meeting_id, fields)
         except InvalidInput as exc:
             return await self._list_page(
                 viewer, meeting_id, status_code=400, walk_in=fields, walk_in_errors=exc.errors
@@ -202,7 +203,7 @@ class RegistrantsPages(Controller):
         try:
             present = _ids(form.getall("present", []))
             listed = _ids(form.getall("listed", []))
-            count = await registrations.record_attendance(
+            count = await registrants.record_attendance(
                 viewer, meeting_id, present, listed | present
             )
         except InvalidInput as exc:
@@ -214,7 +215,7 @@ class RegistrantsPages(Controller):
     async def _confirm_page(
         self, viewer: FacilitatorView, meeting_id: int, registration_id: int, action: str
     ) -> Template:
-        meeting, items = await registrations.registrants_of(viewer, meeting_id)
+        meeting, items = await registrants.registrants_of(viewer, meeting_id)
         item = next((i for i in items if i.id == registration_id), None)
         if item is None:
             raise NotFound("Cette inscription n'existe pas.", code="registration_not_found")
@@ -239,7 +240,7 @@ class RegistrantsPages(Controller):
         registration_id: FromPath[int],
     ) -> Redirect:
         """The usual cancellation: the person gets the CANCEL, the waiting list moves up."""
-        await registrations.cancel_for(viewer, registration_id, meeting_id=meeting_id)
+        await registrants.cancel_for(viewer, registration_id, meeting_id=meeting_id)
         return Redirect(list_url(meeting_id, "annulee"), status_code=HTTP_303_SEE_OTHER)
 
     @get("/inscriptions/{registration_id:int}/indesirable")
@@ -259,7 +260,7 @@ class RegistrantsPages(Controller):
         registration_id: FromPath[int],
     ) -> Redirect:
         """Spam: deleted, and the address hears nothing (someone else typed it)."""
-        await registrations.delete_for(viewer, registration_id, spam=True, meeting_id=meeting_id)
+        await registrants.delete_for(viewer, registration_id, spam=True, meeting_id=meeting_id)
         return Redirect(list_url(meeting_id, "indesirable"), status_code=HTTP_303_SEE_OTHER)
 
     @get("/emargement")
@@ -292,7 +293,7 @@ class RegistrantsPages(Controller):
         errors: dict[str, str] | None = None,
         refusal: str | None = None,
     ) -> Template:
-        meeting = await registrations.meeting_for(viewer, meeting_id)
+        meeting = await registrants.meeting_for(viewer, meeting_id)
         confirmed, waiting = await messages.count_recipients(viewer, meeting_id)
         form = form or {}
         return backoffice.page(

@@ -21,7 +21,14 @@ from conseils.viewer import FacilitatorView
 from conseils.web.headers import NO_STORE
 from conseils.web.shapes import present, shape_of
 from meetings.controllers.feeds import calendar_response
-from meetings.services import address_feeds, calendar, councils, meetings, registrations
+from meetings.services import (
+    address_feeds,
+    calendar,
+    councils,
+    meetings,
+    registrants,
+    registrations,
+)
 
 HONEYPOT = "site_web"
 
@@ -50,7 +57,7 @@ RECEIVED = (
     "la liste d'attente, avec le lien pour gérer votre inscription."
 )
 # A registration as its council's facilitators see it.
-RegistrantOut = shape_of(registrations.RegistrationView, "RegistrantOut", omit=("meeting_id",))
+RegistrantOut = shape_of(registrants.RegistrationView, "RegistrantOut", omit=("meeting_id",))
 
 
 class AttendanceIn(Struct, forbid_unknown_fields=True):
@@ -72,7 +79,7 @@ STATUS_LABELS = {
 WALK_IN_LABEL = "Venu·e sans inscription"
 
 
-def registrations_csv(items: list[registrations.RegistrationView]) -> bytes:
+def registrations_csv(items: list[registrants.RegistrationView]) -> bytes:
     """CSV as Excel opens it in French: UTF-8 with a BOM, `;` between fields, CRLF."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -125,7 +132,7 @@ class RegistrationApi(Controller):
         self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
     ) -> list[RegistrantOut]:
         """A meeting's registrations in arrival order, with needs (its facilitators only)."""
-        items = await registrations.list_registrations(viewer, meeting_id)
+        items = await registrants.list_registrations(viewer, meeting_id)
         return [present(RegistrantOut, item) for item in items]
 
     @get(
@@ -136,7 +143,7 @@ class RegistrationApi(Controller):
     async def export_csv(
         self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
     ) -> Response[bytes]:
-        items = await registrations.list_registrations(viewer, meeting_id)
+        items = await registrants.list_registrations(viewer, meeting_id)
         return Response(
             registrations_csv(items),
             media_type="text/csv; charset=utf-8",
@@ -160,7 +167,7 @@ class RegistrationApi(Controller):
         """Mark who came (true), who did not (false), or clear it (null)."""
         return present(
             RegistrantOut,
-            await registrations.mark_attendance(viewer, registration_id, data.attended),
+            await registrants.mark_attendance(viewer, registration_id, data.attended),
         )
 
     @post(
@@ -179,7 +186,7 @@ class RegistrationApi(Controller):
         the calendar CANCEL unless `spam` is true. Cancelling twice is harmless."""
         spam = data.spam if data is not None else False
         return present(
-            RegistrantOut, await registrations.cancel_for(viewer, registration_id, spam=spam)
+            RegistrantOut, await registrants.cancel_for(viewer, registration_id, spam=spam)
         )
 
     @delete(
@@ -194,7 +201,7 @@ class RegistrationApi(Controller):
         spam: FromQuery[bool] = False,
     ) -> None:
         """Cancel (as above), then delete the registration and the personal data it held."""
-        await registrations.delete_for(viewer, registration_id, spam=spam)
+        await registrants.delete_for(viewer, registration_id, spam=spam)
 
 
 def _fields(data: RegistrationIn | dict[str, Any]) -> dict[str, Any]:

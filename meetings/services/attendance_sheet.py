@@ -13,12 +13,8 @@ from dataclasses import dataclass
 
 from conseils.collation import french_key
 from conseils.viewer import FacilitatorView
-from meetings.services.registrations import (
-    ATTENDING_AS,
-    MeetingHead,
-    RegistrationView,
-    registrants_of,
-)
+from meetings.services.registrants import MeetingHead, RegistrationView, registrants_of
+from meetings.services.registrations import ATTENDING_AS
 
 BLANK_LINES = 10
 

@@ -24,7 +24,7 @@ from conseils.timefmt import now_utc
 from conseils.validation import require_text
 from conseils.viewer import FacilitatorView
 from meetings.events import RegistrantsMessaged
-from meetings.services import registrations, snapshots
+from meetings.services import registrants, registrations, snapshots
 from meetings.tables import MeetingMessage, Registration
 
 MAX_SUBJECT = 150
@@ -85,7 +85,7 @@ async def recipients(meeting_id: int, *, waitlist: bool) -> list[dict]:
 
 async def count_recipients(viewer: FacilitatorView, meeting_id: int) -> tuple[int, int]:
     """(confirmed, waiting) registrants with an address: who the form would write to."""
-    await registrations.meeting_for(viewer, meeting_id)
+    await registrants.meeting_for(viewer, meeting_id)
     rows = await recipients(meeting_id, waitlist=True)
     confirmed = sum(1 for row in rows if row["status"] == "confirmed")
     return confirmed, len(rows) - confirmed
@@ -102,7 +102,7 @@ async def message_registrants(
 ) -> MessageSent:
     """Write to the meeting's registrants; see the module's rules."""
     subject, text, form_key = clean(subject, text, form_key)
-    head = await registrations.meeting_for(viewer, meeting_id)
+    head = await registrants.meeting_for(viewer, meeting_id)
     key = f"{meeting_id}:{form_key}"
     async with write_transaction():
         meeting = await snapshots.snapshot(meeting_id)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from meetings.controllers.registrations import CSV_COLUMNS, registrations_csv
-from meetings.services.registrations import RegistrationView
+from meetings.services.registrants import RegistrationView
 
 RESIDENT_COLUMNS = ("name", "email", "phone", "needs")  # typed by the resident
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets evaluate

@@ -65,8 +65,16 @@ async def add_rows(
     ).where(Meeting.id == meeting_id)
 
 
+MEETING_SETUP = ("meeting.create", "meeting.update", "meeting.publish")
+
+
 async def audit_lines() -> list[dict[str, Any]]:
-    return await AuditEntry.select().order_by(AuditEntry.id)
+    """The audit lines of registrants' actions (setting the meeting up writes its own)."""
+    return await (
+        AuditEntry.select()
+        .where(AuditEntry.action.not_in(list(MEETING_SETUP)))
+        .order_by(AuditEntry.id)
+    )
 
 
 @contextmanager
