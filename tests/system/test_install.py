@@ -117,3 +117,19 @@ def test_an_installed_wheel_serves_every_page_with_its_stylesheet(
     site_packages = next((installed / "lib").glob("python3*/site-packages"))
     assert not list(site_packages.rglob("var"))
     assert (site_packages / "conseils" / "templates" / "pages" / "base.html").is_file()
+    # Every template, stylesheet, script and font of the checkout is in the wheel.
+    for folder, packaged in (("templates", "templates"), ("static", "static")):
+        shipped = {
+            path.relative_to(ROOT / folder)
+            for path in (ROOT / folder).rglob("*")
+            if path.is_file() and not path.name.startswith(".")
+        }
+        installed_files = {
+            path.relative_to(site_packages / "conseils" / packaged)
+            for path in (site_packages / "conseils" / packaged).rglob("*")
+            if path.is_file()
+        }
+        assert shipped <= installed_files, sorted(map(str, shipped - installed_files))
+    sign_in = httpx.get(f"{served}/animation/connexion")
+    assert sign_in.status_code == 200 and 'name="_csrf_token"' in sign_in.text
+    assert httpx.get(f"{served}/static/animation.css").status_code == 200
