@@ -89,7 +89,7 @@ def _field_errors(exc: Exception) -> list[dict[str, str]]:
 def _respond(request: Request, status: int, detail: str, code: str, errors: list) -> Response:
     # after_request hooks do not see responses built here, so the headers are added now.
     headers = dict(security_headers())
-    if status == 401:
+    if status == 401 and _is_api(request):  # pages sign in with a form, not a scheme
         headers["WWW-Authenticate"] = "Bearer"
     if _is_api(request):
         body: dict = {"status_code": status, "code": code, "detail": detail}

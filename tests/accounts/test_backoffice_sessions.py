@@ -115,6 +115,7 @@ async def test_wrong_password_and_unknown_account_answer_alike(
         client, SIGN_IN, {"email": "personne@ales.fr", "password": "pas le bon"}
     )
     assert wrong.status_code == unknown.status_code == 401
+    assert "www-authenticate" not in wrong.headers  # a form, not an HTTP scheme
     assert "Adresse ou mot de passe incorrect." in wrong.text
     assert wrong.text.replace(EMAIL, "") == unknown.text.replace("personne@ales.fr", "")
     assert SESSION_COOKIE not in client.cookies
@@ -283,3 +284,12 @@ async def test_expired_session_files_are_swept_at_sign_in(
     # FileStore names a key's file by its BLAKE2s digest
     assert blake2s(b"abandonne").hexdigest() not in files
     assert blake2s(b"vivante").hexdigest() in files
+
+
+async def test_a_form_posted_without_a_session_is_refused_in_french(
+    client: httpx.AsyncClient, facilitator: dict
+) -> None:
+    answer = await post_form(client, "/animation/mon-compte/jetons", {"label": "x", "days": "7"})
+    assert answer.status_code == 401
+    assert "Connectez-vous" in answer.text
+    assert "www-authenticate" not in answer.headers  # a form signs in, not an HTTP scheme
