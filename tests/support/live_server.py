@@ -215,10 +215,16 @@ class LiveServer:
     directory: Path
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    directory = Path(tempfile.mkdtemp(prefix="conseils-live-"))
-    database_url = fresh_database(LIVE_DATABASE if suite_is_postgres() else "live", directory)
+@contextlib.contextmanager
+def demo_server(name: str) -> Iterator[LiveServer]:
+    """A server process on a database of its own (`<suite database>_<name>`, or `<name>`
+    on SQLite) loaded with the demo data; dropped on leaving. Tests that change what the
+    public pages show (a back-office journey) use one of their own, so that the pages the
+    other modules count stay as the demo made them."""
+    directory = Path(tempfile.mkdtemp(prefix=f"conseils-{name}-"))
+    database_url = fresh_database(
+        f"{SUITE_DATABASE}_{name}" if suite_is_postgres() else name, directory
+    )
     port = free_port()
     env = server_env(database_url, port)
     demo = run_cli("demo", env=env)
@@ -233,3 +239,9 @@ def live_server() -> Iterator[LiveServer]:
     finally:
         stop(process)
         drop_database(database_url)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    with demo_server("live") as server:
+        yield server

@@ -9,14 +9,14 @@ day it is added. Forms that answer with errors are checked in the journeys' modu
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from playwright import async_api as pw
 
 from conseils.app import create_app
-from tests.support.live_server import LiveServer, run_cli
+from tests.support.live_server import LiveServer, demo_server, run_cli
 from tests.system.test_accessibility import (
     AXE,
     _query,
@@ -48,6 +48,14 @@ def back_office_pages() -> list[str]:
             ):
                 paths.add(route.path)
     return sorted(paths)
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[LiveServer]:
+    """A server of this module's own: what it creates and signs up for would change what
+    the other modules count on the shared live server's public pages."""
+    with demo_server("axe_animation") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import email
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -23,7 +23,7 @@ import pytest
 from playwright import async_api as pw
 
 from conseils.timefmt import now_utc, to_paris
-from tests.support.live_server import LiveServer, run_cli
+from tests.support.live_server import LiveServer, demo_server, run_cli
 from tests.system.test_browser import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
 
 pytestmark = pytest.mark.engine_independent
@@ -34,6 +34,14 @@ PASSWORD = "un mot de passe pour le parcours"
 RESIDENT = "awa.parcours@example.org"
 TITLE = "Café citoyen du parcours"
 REASON = "La salle est inondée : nous reportons le café."
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[LiveServer]:
+    """A server of this module's own: what it creates and signs up for would change what
+    the other modules count on the shared live server's public pages."""
+    with demo_server("journey") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
