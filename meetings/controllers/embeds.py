@@ -100,9 +100,7 @@ class EmbedController(Controller):
     async def page(self, request: Request) -> Response:
         """The next meetings, for an <iframe> on the allowed sites: no script, no form."""
         body = await _body(request, "html", _render_html)
-        return Response(
-            body, media_type=MediaType.HTML, headers={"Cache-Control": CACHE_CONTROL}
-        )
+        return Response(body, media_type=MediaType.HTML, headers={"Cache-Control": CACHE_CONTROL})
 
     @get("/agenda.rss")
     async def rss(self, request: Request) -> Response:
