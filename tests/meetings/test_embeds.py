@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from meetings.tables import Council, Meeting
 from tests.support.registration_support import person, published_meeting, sign_up
 
 BASE = "http://testserver.local"
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 PAGE, RSS, JSON = "/integration/agenda", "/integration/agenda.rss", "/integration/agenda.json"
 MOULINET_COUNCILS = {"ales-couronne-nord", "ales-agglo"}  # its council and the agglomeration's
 TITLE = re.compile(r'<span class="title">(.*?)</span>')
@@ -424,3 +426,18 @@ async def test_json_shape_version_1(client: AsyncClient, demo: None) -> None:
         else:
             assert m["seats_left"] == row["capacity"] - row["seats_taken"]
     assert {m["status"] for m in meetings} == {"published", "cancelled"}
+
+
+async def test_the_readme_shows_the_json_shape(client: AsyncClient, demo: None) -> None:
+    readme = README
+    section = readme.split("**JSON, version 1.**", 1)[1]
+    sample = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    real = (await client.get(f"{JSON}?quartier=ales-moulinet")).json()
+    assert set(sample) == set(real)
+    assert set(sample["filters"]) == set(real["filters"])
+    (documented,) = sample["meetings"]
+    shown = real["meetings"][0]
+    assert set(documented) == set(shown)
+    for part in ("place", "council"):
+        assert set(documented[part]) == set(shown[part])
+    assert 'title="' in readme.split("## Embeddable agenda", 1)[1].split("```html", 1)[1]
