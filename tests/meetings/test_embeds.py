@@ -441,3 +441,12 @@ async def test_the_readme_shows_the_json_shape(client: AsyncClient, demo: None) 
     for part in ("place", "council"):
         assert set(documented[part]) == set(shown[part])
     assert 'title="' in readme.split("## Embeddable agenda", 1)[1].split("```html", 1)[1]
+
+
+async def test_head_answers_the_headers_of_get(client: AsyncClient, demo: None) -> None:
+    for path in (PAGE, RSS, JSON):
+        got, head = await client.get(path), await client.head(path)
+        assert head.status_code == 200 and head.content == b""
+        for name in ("content-type", "content-security-policy", "cache-control"):
+            assert head.headers[name] == got.headers[name], (path, name)
+    assert (await client.head(f"{PAGE}?nombre=0")).status_code == 400
