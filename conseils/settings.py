@@ -91,6 +91,9 @@ class Settings:
     mail: MailSettings
     limits: LimitSettings
     site: SiteSettings
+    # Origins whose pages may show /integration/agenda in a frame (CSP frame-ancestors);
+    # empty: none may.
+    embed_allowed_origins: tuple[str, ...] = ()
 
     @property
     def is_postgres(self) -> bool:
@@ -298,6 +301,35 @@ def _site() -> SiteSettings:
     )
 
 
+# An origin as CSP's frame-ancestors and browsers compare it: scheme, host, optional port.
+_ORIGIN = re.compile(
+    r"(https?)://([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)"
+    r"(?::([0-9]{1,5}))?"
+)
+
+
+def _origins(name: str) -> tuple[str, ...]:
+    """Comma-separated origins (`https://www.ales.fr`, `http://localhost:8080`): scheme, host
+    and port only. Anything else (a path, a query, a wildcard, a quote) is refused: the value
+    goes into a Content-Security-Policy header as written. A lone final `/` is forgiven."""
+    raw = _text(name)
+    if raw is None:
+        return ()
+    origins: list[str] = []
+    for part in raw.split(","):
+        origin = part.strip().lower().removesuffix("/")
+        if not origin:
+            continue
+        match = _ORIGIN.fullmatch(origin)
+        if match is None or (match[3] is not None and not 1 <= int(match[3]) <= 65535):
+            raise ConfigurationError(
+                f"{name} must list origins separated by commas, each a scheme, a host and "
+                f"optionally a port, with no path, e.g. https://www.ales.fr: not {part.strip()!r}"
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
 def load_settings() -> Settings:
     """Read and check the environment; refuse to start production without a SECRET_KEY and an
     https BASE_URL."""
@@ -328,6 +360,7 @@ def load_settings() -> Settings:
         mail=_mail(data_dir),
         limits=_limits(),
         site=_site(),
+        embed_allowed_origins=_origins("EMBED_ALLOWED_ORIGINS"),
     )
 
 

@@ -121,3 +121,9 @@ def google_event_url(meeting: MeetingLike) -> str:
         safe="/",
     )
     return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def agenda_url(form: str = "", query: list[tuple[str, str]] | None = None) -> str:
+    """The embeddable agenda: `form` "" (the page for frames), ".rss" or ".json"."""
+    encoded = urlencode(query or [])
+    return f"{get_settings().base_url}/integration/agenda{form}{'?' + encoded if encoded else ''}"

@@ -11,6 +11,7 @@ from meetings.controllers import backoffice as meeting_pages
 from meetings.controllers.api import CouncilController, MeetingController, QuartierController
 from meetings.controllers.backoffice_councils import CouncilAdminPages
 from meetings.controllers.backoffice_registrants import RegistrantsPages
+from meetings.controllers.embeds import EmbedController
 from meetings.controllers.feeds import FeedController
 from meetings.controllers.pages import PageController
 from meetings.controllers.registrations import RegistrationApi, RegistrationPages
@@ -30,7 +31,7 @@ def register() -> None:
 
 FEATURE = Feature(
     name="meetings",
-    pages=[PageController, FeedController, RegistrationPages],
+    pages=[PageController, FeedController, EmbedController, RegistrationPages],
     api=[CouncilController, QuartierController, MeetingController, RegistrationApi],
     backoffice=[meeting_pages.MeetingPages, RegistrantsPages, CouncilAdminPages],
     register=register,

@@ -70,7 +70,11 @@ FRENCH_DEFAULTS = {
 
 
 def _is_api(request: Request) -> bool:
+    """JSON errors: the API's, and those of a route marked `opt={"json_errors": True}`."""
     path = request.url.path
+    handler = request.scope.get("route_handler")
+    if handler is not None and handler.opt.get("json_errors"):
+        return True
     return path.startswith(("/api/", "/schema")) or path == "/healthz"
 
 

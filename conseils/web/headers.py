@@ -36,3 +36,19 @@ def security_headers() -> dict[str, str]:
         return SECURITY_HEADERS
     origin = f" https://{urlsplit(logo).netloc}"
     return {**SECURITY_HEADERS, "Content-Security-Policy": _STRICT_CSP.format(logo=origin)}
+
+
+@lru_cache(maxsize=1)
+def embed_headers() -> dict[str, str]:
+    """The security headers of a page meant for other sites' frames (the embeddable agenda):
+    `frame-ancestors` lists EMBED_ALLOWED_ORIGINS (`'none'` when empty), and no
+    X-Frame-Options, which can only say DENY or SAMEORIGIN (its ALLOW-FROM named one origin,
+    and browsers dropped it): a browser that knows frame-ancestors ignores it anyway. Such a
+    page runs no script and sends no form."""
+    ancestors = " ".join(get_settings().embed_allowed_origins) or "'none'"
+    headers = {name: v for name, v in SECURITY_HEADERS.items() if name != "X-Frame-Options"}
+    headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+        f"form-action 'none'; frame-ancestors {ancestors}"
+    )
+    return headers

@@ -8,6 +8,7 @@ its meeting's next moment passes (registration opens or closes, the meeting ends
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +27,7 @@ class Page:
 
 class RenderedPages:
     def __init__(self, max_entries: int = 2000) -> None:
-        self._entries: OrderedDict[int, Page] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Page] = OrderedDict()
         self._max = max_entries
         self.generation = 0  # bumped by every drop: a render begun before it is not stored
         changes.subscribe(self.drop)
@@ -38,17 +39,26 @@ class RenderedPages:
         else:
             self._entries.pop(change.meeting_id, None)
 
-    def get(self, meeting_id: int) -> Page | None:
+    def get(self, meeting_id: Hashable) -> Page | None:
         page = self._entries.get(meeting_id)
         if page is None or not page.current():
             return None
         self._entries.move_to_end(meeting_id)
         return page
 
-    def put(self, meeting_id: int, page: Page, generation: int) -> None:
+    def put(self, meeting_id: Hashable, page: Page, generation: int) -> None:
         if generation != self.generation:
             return
         self._entries[meeting_id] = page
         self._entries.move_to_end(meeting_id)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+
+class RenderedLists(RenderedPages):
+    """Rendered lists of meetings (the embeddable agenda), by any key: any change may add a
+    meeting to a list or take one out, so every notice drops them all."""
+
+    def drop(self, change: changes.Change | None) -> None:
+        self.generation += 1
+        self._entries.clear()

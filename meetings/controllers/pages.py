@@ -14,6 +14,7 @@ from conseils import changes
 from conseils.errors import InvalidInput
 from conseils.timefmt import now_utc
 from conseils.web.page_cache import Page, RenderedPages
+from meetings import structured_data
 from meetings.services import councils, meetings, registrations
 from meetings.services.common import KIND_LABELS
 from meetings.slots import MEETING_PAGE
@@ -33,10 +34,13 @@ def _next_moment(meeting: meetings.MeetingView, now: datetime) -> datetime | Non
 
 async def meeting_page_context(meeting: meetings.MeetingView, now: datetime) -> dict[str, Any]:
     """What the meeting's page shows: the public page and the back-office's preview of a
-    draft render `pages/meeting.html` with this same context."""
+    draft render `pages/meeting.html` with this same context (the preview leaves out the
+    structured data: a draft is no event yet)."""
+    council = await councils.get_council(meeting.council_slug)
     return {
         "meeting": meeting,
-        "council": await councils.get_council(meeting.council_slug),
+        "council": council,
+        "structured_data": structured_data.json_ld(structured_data.event(meeting, council)),
         "refusal": registrations.refusal(asdict(meeting), now),
         "sections": await MEETING_PAGE.collect(meeting),
         "form": {},

@@ -209,6 +209,7 @@ async def list_meetings(
     *,
     viewer: FacilitatorView | None = None,
     council: str | None = None,
+    council_ids: frozenset[int] | None = None,
     kind: str | None = None,
     status: str | None = None,
     starts_from: datetime | None = None,
@@ -219,7 +220,8 @@ async def list_meetings(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[MeetingView], int]:
-    """A page of the meetings this viewer may see, and how many match in all."""
+    """A page of the meetings this viewer may see, and how many match in all
+    (`council_ids`: only those councils', as a feed's or an agenda's scope resolves them)."""
     errors: dict[str, str] = {}
     if kind is not None and kind not in KINDS:
         errors["kind"] = f"doit valoir {' ou '.join(KINDS)}"
@@ -231,12 +233,16 @@ async def list_meetings(
         errors["council"] = "conseil inconnu"
     if errors:
         raise InvalidInput(errors)
+    if council_ids is not None and not council_ids:
+        return [], 0
     conditions: list = []
     visibility = _visible_to(viewer)
     if visibility is not None:
         conditions.append(visibility)
     if council is not None:
         conditions.append(Meeting.council.slug == council)
+    if council_ids is not None:
+        conditions.append(Meeting.council.is_in(sorted(council_ids)))
     if kind is not None:
         conditions.append(Meeting.kind == kind)
     if status is not None:
@@ -261,10 +267,16 @@ async def list_meetings(
 
 
 async def upcoming(
-    *, council: str | None = None, kind: str | None = None, limit: int = 200
+    *,
+    council: str | None = None,
+    council_ids: frozenset[int] | None = None,
+    kind: str | None = None,
+    limit: int = 200,
 ) -> list[MeetingView]:
     """Published or cancelled meetings not yet over, soonest first: what residents look for."""
-    items, _ = await list_meetings(council=council, kind=kind, ends_after=now_utc(), limit=limit)
+    items, _ = await list_meetings(
+        council=council, council_ids=council_ids, kind=kind, ends_after=now_utc(), limit=limit
+    )
     return items
 
 

@@ -45,6 +45,8 @@ PAGES = {
     "données personnelles": "/confidentialite",
     "mentions légales": "/mentions-legales",
     "déclaration d'accessibilité": "/declaration-accessibilite",
+    "agenda à intégrer": "/integration/agenda?nombre=50",
+    "agenda à intégrer, vide": "/integration/agenda?conseil=ales-tamaris&quartier=ales-moulinet",
 }
 
 
