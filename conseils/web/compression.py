@@ -10,10 +10,12 @@ and compresses.
   body, so a feed is compressed once per change, not once per request.
 - `encoded_etag()`: each coding has its own ETag, the plain one with `-gzip` or `-br` inside
   the quotes; a cache holding one copy revalidates it with its own tag.
-- `CompressionMiddleware` compresses everything else of a text type (HTML pages, JSON, CSV,
-  CSS) on the fly and adds `Vary: Accept-Encoding`. It leaves alone a response that already
+- `CompressionMiddleware` compresses everything else of a text type (HTML pages, JSON, CSS)
+  on the fly and adds `Vary: Accept-Encoding`. It leaves alone a response that already
   names its coding (the feeds), a partial one (206, `Content-Range`), one that offers byte
-  ranges, a streamed one, and bodies too small to gain.
+  ranges, a streamed one, bodies too small to gain, and the routes whose `opt` holds
+  `UNCOMPRESSED`: the back-office's, whose pages carry a CSRF token and residents' personal
+  data next to text that others typed (a compressed size would leak them: BREACH).
 
 Litestar's own `CompressionConfig` is not used: it looks for the word "gzip" in the header
 (so `gzip;q=0` still gets gzip), compresses an already encoded body again, leaves a
@@ -42,6 +44,7 @@ MINIMUM_SIZE = 500  # below this the headers and framing eat the gain
 IN_THREAD_FROM = 64 * 1024  # larger bodies are compressed in a worker thread
 _QVALUE = re.compile(r"^(0(\.\d{0,3})?|1(\.0{0,3})?)$")  # RFC 9110 §12.4.2
 _ALIASES = {"x-gzip": GZIP}  # RFC 9110 §8.4.1.3
+UNCOMPRESSED = "uncompressed"  # a route (or router) `opt` key: never compressed
 
 
 def _weights(header: str) -> dict[str, float]:
@@ -165,6 +168,7 @@ def _eligible(start: Message, headers: MutableScopeHeaders) -> bool:
 
 class CompressionMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
+    exclude_opt_key = UNCOMPRESSED
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         coding = chosen_coding(Headers.from_scope(scope))

@@ -7,12 +7,12 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 
-import brotli
 import pytest
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
 from conseils.web import compression
 from tests.support.bulk_support import insert_meetings
+from tests.support.compression_support import DECODE, decoded, raw_get
 from tests.support.feed_support import create_published, parse, patch
 from tests.support.registration_support import feed_path, feed_token_of, person, sign_up
 
@@ -21,29 +21,6 @@ FEEDS = [
     "/conseils/ales-tamaris/calendrier.ics",
     "/calendrier.ics?quartier=ales-tamaris&type=cafe",
 ]
-DECODE = {"gzip": gzip.decompress, "br": brotli.decompress, None: lambda body: body}
-
-
-async def raw_get(
-    client: AsyncClient, path: str, method: str = "GET", **headers: str | None
-) -> tuple[Response, bytes]:
-    """The answer and its body as sent (not decoded); a header given None is not sent
-    (httpx sends its own Accept-Encoding otherwise)."""
-    request = client.build_request(method, path)
-    for name, value in headers.items():
-        name = name.replace("_", "-")
-        if value is None:
-            request.headers.pop(name, None)
-        else:
-            request.headers[name] = value
-    response = await client.send(request, stream=True)
-    raw = b"".join([part async for part in response.aiter_raw()])
-    await response.aclose()
-    return response, raw
-
-
-def decoded(response: Response, raw: bytes) -> bytes:
-    return DECODE[response.headers.get("content-encoding")](raw)
 
 
 @pytest.fixture
