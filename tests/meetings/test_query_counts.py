@@ -8,7 +8,6 @@ not a cache hit.
 
 from __future__ import annotations
 
-import pytest
 from httpx import AsyncClient
 
 from conseils import changes
