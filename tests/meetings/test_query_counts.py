@@ -49,7 +49,7 @@ async def test_an_uncached_render_runs_as_many_queries_for_50_meetings_as_for_5(
 ) -> None:
     ids = await insert_meetings(5, council="ales-tamaris")
     await insert_meetings(5, council="ales-tamaris", upcoming=False)
-    for meeting_id in ids[:2]:  # seats taken and a waiting list count on some
+    for meeting_id in ids[:2]:  # seats taken on some
         await sign_up(client, meeting_id, person(meeting_id))
     few = {path: await statements(client, path) for path in PATHS}
     shown_few = {path: await shown(client, path) for path in LISTS_OF_MEETINGS}
