@@ -1,5 +1,6 @@
 """Calendar feeds with 10,000 published meetings: cold build, rebuild after one change,
-cached 200 and 304 rates next to plain Litestar handlers in the same run.
+compressed size (gzip, Brotli) and the time to make the copy, cached 200 (plain and gzip)
+and 304 rates next to plain Litestar handlers in the same run.
 
 Run by bench/run.py (`make bench`); `python -m bench.feeds populate` is the step that fills
 the database, run in its own process with the bench's DATABASE_URL.
@@ -72,10 +73,11 @@ def _request(url: str, method: str = "GET", body: dict | None = None, headers=No
         return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
 
 
-def timed_get(url: str) -> tuple[float, bytes, dict]:
+def timed_get(url: str, headers: dict[str, str] | None = None) -> tuple[float, bytes, dict]:
+    """urllib neither asks for nor decodes a compressed body: the bytes as sent."""
     started = time.perf_counter()
-    _, headers, body = _request(url)
-    return time.perf_counter() - started, body, headers
+    _, answer_headers, body = _request(url, headers=headers)
+    return time.perf_counter() - started, body, answer_headers
 
 
 def rss_mib(pid: int) -> float:
@@ -142,13 +144,31 @@ def measure(engine: str, env: dict[str, str], tools) -> list[tuple[str, str, str
             )
         )
 
+        sizes = {}
+        for coding in ("gzip", "br"):
+            first, encoded, encoded_headers = timed_get(
+                f"{base}/calendrier.ics", {"Accept-Encoding": coding}
+            )
+            assert encoded_headers["content-encoding"] == coding
+            sizes[coding] = encoded
+            rows.append(
+                (
+                    engine,
+                    f"{coding} copy: first request (compresses once)",
+                    f"{first * 1000:.0f} ms, {len(encoded) / 1e6:.2f} MB = "
+                    f"{len(encoded) / len(body2):.1%} of {len(body2) / 1e6:.1f} MB",
+                )
+            )
         feed_200 = tools.wrk(f"{base}/calendrier.ics")
+        gzip_200 = tools.wrk(f"{base}/calendrier.ics", headers={"Accept-Encoding": "gzip"})
         feed_304 = tools.wrk(f"{base}/calendrier.ics", headers={"If-None-Match": headers["etag"]})
         one = tools.wrk(f"{base}/reunions/{ids[0]}/calendrier.ics")
     size_file = Path(env.get("TMPDIR", "/tmp")) / f"bench-feed-{port}.ics"
     size_file.write_bytes(body2)
+    gzip_file = size_file.with_suffix(".ics.gz")
+    gzip_file.write_bytes(sizes["gzip"])
     plain_port = tools.free_port()
-    plain_env = {**env, "BENCH_PLAIN_BODY": str(size_file)}
+    plain_env = {**env, "BENCH_PLAIN_BODY": str(size_file), "BENCH_PLAIN_GZIP": str(gzip_file)}
     with tools.server(
         [str(tools.BIN / "uvicorn"), "bench.plain:app", "--port", str(plain_port),
          "--no-access-log", "--log-level", "warning"],
@@ -156,9 +176,14 @@ def measure(engine: str, env: dict[str, str], tools) -> list[tuple[str, str, str
     ):  # fmt: skip
         plain = tools.wrk(f"http://127.0.0.1:{plain_port}/")
         plain_same = tools.wrk(f"http://127.0.0.1:{plain_port}/same-bytes")
+        plain_gzip = tools.wrk(f"http://127.0.0.1:{plain_port}/same-gzip-bytes")
     size_file.unlink()
+    gzip_file.unlink()
     rows.append(
         (engine, "cached 200 req/s (full feed)", _ratio(feed_200, plain_same, "same bytes"))
+    )
+    rows.append(
+        (engine, "cached 200 req/s (full feed, gzip)", _ratio(gzip_200, plain_gzip, "same bytes"))
     )
     rows.append((engine, "304 req/s (full feed)", _ratio(feed_304, plain, "tiny")))
     rows.append((engine, "cached 200 req/s (one meeting)", _ratio(one, plain, "tiny")))

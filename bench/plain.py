@@ -2,7 +2,8 @@
 
 `/` answers a tiny JSON body; `/same-bytes` answers the bytes of the file named by
 BENCH_PLAIN_BODY (a copy of the feed being measured), so that a large cached feed is compared
-with the cost of sending the same number of bytes.
+with the cost of sending the same number of bytes; `/same-gzip-bytes` those of
+BENCH_PLAIN_GZIP (its gzip copy), sent as `Content-Encoding: gzip`.
 """
 
 import os
@@ -10,9 +11,13 @@ from pathlib import Path
 
 from litestar import Litestar, Response, get
 
-_BODY = (
-    Path(os.environ["BENCH_PLAIN_BODY"]).read_bytes() if "BENCH_PLAIN_BODY" in os.environ else b""
-)
+
+def _file(variable: str) -> bytes:
+    return Path(os.environ[variable]).read_bytes() if variable in os.environ else b""
+
+
+_BODY = _file("BENCH_PLAIN_BODY")
+_GZIP = _file("BENCH_PLAIN_GZIP")
 
 
 @get("/")
@@ -25,4 +30,9 @@ async def same_bytes() -> Response:
     return Response(_BODY, media_type="text/calendar")
 
 
-app = Litestar(route_handlers=[plain, same_bytes])
+@get("/same-gzip-bytes")
+async def same_gzip_bytes() -> Response:
+    return Response(_GZIP, media_type="text/calendar", headers={"Content-Encoding": "gzip"})
+
+
+app = Litestar(route_handlers=[plain, same_bytes, same_gzip_bytes])

@@ -23,6 +23,7 @@ from conseils.resources import STATIC
 from conseils.settings import Settings, get_settings
 from conseils.web.abuse import AbuseMiddleware
 from conseils.web.api_docs import DOCS_PATH, LocalSwaggerUI
+from conseils.web.compression import UNCOMPRESSED, CompressionMiddleware
 from conseils.web.csrf import BACKOFFICE, BACKOFFICE_ONLY, csrf_config
 from conseils.web.errors import EXCEPTION_HANDLERS
 from conseils.web.head import HeadAsGet
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[g for f in FEATURES for g in f.backoffice_guards],
         include_in_schema=False,
         cache_control=NO_STORE,
-        opt={"backoffice": True, **BACKOFFICE_ONLY},
+        opt={"backoffice": True, UNCOMPRESSED: True, **BACKOFFICE_ONLY},
     )
     stores: dict = {}
     middleware: list = []
@@ -128,7 +129,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         after_request=_security_headers,
         on_startup=[_start],
         on_shutdown=[_stop],
-        middleware=[AbuseMiddleware(), *middleware],
+        # Compression outermost: it sees each answer as it leaves, whoever made it.
+        middleware=[CompressionMiddleware(), AbuseMiddleware(), *middleware],
         stores=stores,
         csrf_config=csrf_config(settings),
         request_max_body_size=MAX_BODY_BYTES,

@@ -2,7 +2,8 @@
 
 The content and its caching are `services.calendar`'s; this module only speaks HTTP
 (RFC 9110 §13): If-None-Match wins over If-Modified-Since, a match answers 304 with the same
-validators and no body, HEAD answers the headers of GET.
+validators and no body, HEAD answers the headers of GET. Feeds are sent compressed when the
+client accepts it (`conseils.web.compression`), each coding with its own ETag.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated
 from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.params import FromPath, QueryParameter
 
+from conseils.web.compression import CODINGS, chosen_coding, encoded_etag
 from meetings.services import calendar
 from meetings.services.calendar import CalendarDocument
 
@@ -24,49 +26,64 @@ Filter = Annotated[str | None, QueryParameter(max_length=80)]
 KindFilter = Annotated[str | None, QueryParameter(name="type", max_length=80)]
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison, as If-None-Match requires: W/"x" matches "x"."""
-    if header.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+def _tags(header: str) -> set[str]:
+    """The entity tags of If-None-Match, compared weakly as it requires: W/"x" matches "x"."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
-def _not_modified(request: Request, document: CalendarDocument) -> bool:
+def _not_modified(request: Request, document: CalendarDocument, coding: str | None) -> str | None:
+    """The ETag to answer 304 with, or None to send the feed.
+
+    Every coding's tag of this version matches, the one of the coding chosen for this request
+    first: a client (or cache) holding the gzip copy revalidates it with its `-gzip` tag and
+    keeps it; one that held the plain copy before it asked for gzip keeps that.
+    """
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
-        return _etag_matches(if_none_match, document.etag)
+        chosen = encoded_etag(document.etag, coding)
+        held = _tags(if_none_match)
+        if "*" in held:
+            return chosen
+        for tag in (chosen, *(encoded_etag(document.etag, c) for c in (None, *CODINGS))):
+            if tag in held:
+                return tag
+        return None
     since = request.headers.get("if-modified-since")
     if since is None:
-        return False
+        return None
     try:
         moment = parsedate_to_datetime(since)
     except (TypeError, ValueError, IndexError):
-        return False  # an unreadable date is ignored (RFC 9110 §13.1.3)
+        return None  # an unreadable date is ignored (RFC 9110 §13.1.3)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return document.last_modified <= moment
+    return encoded_etag(document.etag, coding) if document.last_modified <= moment else None
 
 
-def calendar_response(
+async def calendar_response(
     request: Request, document: CalendarDocument, *, attachment: bool = False
 ) -> Response:
+    """The feed in the coding the client accepts (its copy compressed once per version),
+    with that coding's ETag; `Vary: Accept-Encoding` whatever the coding."""
+    coding = chosen_coding(request.headers)
     headers = {
-        "ETag": document.etag,
+        "ETag": encoded_etag(document.etag, coding),
         "Last-Modified": format_datetime(document.last_modified.astimezone(UTC), usegmt=True),
         "Cache-Control": CACHE_CONTROL,
         "Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "ETag, Last-Modified",
         "Vary": "Accept-Encoding",
     }
-    if _not_modified(request, document):
+    matched = _not_modified(request, document, coding)
+    if matched is not None:
+        headers["ETag"] = matched
         return Response(b"", status_code=304, headers=headers)
     disposition = "attachment" if attachment else "inline"
     headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
-    body = b"" if request.method == HttpMethod.HEAD else document.body
-    response = Response(body, media_type="text/calendar", headers=headers)
-    if request.method == HttpMethod.HEAD:
-        response.headers["Content-Length"] = str(len(document.body))
-    return response
+    if coding is not None:
+        headers["Content-Encoding"] = coding
+    # HEAD is answered by running GET (conseils.web.head): the same Content-Length, no body.
+    return Response(await document.copies.copy(coding), media_type="text/calendar", headers=headers)
 
 
 class FeedController(Controller):
@@ -80,7 +97,7 @@ class FeedController(Controller):
         quartier: Filter = None,
     ) -> Response:
         """Every council's published and recently cancelled meetings."""
-        return calendar_response(request, await calendar.feed(None, type_, quartier))
+        return await calendar_response(request, await calendar.feed(None, type_, quartier))
 
     @route("/conseils/{slug:str}/calendrier.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
     async def council(
@@ -90,11 +107,11 @@ class FeedController(Controller):
         type_: KindFilter = None,
         quartier: Filter = None,
     ) -> Response:
-        return calendar_response(request, await calendar.feed(slug, type_, quartier))
+        return await calendar_response(request, await calendar.feed(slug, type_, quartier))
 
     @route(
         "/reunions/{meeting_id:int}/calendrier.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD]
     )
     async def meeting(self, request: Request, meeting_id: FromPath[int]) -> Response:
         document = await calendar.meeting_document(meeting_id)
-        return calendar_response(request, document, attachment=True)
+        return await calendar_response(request, document, attachment=True)

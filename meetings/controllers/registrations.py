@@ -285,7 +285,7 @@ class RegistrationPages(Controller):
         document = await calendar.personal_document(
             meeting_ids, urls.registration_feed_url(feed_token)
         )
-        response = calendar_response(request, document)
+        response = await calendar_response(request, document)
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -299,7 +299,7 @@ class RegistrationPages(Controller):
             urls.address_feed_url(token),
             "Toutes les réunions où une place vous attend. Mis à jour automatiquement.",
         )
-        response = calendar_response(request, document)
+        response = await calendar_response(request, document)
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -9,7 +9,8 @@ Rules (one place each):
   `updated_at`, the feed's Last-Modified is the feed clock (`feed_clock`); the same data
   always gives the same bytes, hence the same ETag in every process.
 
-Speed: each process keeps every rendered VEVENT and every assembled feed. A change notice
+Speed: each process keeps every rendered VEVENT and every assembled feed (with its compressed
+copies, `conseils.web.compression`). A change notice
 (`conseils.changes`) drops that meeting's VEVENT and marks it pending in the feeds whose
 councils it touches; the next request re-reads only the pending rows and re-joins the
 cached blocks. Rendering and joining run in a worker thread, off the event loop.
@@ -31,6 +32,7 @@ from conseils import changes, ical, urls
 from conseils.db import ids_in
 from conseils.errors import InvalidInput, NotFound
 from conseils.timefmt import now_utc
+from conseils.web.compression import Compressed
 from meetings.events import MeetingSnapshot
 from meetings.services.common import KIND_LABELS, KINDS, MAX_ID, not_found
 from meetings.services.snapshots import public_rows
@@ -66,12 +68,17 @@ class FeedScope:
 
 @dataclass(frozen=True, slots=True)
 class CalendarDocument:
-    """A finished .ics body and the validators HTTP needs."""
+    """A finished .ics body, its compressed copies (made once, when first asked for: a cached
+    feed is compressed once per version) and the validators HTTP needs."""
 
     body: bytes
     etag: str
     last_modified: datetime
     filename: str
+    copies: Compressed = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "copies", Compressed(self.body))
 
 
 # ---------------------------------------------------------------- scopes
