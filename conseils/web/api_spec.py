@@ -76,7 +76,7 @@ class Reason:
 INVALID = Reason(
     400, "invalid", "a field, query parameter or header is wrong: `extra` names each one"
 )
-BODY_ENCODING = Reason(400, "invalid_encoding", "the body is not valid UTF-8")
+BODY_MALFORMED = Reason(400, "http_400", "the body is not JSON: malformed, or not UTF-8")
 BODY_TOO_DEEP = Reason(400, "too_deep", "the JSON body is nested too deep")
 AUTH_REQUIRED = Reason(401, "auth_required", "no `Authorization: Bearer <token>` header")
 BAD_TOKEN = Reason(
@@ -101,7 +101,7 @@ RATE_LIMITED = Reason(
 BEARER = (AUTH_REQUIRED, BAD_TOKEN)  # an operation that needs a token
 OPTIONAL_BEARER = (BAD_TOKEN,)  # one that reads a token when one is sent
 ADMIN = (*BEARER, ADMIN_ONLY)  # one for the site's administrators only
-JSON_BODY = (INVALID, BODY_ENCODING, BODY_TOO_DEEP, BODY_TOO_LARGE, NOT_JSON)
+JSON_BODY = (INVALID, BODY_MALFORMED, BODY_TOO_DEEP, BODY_TOO_LARGE, NOT_JSON)
 # A public write (no bearer scheme): counted by the per-client rate limit.
 PUBLIC_WRITE = (RATE_LIMITED,)
 
