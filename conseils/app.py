@@ -11,7 +11,7 @@ import logging
 
 from litestar import Litestar, Response, Router
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -38,6 +38,32 @@ from privacy.feature import FEATURE as PRIVACY
 
 FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, NOTIFICATIONS, PRIVACY)
 MAX_BODY_BYTES = 1_000_000
+API_DESCRIPTION = """\
+Councils and meetings of the conseils citoyens: anyone reads the published meetings and signs
+up; facilitators, with a bearer token, schedule and run their councils' meetings.
+
+- **Authentication**: `POST /api/v1/auth/token` gives a token that expires; send it as
+  `Authorization: Bearer <token>`. `DELETE /api/v1/auth/token` revokes it.
+- **Pagination**: lists answer `{items, total, limit, offset}`.
+- **Idempotency**: `POST /api/v1/meetings` with an `Idempotency-Key` header returns the first
+  meeting (200) when repeated.
+- **Rate limits**: public writes (sign-ups, subscriptions, tokens) are limited per client;
+  beyond, 429 with `Retry-After`. Writes with a bearer token are not counted.
+- **Errors**: JSON `{status_code, code, detail, extra}` (the `Error` schema); each operation
+  lists the statuses and reason codes it answers. Any operation may also answer 503
+  `database_unavailable` with `Retry-After` while the database does not answer.
+- **Versioning**: `/api/v1` changes only by additions (new operations, new optional fields,
+  new reason codes); a breaking change goes to `/api/v2`, announced in advance.
+"""
+API_TAGS = [
+    Tag(name="meetings", description="Meetings: read by anyone, written by facilitators"),
+    Tag(name="registrations", description="Sign-ups (public) and their management"),
+    Tag(name="councils", description="Councils and quartiers: read by anyone, written by admins"),
+    Tag(name="subscriptions", description="Announcements of a council by email"),
+    Tag(name="outbox", description="The emails of a facilitator's councils"),
+    Tag(name="auth", description="Bearer tokens of facilitators"),
+    Tag(name="health", description="Liveness and readiness"),
+]
 
 
 def install_features() -> None:
@@ -118,11 +144,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Conseils citoyens — API",
             version="1.0.0",
-            description="Councils and meetings of the conseils citoyens; facilitators write.",
+            description=API_DESCRIPTION,
             path=DOCS_PATH,
+            use_handler_docstrings=True,  # a handler's docstring is its operation's description
+            tags=API_TAGS,
             render_plugins=[LocalSwaggerUI()],
             components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A facilitator's token: `POST /api/v1/auth/token`, or "
+                        "« Mon compte » in the back-office; it expires (`TOKEN_TTL_HOURS`).",
+                    )
+                }
             ),
         ),
         exception_handlers=EXCEPTION_HANDLERS,

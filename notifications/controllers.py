@@ -7,13 +7,29 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import (
+    Body,
+    FromPath,
+    PathParameter,
+    QueryParameter,
+    URLEncodedBody,
+)
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from msgspec import Struct
 
 from conseils.errors import InvalidInput
 from conseils.viewer import FacilitatorView
+from conseils.web.api_spec import (
+    BEARER,
+    INVALID,
+    JSON_BODY,
+    PUBLIC_WRITE,
+    JsonExample,
+    Reason,
+    operation,
+)
 from conseils.web.headers import NO_STORE
 from conseils.web.shapes import present, shape_of
 from meetings.services.councils import get_council
@@ -105,15 +121,59 @@ class OutboxPage(Struct):
     offset: int
 
 
+COUNCIL_NOT_FOUND = Reason(404, "council_not_found", "no council has this slug")
+NO_COUNCIL = Reason(403, "no_council", "you run no council (and are no administrator)")
+MESSAGE_NOT_FOUND = Reason(
+    404, "message_not_found", "no such message among your councils' (administrators: any)"
+)
+MESSAGE_NOT_FAILED = Reason(
+    409, "message_not_failed", "the message has not failed: only a failed one is queued again"
+)
+SUBSCRIPTION_IN = JsonExample(
+    id="resident",
+    summary="A resident asks for the announcements",
+    value={"email": "camille.martin@example.org"},
+)
+SUBSCRIPTION_ACCEPTED = JsonExample(
+    id="pending",
+    summary="The one answer, whatever the address",
+    value={"status": "pending", "detail": SENT},
+)
+
+
 class SubscriptionApi(Controller):
     path = "/councils"
     tags = ["subscriptions"]
 
-    @post("/{slug:str}/subscriptions", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/{slug:str}/subscriptions",
+        status_code=HTTP_202_ACCEPTED,
+        **operation(
+            "subscribeToCouncil",
+            "Subscribe to a council's announcements",
+            *JSON_BODY,
+            *PUBLIC_WRITE,
+            COUNCIL_NOT_FOUND,
+            answers={
+                HTTP_202_ACCEPTED: ResponseSpec(
+                    SubscriptionAccepted,
+                    description="Pending: the address gets a confirmation link by email",
+                    examples=[SUBSCRIPTION_ACCEPTED],
+                    generate_examples=False,
+                )
+            },
+        ),
+    )
     async def subscribe(
-        self, slug: FromPath[str], data: JSONBody[SubscriptionIn]
+        self,
+        slug: Annotated[str, PathParameter(description="The council's slug")],
+        data: Annotated[SubscriptionIn, Body(examples=[SUBSCRIPTION_IN])],
     ) -> SubscriptionAccepted:
-        """Ask for a council's announcements; the address receives a confirmation link."""
+        """Ask for a council's announcements by email (anyone may call; no token). Always
+        202 `pending`, whether the address was new or subscribed already: a new address
+        gets an email with a confirmation link (not again within 10 minutes; an address
+        already confirmed gets nothing), and no announcement until that link is opened.
+        Every announcement carries a one-click unsubscribe link."""
         if not data.site_web:
             await subscriptions.subscribe(slug, data.email)
         return SubscriptionAccepted("pending", SENT)
@@ -125,23 +185,42 @@ class OutboxApi(Controller):
     cache_control = NO_STORE
     security = [{"bearer": []}]
 
-    @get("/")
+    @get("/", **operation("listOutboxMessages", "List the emails sent", INVALID, *BEARER))
     async def list_messages(
         self,
         viewer: NamedDependency[FacilitatorView],
-        status: FromQuery[
-            Literal["queued", "sending", "sent", "failed", "cancelled", "held"] | None
+        status: Annotated[
+            Literal["queued", "sending", "sent", "failed", "cancelled", "held"] | None,
+            QueryParameter(description="Only the messages in this state"),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> OutboxPage:
-        """The emails of the viewer's councils, newest first, with failures and reasons."""
+        """The emails of your councils (administrators: all of them), newest first, with
+        their state, attempts and, for failures, the reason. Any facilitator; a
+        facilitator of no council sees an empty list. `total` counts every match; page
+        with `limit` (1 to 200) and `offset`."""
         items, total = await outbox.list_messages(viewer, status=status, limit=limit, offset=offset)
         return OutboxPage([present(OutboxOut, item) for item in items], total, limit, offset)
 
-    @post("/{message_id:int}/retry", status_code=HTTP_200_OK)
+    @post(
+        "/{message_id:int}/retry",
+        status_code=HTTP_200_OK,
+        **operation(
+            "retryOutboxMessage",
+            "Send a failed email again",
+            *BEARER,
+            NO_COUNCIL,
+            MESSAGE_NOT_FOUND,
+            MESSAGE_NOT_FAILED,
+        ),
+    )
     async def retry(
-        self, viewer: NamedDependency[FacilitatorView], message_id: FromPath[int]
+        self,
+        viewer: NamedDependency[FacilitatorView],
+        message_id: Annotated[int, PathParameter(description="Message id")],
     ) -> OutboxOut:
-        """Queue a failed message again (409 if it has not failed)."""
+        """Queue a failed email again, now (its two days of retries start afresh).
+        Facilitators of the message's council and administrators. Only a failed message
+        goes back to the queue (409 otherwise), so a message sent is never sent twice."""
         return present(OutboxOut, await outbox.retry_message(viewer, message_id))

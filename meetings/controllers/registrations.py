@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import (
+    Body,
+    FromPath,
+    JSONBody,
+    PathParameter,
+    QueryParameter,
+    URLEncodedBody,
+)
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from msgspec import Struct
@@ -18,9 +26,17 @@ from conseils import urls
 from conseils.errors import Conflict, InvalidInput
 from conseils.timefmt import to_paris
 from conseils.viewer import FacilitatorView
+from conseils.web.api_spec import BEARER, INVALID, JSON_BODY, PUBLIC_WRITE, operation
 from conseils.web.headers import NO_STORE
 from conseils.web.shapes import present, shape_of
+from meetings.controllers import api_examples as examples
 from meetings.controllers.feeds import calendar_response
+from meetings.controllers.reasons import (
+    MEETING_NOT_FOUND,
+    NOT_YOUR_COUNCIL,
+    REGISTRATION_NOT_FOUND,
+    REGISTRATION_REFUSED,
+)
 from meetings.services import (
     address_feeds,
     calendar,
@@ -64,7 +80,7 @@ class AttendanceIn(Struct, forbid_unknown_fields=True):
     attended: bool | None
 
 
-class CancelIn(Struct, forbid_unknown_fields=True):
+class RegistrationCancelIn(Struct, forbid_unknown_fields=True):
     spam: bool = False  # true: the address is not told (it was typed by someone else)
 
 
@@ -108,41 +124,85 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+MeetingId = Annotated[int, PathParameter(description="Meeting id")]
+RegistrationId = Annotated[int, PathParameter(description="Registration id")]
+BEARER_SECURITY = [{"bearer": []}]
+# Who may see a meeting's registrations: its council's facilitators and administrators.
+MEETING_REGISTRANTS = (*BEARER, NOT_YOUR_COUNCIL, MEETING_NOT_FOUND)
+# A registration, likewise (its meeting's council's).
+ONE_REGISTRANT = (*BEARER, NOT_YOUR_COUNCIL, REGISTRATION_NOT_FOUND)
+
+
 class RegistrationApi(Controller):
     tags = ["registrations"]
 
-    @post("/meetings/{meeting_id:int}/registrations", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/meetings/{meeting_id:int}/registrations",
+        status_code=HTTP_202_ACCEPTED,
+        **operation(
+            "registerForMeeting",
+            "Sign up for a meeting",
+            *JSON_BODY,
+            *PUBLIC_WRITE,
+            MEETING_NOT_FOUND,
+            *REGISTRATION_REFUSED,
+            answers={
+                HTTP_202_ACCEPTED: ResponseSpec(
+                    RegistrationReceived,
+                    description="Received: the rest goes by email to the address",
+                    examples=[examples.REGISTRATION_RECEIVED],
+                    generate_examples=False,
+                )
+            },
+        ),
+    )
     async def register(
-        self, meeting_id: FromPath[int], data: JSONBody[RegistrationIn]
+        self,
+        meeting_id: MeetingId,
+        data: Annotated[RegistrationIn, Body(examples=[examples.REGISTRATION_IN])],
     ) -> RegistrationReceived:
-        """Sign up (public). Always 202 `received`, whether the address was new or had
-        signed up already: the seat or the rank on the waiting list, and the manage link, go
-        by email to the address only. 409 with a reason code outside the registration
-        window."""
+        """Sign up for a published meeting (anyone may call; no token). Always 202
+        `received`, whether the address was new or had signed up already: the seat or the
+        rank on the waiting list, and the link to manage the registration, go by email to
+        the address only (a confirmation with a calendar invitation, or a waiting-list
+        email; an address already signed up gets its manage link again). `consent` must be
+        true. 409 with a reason code outside the registration window."""
         if not data.site_web:
             await registrations.register(meeting_id, _fields(data))
         return RegistrationReceived("received", RECEIVED)
 
     @get(
         "/meetings/{meeting_id:int}/registrations",
-        security=[{"bearer": []}],
+        security=BEARER_SECURITY,
         cache_control=NO_STORE,
+        **operation("listRegistrations", "List a meeting's registrations", *MEETING_REGISTRANTS),
     )
     async def list_registrations(
-        self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
+        self, viewer: NamedDependency[FacilitatorView], meeting_id: MeetingId
     ) -> list[RegistrantOut]:
-        """A meeting's registrations in arrival order, with needs (its facilitators only)."""
+        """A meeting's registrations in arrival order, cancelled ones included, with
+        contact details, needs, waiting-list positions and attendance. Facilitators of the
+        meeting's council and administrators (personal data: never cached)."""
         items = await registrants.list_registrations(viewer, meeting_id)
         return [present(RegistrantOut, item) for item in items]
 
     @get(
         "/meetings/{meeting_id:int}/registrations.csv",
-        security=[{"bearer": []}],
+        security=BEARER_SECURITY,
         cache_control=NO_STORE,
+        media_type="text/csv; charset=utf-8",
+        **operation(
+            "exportRegistrationsCsv",
+            "Export a meeting's registrations as CSV",
+            *MEETING_REGISTRANTS,
+        ),
     )
     async def export_csv(
-        self, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
+        self, viewer: NamedDependency[FacilitatorView], meeting_id: MeetingId
     ) -> Response[bytes]:
+        """The same list as a spreadsheet opens it in French: UTF-8 with a BOM, `;` between
+        fields, French column titles; a cell a spreadsheet would read as a formula is
+        quoted. Facilitators of the meeting's council and administrators."""
         items = await registrants.list_registrations(viewer, meeting_id)
         return Response(
             registrations_csv(items),
@@ -156,15 +216,17 @@ class RegistrationApi(Controller):
         "/registrations/{registration_id:int}/attendance",
         status_code=HTTP_200_OK,
         cache_control=NO_STORE,
-        security=[{"bearer": []}],
+        security=BEARER_SECURITY,
+        **operation("recordAttendance", "Record whether someone came", *JSON_BODY, *ONE_REGISTRANT),
     )
     async def attendance(
         self,
         viewer: NamedDependency[FacilitatorView],
-        registration_id: FromPath[int],
+        registration_id: RegistrationId,
         data: JSONBody[AttendanceIn],
     ) -> RegistrantOut:
-        """Mark who came (true), who did not (false), or clear it (null)."""
+        """Mark who came (`{"attended": true}`), who did not (false), or clear it (null).
+        Facilitators of the meeting's council and administrators. No email is sent."""
         return present(
             RegistrantOut,
             await registrants.mark_attendance(viewer, registration_id, data.attended),
@@ -173,17 +235,21 @@ class RegistrationApi(Controller):
     @post(
         "/registrations/{registration_id:int}/cancel",
         status_code=HTTP_200_OK,
-        security=[{"bearer": []}],
+        security=BEARER_SECURITY,
         cache_control=NO_STORE,
+        **operation("cancelRegistration", "Cancel a registration", *JSON_BODY, *ONE_REGISTRANT),
     )
     async def cancel(
         self,
         viewer: NamedDependency[FacilitatorView],
-        registration_id: FromPath[int],
-        data: JSONBody[CancelIn | None] = None,
+        registration_id: RegistrationId,
+        data: JSONBody[RegistrationCancelIn | None] = None,
     ) -> RegistrantOut:
-        """Cancel a registration of your council: the waiting list moves up; the person gets
-        the calendar CANCEL unless `spam` is true. Cancelling twice is harmless."""
+        """Cancel a registration of your council (facilitators of the meeting's council,
+        administrators): a resident who called, a robot's sign-ups. The freed seat goes to
+        the first on the waiting list, who gets a confirmation email; the person gets a
+        cancellation email with the calendar CANCEL, unless `{"spam": true}` (the address
+        was typed by someone else: it hears nothing). Cancelling twice changes nothing."""
         spam = data.spam if data is not None else False
         return present(
             RegistrantOut, await registrants.cancel_for(viewer, registration_id, spam=spam)
@@ -192,15 +258,20 @@ class RegistrationApi(Controller):
     @delete(
         "/registrations/{registration_id:int}",
         status_code=HTTP_204_NO_CONTENT,
-        security=[{"bearer": []}],
+        security=BEARER_SECURITY,
+        **operation("deleteRegistration", "Delete a registration", INVALID, *ONE_REGISTRANT),
     )
     async def delete_registration(
         self,
         viewer: NamedDependency[FacilitatorView],
-        registration_id: FromPath[int],
-        spam: FromQuery[bool] = False,
+        registration_id: RegistrationId,
+        spam: Annotated[
+            bool, QueryParameter(description="true: the address is told nothing")
+        ] = False,
     ) -> None:
-        """Cancel (as above), then delete the registration and the personal data it held."""
+        """Cancel (as `cancelRegistration`, emails included unless `spam=true`), then delete
+        the registration and the personal data it held. Facilitators of the meeting's
+        council and administrators."""
         await registrants.delete_for(viewer, registration_id, spam=spam)
 
 
