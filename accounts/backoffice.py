@@ -7,24 +7,21 @@ sign-in and password pages are the only ones reachable without one.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
 from accounts import links, sessions
 from accounts.services import MIN_PASSWORD_LENGTH, authenticate, facilitator_view
 from conseils import backoffice
+from conseils.backoffice import Form, form_text
 from conseils.errors import InvalidInput, TooManyRequests, Unauthorized
 from conseils.viewer import FacilitatorView
 from conseils.web.client import client_ip
 from conseils.web.csrf import BACKOFFICE
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 HOME = f"{BACKOFFICE}/"
 
 
@@ -39,11 +36,6 @@ def safe_next(target: object) -> str:
     ):
         return target
     return HOME
-
-
-def form_field(form: dict[str, Any], name: str, limit: int) -> str:
-    value = form.get(name, "")
-    return value[:limit] if isinstance(value, str) else ""
 
 
 class SignInPages(Controller):
@@ -62,11 +54,11 @@ class SignInPages(Controller):
     async def sign_in(self, request: Request, data: Form) -> Redirect | Template:
         """Wrong password and unknown address get the same answer, after the same argon2
         check (see `accounts.services.authenticate`); repeated failures are throttled."""
-        email = form_field(data, "email", 254)
+        email = form_text(data, "email", 254)
         suite = safe_next(data.get("suite"))
         try:
             facilitator_id = await authenticate(
-                email, form_field(data, "password", 1025), client=client_ip(request.scope)
+                email, form_text(data, "password", 1025), client=client_ip(request.scope)
             )
             found = await facilitator_view(facilitator_id)
             if found is None:
@@ -120,7 +112,7 @@ class PasswordPages(Controller):
     @post("/mot-de-passe-oublie", status_code=HTTP_303_SEE_OTHER)
     async def forgot(self, request: Request, data: Form) -> Redirect | Template:
         """The same answer for every address (`accounts.links.request_reset`)."""
-        email = form_field(data, "email", 254)
+        email = form_text(data, "email", 254)
         try:
             await links.request_reset(email, client=client_ip(request.scope))
         except InvalidInput as exc:
@@ -167,7 +159,7 @@ class PasswordPages(Controller):
         """Using the link ends it, and every session of the account."""
         try:
             await links.choose_password(
-                token, form_field(data, "password", 1025), form_field(data, "confirmation", 1025)
+                token, form_text(data, "password", 1025), form_text(data, "confirmation", 1025)
             )
         except links.LinkRefused as refused:
             return _link_refused(refused)

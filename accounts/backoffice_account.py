@@ -13,8 +13,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
 from accounts import services, sessions
-from accounts.backoffice import Form, form_field
 from conseils import backoffice
+from conseils.backoffice import Form, form_text
 from conseils.errors import InvalidInput, TooManyRequests
 from conseils.viewer import FacilitatorView
 from conseils.web.client import client_ip
@@ -67,9 +67,9 @@ class MyAccountPages(Controller):
         try:
             version = await services.change_password(
                 viewer,
-                form_field(data, "current", 1025),
-                form_field(data, "password", 1025),
-                form_field(data, "confirmation", 1025),
+                form_text(data, "current", 1025),
+                form_text(data, "password", 1025),
+                form_text(data, "confirmation", 1025),
                 client=client_ip(request.scope),
             )
         except InvalidInput as exc:
@@ -84,7 +84,7 @@ class MyAccountPages(Controller):
     @post("/jetons", status_code=HTTP_200_OK)
     async def create_token(self, viewer: NamedDependency[FacilitatorView], data: Form) -> Template:
         """Answered with the page itself, not a redirect: the token is shown here, once."""
-        form = {"label": form_field(data, "label", 200), "days": form_field(data, "days", 10)}
+        form = {"label": form_text(data, "label", 200), "days": form_text(data, "days", 10)}
         try:
             issued = await services.create_token(viewer, form["label"], form["days"])
         except InvalidInput as exc:

@@ -13,9 +13,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
 from accounts import management
-from accounts.backoffice import Form, form_field
 from accounts.tables import Facilitator
 from conseils import audit, backoffice
+from conseils.backoffice import Form, form_text
 from conseils.db import MAX_ID
 from conseils.errors import Conflict, InvalidInput
 from conseils.viewer import FacilitatorView
@@ -94,8 +94,8 @@ class AccountsAdminPages(Controller):
         self, admin: NamedDependency[FacilitatorView], data: Form
     ) -> Redirect | Template:
         form = {
-            "email": form_field(data, "email", 254),
-            "name": form_field(data, "name", 200),
+            "email": form_text(data, "email", 254),
+            "name": form_text(data, "name", 200),
             "councils": [str(c) for c in _ticked(data, "councils")],
             "admin": data.get("admin") == "1",
         }

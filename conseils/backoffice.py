@@ -1,22 +1,27 @@
 """What the back-office (`/animation/`) is made of, as apps contribute it.
 
-The dashboard shows panels from several apps (next meetings from meetings, failed emails
-from notifications, …) and its menu links to each app's pages; no app imports another to
-do so. Each app registers its panels and menu entries from its feature's `register`; the
-accounts app, which serves the dashboard, reads them here.
+The dashboard shows panels from several apps (the next meetings, the failed emails, …) and
+its menu links to each app's pages; no app imports another to do so. Each app registers its
+panels and menu entries from its feature's `register`; the accounts app, which serves the
+dashboard, reads them here. Forms of every app's pages read their fields the same way
+(`Form`, `form_text`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import MediaType
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from litestar.response import Template
 
 from conseils.viewer import FacilitatorView
 
+# A back-office form as posted (a field sent twice comes as a list).
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PanelLoader = Callable[[FacilitatorView], Awaitable[dict[str, Any]]]
 
 
@@ -82,3 +87,14 @@ def page(
         status_code=status_code,
         media_type=MediaType.HTML,
     )
+
+
+def form_text(form: dict[str, Any], name: str, limit: int | None = None) -> str:
+    """A text field of a posted form: "" when absent or not text, the first value of a field
+    sent twice, cut at `limit` characters (the services then say what is wrong with it)."""
+    value = form.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if not isinstance(value, str):
+        return ""
+    return value if limit is None else value[:limit]

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from conseils import backoffice
+from conseils.backoffice import Form
 from conseils.errors import Conflict, Forbidden, InvalidInput
 from conseils.timefmt import now_utc, to_paris
 from conseils.viewer import FacilitatorView
@@ -28,7 +28,6 @@ from meetings.services.common import KIND_LABELS
 from meetings.services.local_time import offset_label
 from meetings.services.meetings import MAX_CANCELLATION_REASON, MeetingView
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 LIST = "/animation/reunions"
 # After a successful POST the browser is sent to a page (post/redirect/get) that says what
 # was done: `?fait=<code>`, one of these.

@@ -6,48 +6,40 @@ Thin: every rule (slugs, addresses, coverage, caches, audit) is in
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from conseils import backoffice
+from conseils.backoffice import Form, form_text
 from conseils.errors import InvalidInput
 from conseils.viewer import FacilitatorView
 from meetings.services import council_admin, councils
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 HOME = "/animation/conseils"
 DONE = {"conseil": "Le conseil est enregistré.", "quartier": "Le quartier est enregistré."}
 COUNCIL_FORM = "animation/councils/council_form.html"
 QUARTIER_FORM = "animation/councils/quartier_form.html"
 
 
-def _text(form: dict[str, Any], name: str) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # a field sent twice: the first counts
-        value = value[0] if value else ""
-    return value if isinstance(value, str) else ""
-
-
 def _council_fields(form: dict[str, Any]) -> dict[str, Any]:
     quartiers = form.get("quartiers", [])
     return {
-        "name": _text(form, "name"),
-        "slug": _text(form, "slug"),
-        "description": _text(form, "description"),
-        "contact_email": _text(form, "contact_email"),
-        "agglomeration_wide": bool(_text(form, "agglomeration_wide")),
+        "name": form_text(form, "name"),
+        "slug": form_text(form, "slug"),
+        "description": form_text(form, "description"),
+        "contact_email": form_text(form, "contact_email"),
+        "agglomeration_wide": bool(form_text(form, "agglomeration_wide")),
         "quartiers": [q for q in (quartiers if isinstance(quartiers, list) else [quartiers])],
     }
 
 
 def _quartier_fields(form: dict[str, Any]) -> dict[str, Any]:
-    return {name: _text(form, name) for name in council_admin.QUARTIER_FIELDS}
+    return {name: form_text(form, name) for name in council_admin.QUARTIER_FIELDS}
 
 
 def _council_values(council: councils.CouncilView) -> dict[str, Any]:

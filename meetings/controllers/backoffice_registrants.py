@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from conseils import backoffice
+from conseils.backoffice import form_text
 from conseils.db import MAX_ID
 from conseils.errors import Conflict, InvalidInput, NotFound
 from conseils.timefmt import to_paris
@@ -116,11 +117,6 @@ def _ids(values: list[Any]) -> set[int]:
     return ids
 
 
-def _text(form: Any, name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
-
-
 class RegistrantsPages(Controller):
     path = "/reunions/{meeting_id:int}"
 
@@ -179,7 +175,7 @@ class RegistrantsPages(Controller):
         self, request: Request, viewer: NamedDependency[FacilitatorView], meeting_id: FromPath[int]
     ) -> Redirect | Template:
         form = await request.form()
-        fields = {name: _text(form, name) for name in ("name", "attending_as", "email")}
+        fields = {name: form_text(form, name) for name in ("name", "attending_as", "email")}
         try:
             _, seated = await registrants.add_walk_in(viewer, meeting_id, fields)
         except InvalidInput as exc:
@@ -324,7 +320,7 @@ class RegistrantsPages(Controller):
     ) -> Redirect | Template:
         form = await request.form()
         fields: dict[str, Any] = {
-            name: _text(form, name) for name in ("subject", "text", "form_key")
+            name: form_text(form, name) for name in ("subject", "text", "form_key")
         }
         fields["waitlist"] = form.get("waitlist") == "oui"
         try:
