@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from conseils import backoffice
-from conseils.backoffice import Form
+from conseils.backoffice import Form, form_text
 from conseils.errors import Conflict, Forbidden, InvalidInput
 from conseils.timefmt import now_utc, to_paris
 from conseils.viewer import FacilitatorView
@@ -275,7 +275,7 @@ class MeetingPages(Controller):
         subscribers read it in their email, and a cancellation without a word leaves them
         guessing; the API keeps it optional for the scripts that cancel without one."""
         meeting = await meetings.get_own_meeting(viewer, meeting_id)
-        reason = meeting_form.text_of(data, "reason", MAX_CANCELLATION_REASON + 100).strip()
+        reason = form_text(data, "reason", MAX_CANCELLATION_REASON + 100).strip()
         errors: dict[str, str] = {}
         if meeting.status == "draft":
             errors["reason"] = "un brouillon ne s'annule pas : supprimez-le"

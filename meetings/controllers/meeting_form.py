@@ -9,6 +9,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from conseils.backoffice import form_text
 from conseils.errors import InvalidInput
 from conseils.timefmt import to_paris
 from meetings.services.local_time import offset_label, paris_parts, paris_to_utc
@@ -27,19 +28,12 @@ _FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _API_NAME = re.compile(r"\s*\([a-z_]+\)")
 
 
-def text_of(form: dict[str, Any], name: str, limit: int) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):  # a repeated field: the first one counts
-        value = value[0] if value else ""
-    return value[:limit] if isinstance(value, str) else ""
-
-
 def raw_values(form: dict[str, Any]) -> dict[str, str]:
     """What was typed, kept to show the form again (bounded, strings only)."""
-    values = {name: text_of(form, name, limit) for name, limit in TEXT_FIELDS.items()}
+    values = {name: form_text(form, name, limit) for name, limit in TEXT_FIELDS.items()}
     for name in MOMENTS:
         for part in ("date", "time"):
-            values[f"{name}_{part}"] = text_of(form, f"{name}_{part}", 20).strip()
+            values[f"{name}_{part}"] = form_text(form, f"{name}_{part}", 20).strip()
     return values
 
 
