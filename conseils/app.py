@@ -35,8 +35,9 @@ from conseils.web.templating import template_environment
 from meetings.feature import FEATURE as MEETINGS
 from notifications.feature import FEATURE as NOTIFICATIONS
 from privacy.feature import FEATURE as PRIVACY
+from proposals.feature import FEATURE as PROPOSALS
 
-FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, NOTIFICATIONS, PRIVACY)
+FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, PROPOSALS, NOTIFICATIONS, PRIVACY)
 MAX_BODY_BYTES = 1_000_000
 API_DESCRIPTION = """\
 Councils and meetings of the conseils citoyens: anyone reads the published meetings and signs

@@ -97,6 +97,7 @@ from meetings.demo import load_demo  # noqa: E402
 from meetings.piccolo_app import APP_CONFIG as MEETINGS_APP  # noqa: E402
 from notifications.piccolo_app import APP_CONFIG as NOTIFICATIONS_APP  # noqa: E402
 from privacy.piccolo_app import APP_CONFIG as PRIVACY_APP  # noqa: E402
+from proposals.piccolo_app import APP_CONFIG as PROPOSALS_APP  # noqa: E402
 from tests.support.facilitator_support import make_facilitator  # noqa: E402
 
 install_features()  # services called directly emit events: their handlers must listen
@@ -137,6 +138,7 @@ def table_names() -> list[str]:
         *ACCOUNTS_APP.table_classes,
         *NOTIFICATIONS_APP.table_classes,
         *PRIVACY_APP.table_classes,
+        *PROPOSALS_APP.table_classes,
     ]
     return [table._meta.tablename for table in tables]
 

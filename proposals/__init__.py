@@ -1,0 +1,1 @@
+"""The proposals app: residents' proposals to their council, supports, moderation, answers."""
