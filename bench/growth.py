@@ -75,11 +75,11 @@ def report(rows: list[dict]) -> None:
         f"(median of {CHANGES}), server memory (RSS: idle, after the build, after the changes);"
         "\n× previous: each cost over the previous size's (linear growth: the sizes' ratio)\n"
     )
-    print(
-        "| engine     | meetings |    size | cold build | rebuild | RSS idle → built → after "
-        "| × previous (size: cold, rebuild, RSS growth) |"
-    )
-    print(f"|{'-' * 12}|{'-' * 10}|{'-' * 9}|{'-' * 12}|{'-' * 9}|{'-' * 26}|{'-' * 47}|")
+    header = ("engine", "meetings", "size", "cold build", "rebuild", "RSS idle → built → after")
+    widths = (10, 8, 8, 10, 7, 24)
+    print("| " + " | ".join(f"{h:<{w}}" for h, w in zip(header, widths, strict=True)), end="")
+    print(" | × previous (sizes: cold, rebuild, RSS growth) |")
+    print("|" + "|".join("-" * (w + 2) for w in (*widths, 46)) + "|")
     previous: dict | None = None
     for row in rows:
         if previous is not None and previous["engine"] == row["engine"]:
@@ -92,10 +92,10 @@ def report(rows: list[dict]) -> None:
             )
         else:
             ratio = "-"
+        rss = f"{row['idle_mib']:.0f} → {row['built_mib']:.0f} → {row['after_mib']:.0f} MiB"
         print(
             f"| {row['engine']:<10} | {row['meetings']:>8} | {row['mb']:>5.1f} MB "
             f"| {row['cold_s'] * 1000:>7.0f} ms | {row['rebuild_s'] * 1000:>4.0f} ms "
-            f"| {row['idle_mib']:>4.0f} → {row['built_mib']:>4.0f} → {row['after_mib']:>4.0f} MiB "
-            f"| {ratio:<45} |"
+            f"| {rss:<24} | {ratio:<46} |"
         )
         previous = row
