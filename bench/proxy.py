@@ -15,7 +15,9 @@ from pathlib import Path
 from tests.support.proxy_stack import proxy_stack, run_mix, summary_rows
 
 SECONDS = float(os.environ.get("BENCH_MIX_SECONDS", "60"))
-RATE = float(os.environ.get("BENCH_MIX_RATE", "40"))
+RATE = float(
+    os.environ.get("BENCH_MIX_RATE", "20")
+)  # the test's; one Python client tops out near 30
 
 
 def measure(database_url: str) -> dict:
