@@ -43,7 +43,7 @@ demo-facilitator: $(STAMP)
 # test-sqlite and test-postgres install ical.js; the sub-make runs once node and npm are here.
 # Tests marked engine_independent (the browser, ...) run once: the SQLite run leaves them out.
 test: $(STAMP)
-	scripts/ensure-debian-packages.sh chromium=chromium node=nodejs npm=npm jq=jq curl=curl
+	scripts/ensure-debian-packages.sh chromium=chromium node=nodejs npm=npm jq=jq curl=curl nginx=nginx
 	scripts/ensure-postgres.sh
 	scripts/ensure-redis.sh
 	$(MAKE) --no-print-directory test-sqlite test-postgres SQLITE_MARKS="not engine_independent"
@@ -59,7 +59,8 @@ test-postgres: $(STAMP) $(ICALJS)
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
-	scripts/ensure-debian-packages.sh wrk=wrk
+	scripts/ensure-debian-packages.sh wrk=wrk nginx=nginx
+	scripts/ensure-redis.sh
 	scripts/ensure-postgres.sh
 	$(BIN)/python -m bench.run
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import backoffice, feeds
+from bench import backoffice, feeds, growth, proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -32,6 +32,8 @@ PG_FEEDS_URL = PG_URL + "_feeds"
 PG_MAIL_URL = PG_URL + "_mail"
 PG_SIGNUP_URL = PG_URL + "_signups"
 PG_BACKOFFICE_URL = PG_URL + "_backoffice"
+PG_PROXY_URL = PG_URL + "_proxy"
+PG_GROWTH_URL = PG_URL + "_growth"
 SIGNUP_CLIENTS = 100
 
 
@@ -188,7 +190,9 @@ def measure_signups(engine: str, database_url: str, tmp: str) -> tuple[str, floa
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups,backoffice").split(",")
+    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups,backoffice,proxy,growth").split(
+        ","
+    )
     this = sys.modules[__name__]
     if "sqlite" in engines:
         with tempfile.TemporaryDirectory() as tmp:
@@ -239,6 +243,25 @@ def main() -> None:
                     url, name = PG_BACKOFFICE_URL, "PostgreSQL"
                 env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}  # sessions' files
                 backoffice_rows.extend(backoffice.measure(name, env, this))
+    growth_rows = []
+    if "growth" in parts:
+        for engine in engines:
+            for size in growth.SIZES:
+                with tempfile.TemporaryDirectory() as tmp:
+                    if engine == "sqlite":
+                        url, name = f"sqlite:///{tmp}/growth.sqlite", "SQLite"
+                    else:
+                        asyncio.run(recreate_pg(PG_GROWTH_URL))
+                        url, name = PG_GROWTH_URL, "PostgreSQL"
+                    growth_rows.append(growth.measure_size(name, size, feed_env(url), this))
+    mix = None
+    if "proxy" in parts and "postgres" in engines:  # the deployment runs on PostgreSQL
+        asyncio.run(recreate_pg(PG_PROXY_URL))
+        mix = proxy.measure(PG_PROXY_URL)
+    if mix is not None:
+        proxy.report(mix)
+    if growth_rows:
+        growth.report(growth_rows)
     if backoffice_rows:
         backoffice.report(backoffice_rows, CONNECTIONS)
     if signup_rows:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install Debian packages the tests or the benchmark need (chromium for the browser tests,
+# nginx for the deployment test and the mix of `make bench`,
 # wrk for load), only when a command is missing. Usage: ensure-debian-packages.sh CMD=PKG ...
 set -euo pipefail
 missing=()
