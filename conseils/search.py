@@ -264,7 +264,8 @@ def _postgres_query(
         f"WITH q AS (SELECT {tsquery} AS query), "  # noqa: S608 (only placeholders)
         f"page AS (SELECT e.id, {score} AS score FROM search_entry e, q WHERE {where} "
         "ORDER BY score DESC, e.id DESC LIMIT {} OFFSET {}) "
-        "SELECT e.kind, e.object_id, e.council_id, e.title, e.body, page.score "
+        "SELECT e.kind, e.object_id, e.council_id, e.title, "
+        f"substr(e.body, 1, {SNIPPET_SCAN_CHARS}) AS body, page.score "
         "FROM page JOIN search_entry e ON e.id = page.id ORDER BY page.score DESC, e.id DESC"
     )
     return sql, args
@@ -303,7 +304,8 @@ def _sqlite_query(
         f"WITH page AS (SELECT e.id, {score} AS score "  # noqa: S608 (only placeholders)
         f"FROM search_entry_fts JOIN search_entry e ON e.id = search_entry_fts.rowid "
         f"WHERE {where} ORDER BY score DESC, e.id DESC LIMIT {{}} OFFSET {{}}) "
-        "SELECT e.kind, e.object_id, e.council_id, e.title, e.body, page.score "
+        "SELECT e.kind, e.object_id, e.council_id, e.title, "
+        f"substr(e.body, 1, {SNIPPET_SCAN_CHARS}) AS body, page.score "
         "FROM page JOIN search_entry e ON e.id = page.id ORDER BY page.score DESC, e.id DESC"
     )
     return sql, args
@@ -316,38 +318,36 @@ def snippet(title: str, body: str, stems: set[str]) -> Markup:
     """The passage of `title` + `body` holding the most distinct query stems (the earliest
     among equals), about SNIPPET_CHARS long, escaped, each matching word in `<mark>`.
     Without a match (in the first SNIPPET_SCAN_CHARS), the start of the text."""
-    text = _SPACES.sub(" ", f"{title}\n{body}"[:SNIPPET_SCAN_CHARS]).strip()
-    forms = [
-        form
-        for form in set(_WORD.findall(text.lower()))
-        if not stems.isdisjoint(_stems_of_form(form))
-    ]
-    spans: list[tuple[int, int, frozenset[str]]] = []
-    if forms:
-        forms.sort(key=len, reverse=True)
-        pattern = re.compile(
-            r"(?<![^\W_])(?:" + "|".join(map(re.escape, forms)) + r")(?![^\W_])", re.IGNORECASE
-        )
-        for found in pattern.finditer(text):
-            spans.append((found.start(), found.end(), _stems_of_form(found.group().lower())))
-            if len(spans) == 500:
-                break
+    text = f"{title}\n{body}"[:SNIPPET_SCAN_CHARS]
+    pattern = _candidates(frozenset(stems))
+    spans = _matches(text, pattern, stems)
+    if not spans:  # a word the quick look missed (letters out of the Latin ranges, ...)
+        forms = {
+            form
+            for form in set(_WORD.findall(text.lower()))
+            if not stems.isdisjoint(_stems_of_form(form))
+        }
+        if forms:
+            alternatives = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
+            pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.I)
+            spans = _matches(text, pattern, stems)
     start = first = _best_window(spans)
     if first > 0:  # begin a few words before the first match, at a word's start
         start = max(0, first - SNIPPET_CHARS // 4)
-        if start > 0:
-            space = text.find(" ", start, first)
-            start = space + 1 if space >= 0 else first
+        space = _SPACE.search(text, start, first) if start > 0 else None
+        start = space.end() if space else start
     end = min(len(text), start + SNIPPET_CHARS)
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > start else end
+    if spans:  # every match of the passage (the first look stopped at its best window)
+        spans = _matches(text, pattern, stems, start, end)
     parts: list[str] = ["… "] if start > 0 else []
     cursor = start
     for span_start, span_end, _ in spans:
-        if span_end <= cursor or span_start < start:
+        if span_start < cursor:
             continue
-        if span_start >= end:
+        if span_end > end:
             break
         parts.append(str(escape(text[cursor:span_start])))
         parts.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
@@ -355,7 +355,72 @@ def snippet(title: str, body: str, stems: set[str]) -> Markup:
     parts.append(str(escape(text[cursor:end])))
     if end < len(text):
         parts.append(" …")
-    return Markup("".join(parts))  # noqa: S704 (every piece escaped above)
+    return Markup(_SPACES.sub(" ", "".join(parts)).strip())  # noqa: S704 (pieces escaped)
+
+
+def _matches(
+    text: str, pattern: re.Pattern[str], stems: set[str], start: int = 0, end: int | None = None
+) -> list[tuple[int, int, frozenset[str]]]:
+    """(start, end, query stems) of the words `pattern` finds that have a query stem, in
+    order; the whole text stops at the first window holding them all (no passage can do
+    better), or at 500 matches; a passage (`start`, `end`) is searched whole."""
+    spans: list[tuple[int, int, frozenset[str]]] = []
+    first_in_window = 0
+    whole = end is None
+    for found in pattern.finditer(text, start, len(text) if end is None else end):
+        found_stems = _stems_of_form(found.group().lower()) & stems
+        if not found_stems:
+            continue
+        spans.append((found.start(), found.end(), found_stems))
+        while found.start() - spans[first_in_window][0] > _WINDOW_CHARS:
+            first_in_window += 1
+        window = frozenset().union(*(span[2] for span in spans[first_in_window:]))
+        if whole and (len(window) == len(stems) or len(spans) == 500):
+            break
+    return spans
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
+    """The words that may have one of `stems`: those that begin as a stem does, with or
+    without accents, in any case. Snowball only changes the last letters of a word
+    (`chevaux` -> `cheval`), so all but the last two letters of a stem (the last one of a
+    short stem) begin the word;
+    each candidate is then stemmed to be sure."""
+    prefixes = {stem[:-2] if len(stem) > 4 else stem[: max(1, len(stem) - 1)] for stem in stems}
+    alternatives = "|".join(sorted((_loose(p) for p in prefixes), key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*", re.IGNORECASE)
+
+
+def _loose(prefix: str) -> str:
+    """A pattern of `prefix` (lower case, no accents) matching it with any accents, and the
+    ligatures œ, æ for oe, ae."""
+    out, i = [], 0
+    while i < len(prefix):
+        pair = prefix[i : i + 2]
+        if pair in _LIGATURES:
+            out.append(f"(?:{_letter(pair[0])}{_letter(pair[1])}|{_LIGATURES[pair]})")
+            i += 2
+        else:
+            out.append(_letter(prefix[i]))
+            i += 1
+    return "".join(out)
+
+
+def _letter(char: str) -> str:
+    variants = _VARIANTS.get(char)
+    return f"[{char}{variants}]" if variants else re.escape(char)
+
+
+# Every Latin letter with accents as its letter without: {"e": "éèêë…", ...}.
+_VARIANTS: dict[str, str] = {}
+for _code in range(0xC0, 0x250):
+    _base = _MARKS.sub("", unicodedata.normalize("NFKD", chr(_code).lower().translate(_LETTERS)))
+    if len(_base) == 1 and _base.isascii() and _base.isalpha() and _base != chr(_code):
+        _VARIANTS[_base] = _VARIANTS.get(_base, "") + chr(_code)
+_LIGATURES = {"oe": "œ", "ae": "æ", "ss": "ß"}
+_SPACE = re.compile(r"\s")
+_WINDOW_CHARS = SNIPPET_CHARS * 3 // 4  # from the first match shown to the last
 
 
 def _best_window(spans: list[tuple[int, int, frozenset[str]]]) -> int:
@@ -365,7 +430,7 @@ def _best_window(spans: list[tuple[int, int, frozenset[str]]]) -> int:
     for i, (first, _end, _stems_here) in enumerate(spans):
         seen: set[str] = set()
         for start, _e, found in spans[i:]:
-            if start - first > SNIPPET_CHARS * 3 // 4:
+            if start - first > _WINDOW_CHARS:
                 break
             seen |= found
         if len(seen) > best_count:
