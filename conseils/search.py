@@ -213,6 +213,8 @@ async def search(
     found (similar proposals while typing a title). Empty or stop-word-only query: []."""
     if match not in ("all", "any"):
         raise ValueError(f"match must be 'all' or 'any', not {match!r}")
+    if isinstance(kinds, str):  # a str is a Sequence[str] too: one kind, not its letters
+        kinds = [kinds]
     words = _query_words(query)
     limit = min(max(0, int(limit)), MAX_LIMIT)
     if not words or not kinds or limit == 0:
@@ -412,12 +414,18 @@ def _letter(char: str) -> str:
     return f"[{char}{variants}]" if variants else re.escape(char)
 
 
-# Every Latin letter with accents as its letter without: {"e": "éèêë…", ...}.
-_VARIANTS: dict[str, str] = {}
-for _code in range(0xC0, 0x250):
-    _base = _MARKS.sub("", unicodedata.normalize("NFKD", chr(_code).lower().translate(_LETTERS)))
-    if len(_base) == 1 and _base.isascii() and _base.isalpha() and _base != chr(_code):
-        _VARIANTS[_base] = _VARIANTS.get(_base, "") + chr(_code)
+def _accented_variants() -> dict[str, str]:
+    """Every Latin letter with accents, under its letter without: {"e": "ÈÉÊË…", ...}."""
+    variants: dict[str, str] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = _MARKS.sub("", unicodedata.normalize("NFKD", char.lower().translate(_LETTERS)))
+        if len(base) == 1 and base.isascii() and base.isalpha() and base != char:
+            variants[base] = variants.get(base, "") + char
+    return variants
+
+
+_VARIANTS = _accented_variants()
 _LIGATURES = {"oe": "œ", "ae": "æ", "ss": "ß"}
 _SPACE = re.compile(r"\s")
 _WINDOW_CHARS = SNIPPET_CHARS * 3 // 4  # from the first match shown to the last

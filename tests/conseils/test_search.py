@@ -139,6 +139,10 @@ async def test_council_and_kind_filters() -> None:
     }
     council_1 = await search.search("fêtes", kinds=["proposal", "minutes"], council_id=1)
     assert set(found(council_1)) == {("proposal", 1), ("minutes", 1)}
+    assert set(found(await search.search("fête", kinds="minutes"))) == {  # one kind
+        ("minutes", 1),
+        ("minutes", 2),
+    }
     assert await search.search("fête", kinds=[]) == []
     assert await search.search("fête", kinds=["agenda"]) == []
 
@@ -217,6 +221,18 @@ async def test_snippet_of_hyphenated_and_elided_words() -> None:
         "Fête aux <mark>Près</mark>-<mark>Saint</mark>-<mark>Jean</mark> Devant l&#39;"
         "<mark>école</mark>"
     )
+
+
+async def test_snippet_marks_words_whatever_their_accents_ligatures_and_letters() -> None:
+    await put("proposal", 1, "Une ŒUVRE d'art", "Les chevaux du manège, l'Écurie")
+    await put("proposal", 2, "Ｐｉｓｃｉｎｅ", "")  # fullwidth letters, the slow look
+    [hit] = await search.search("oeuvres cheval ecuries", kinds=["proposal"])
+    assert str(hit.snippet) == (
+        "Une <mark>ŒUVRE</mark> d&#39;art Les <mark>chevaux</mark> du manège, "
+        "l&#39;<mark>Écurie</mark>"
+    )
+    [hit] = await search.search("piscine", kinds=["proposal"])
+    assert str(hit.snippet) == "<mark>Ｐｉｓｃｉｎｅ</mark>"
 
 
 HOSTILE = [
