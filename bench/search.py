@@ -74,8 +74,15 @@ QUERIES = [
     ("proposal", "all", "trottinette"),  # in none
     ("proposal", "any", "Réparer les bancs cassés du square près de l'école"),
     ("proposal+council", "all", "stationnement"),
+    # Similar proposals while a title is typed: `any`, one council, kind "proposal".
+    ("proposal+council", "any", "Sécuriser les passages piétons près du collège"),
+    ("proposal+council", "any", "Installer des bancs dans le jardin partagé"),
+    ("proposal+council", "any", "Végétaliser la place"),
+    ("proposal+council", "any", "Rénover le jardin parta"),  # the last word being typed
     ("minutes", "all", "budget participatif"),
     ("minutes", "all", "travaux voirie printemps"),
+    ("minutes", "all", "conseil citoyen"),  # in every minutes
+    ("minutes+council", "all", "bailleur social"),
     ("minutes", "any", "propreté des halls et bruit des deux-roues"),
 ]
 

@@ -33,7 +33,6 @@ stem is marked, so both engines highlight the same words.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -55,6 +54,8 @@ MAX_QUERY_TERMS = 16  # distinct stems of a query; the rest is ignored
 MAX_QUERY_CHARS = 1_000  # a longer query is cut (a title typed, a search box)
 MAX_LIMIT = 100
 SNIPPET_CHARS = 240  # about the length of the passage shown
+MIN_PREFIX_CHARS = 3  # a last word being typed, shorter, is only matched whole
+LEAD_CHARS = 1_500  # PostgreSQL ranks on the title and this much of the body
 SNIPPET_SCAN_CHARS = 100_000  # a match beyond this in a long text: the passage is its start
 PG_CONFIG = "conseils_french"
 
@@ -83,6 +84,7 @@ _LETTERS = str.maketrans(
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _WORD = re.compile(r"[^\W_]+")
 _SPACES = re.compile(r"\s+")
+_LAST_WORD = re.compile(r"[^\W_]+\Z")
 _STEMMER = Stemmer.Stemmer("french")
 
 
@@ -101,12 +103,16 @@ class Hit:
 def _words(text: str) -> list[str]:
     """The words of `text` as searched, before stemming: lower case, no accents, split at
     everything but letters and digits, stop words and overlong words dropped."""
-    folded = _MARKS.sub("", unicodedata.normalize("NFKD", text.lower().translate(_LETTERS)))
     return [
         word
-        for word in _WORD.findall(folded)
+        for word in _WORD.findall(_fold(text))
         if len(word) <= MAX_WORD_CHARS and word not in _STOP_WORDS
     ]
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents and ligatures removed."""
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text.lower().translate(_LETTERS)))
 
 
 def _stems(words: list[str]) -> list[str]:
@@ -139,6 +145,25 @@ def _query_words(query: str) -> list[str]:
     return list(seen.values())
 
 
+def _typed_prefix(query: str, stems: list[str]) -> str | None:
+    """The last word of `query` if it may be a word being typed: the query ends with it (no
+    space or punctuation after), it is not a stop word, has MIN_PREFIX_CHARS letters at
+    least, and its stem is one of `stems`. Normalised (no accents), it then also matches
+    the stems it begins (`parta` finds `partagés`, stem `partag`)."""
+    folded = _fold(query[:MAX_QUERY_CHARS])
+    last = _LAST_WORD.search(folded)
+    if last is None:
+        return None
+    word = last.group()
+    if (
+        word in _STOP_WORDS
+        or not MIN_PREFIX_CHARS <= len(word) <= MAX_WORD_CHARS
+        or _stems([word])[0] not in stems
+    ):
+        return None
+    return word
+
+
 # ---------------------------------------------------------------- writing
 
 
@@ -152,19 +177,24 @@ async def index(kind: str, object_id: int, council_id: int | None, title: str, b
     await unindex(kind, object_id)
     title_words, body_words = _words(title), _words(body)
     if isinstance(db, PostgresEngine):
+        lead_words = _words(body[:LEAD_CHARS])
         await db.run_querystring(
             QueryString(
-                "INSERT INTO search_entry (kind, object_id, council_id, title, body, document) "
-                "VALUES ({}, {}, {}, {}, {}, "
-                "setweight(to_tsvector('conseils_french', {}), 'A') || "
-                "setweight(to_tsvector('conseils_french', {}), 'D'))",
+                "WITH v AS (SELECT setweight(to_tsvector('conseils_french', {}), 'A') AS title, "
+                "to_tsvector('conseils_french', {}) AS body, "
+                "to_tsvector('conseils_french', {}) AS lead) "
+                "INSERT INTO search_entry "
+                "(kind, object_id, council_id, title, body, document, lead) "
+                "SELECT {}, {}, {}, {}, {}, v.title || setweight(v.body, 'D'), "
+                "v.title || setweight(v.lead, 'D') FROM v",
+                " ".join(title_words),
+                " ".join(body_words),
+                " ".join(lead_words),
                 kind,
                 object_id,
                 council_id,
                 title,
                 body,
-                " ".join(title_words),
-                " ".join(body_words),
             )
         )
         return
@@ -181,10 +211,12 @@ async def index(kind: str, object_id: int, council_id: int | None, title: str, b
     )
     await db.run_querystring(
         QueryString(
-            "INSERT INTO search_entry_fts (rowid, title_terms, body_terms) VALUES ({}, {}, {})",
+            "INSERT INTO search_entry_terms (rowid, title_terms, body_terms, scope) "
+            "VALUES ({}, {}, {}, {})",
             rows[0]["id"],
             " ".join(_stems(title_words)),
             " ".join(_stems(body_words)),
+            f"{_kind_token(kind)} {_council_token(council_id)}",
         )
     )
 
@@ -195,6 +227,15 @@ async def unindex(kind: str, object_id: int) -> None:
     await engine().run_querystring(
         QueryString("DELETE FROM search_entry WHERE kind = {} AND object_id = {}", kind, object_id)
     )
+
+
+def _kind_token(kind: str) -> str:
+    """A kind as one FTS5 token of the `scope` column (as the migration writes it)."""
+    return "k" + kind.encode().hex().upper()
+
+
+def _council_token(council_id: int | None) -> str:
+    return "cnone" if council_id is None else f"c{int(council_id)}"
 
 
 # ---------------------------------------------------------------- searching
@@ -210,7 +251,9 @@ async def search(
     offset: int = 0,
 ) -> list[Hit]:
     """`all`: every query word must be found (a search page); `any`: ranked by how many are
-    found (similar proposals while typing a title). Empty or stop-word-only query: []."""
+    found (similar proposals while typing a title), the last word also matching as the
+    start of a word (`jardin parta` finds `jardins partagés`). Empty or stop-word-only
+    query: []."""
     if match not in ("all", "any"):
         raise ValueError(f"match must be 'all' or 'any', not {match!r}")
     if isinstance(kinds, str):  # a str is a Sequence[str] too: one kind, not its letters
@@ -220,55 +263,90 @@ async def search(
     if not words or not kinds or limit == 0:
         return []
     offset = max(0, int(offset))
+    stems = _stems(words)
+    prefix = _typed_prefix(query, stems) if match == "any" else None
     db = engine()
     if isinstance(db, PostgresEngine):
-        sql, args = _postgres_query(words, list(kinds), council_id, match)
+        sql, args = _postgres_query(words, stems, prefix, list(kinds), council_id, match)
     else:
-        sql, args = _sqlite_query(words, list(kinds), council_id, match)
+        sql, args = _sqlite_query(stems, prefix, list(kinds), council_id, match)
     rows = await db.run_querystring(QueryString(sql, *args, limit, offset))
-    stems = set(_stems(words))
+    prefixes = frozenset([prefix] if prefix else [])
     return [
         Hit(
             kind=row["kind"],
             object_id=row["object_id"],
             council_id=row["council_id"],
             rank=float(row["score"]),
-            snippet=snippet(row["title"], row["body"], stems),
+            snippet=snippet(row["title"], row["body"], set(stems), prefixes),
         )
         for row in rows
     ]
 
 
+def _tsquery_prefix(word: str) -> str:
+    """`word` as a tsquery prefix lexeme (`'parta':*`), quoted: never tsquery syntax."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*"
+
+
+_PAGE_TEXTS = (
+    "SELECT e.kind, e.object_id, e.council_id, e.title, "  # noqa: S608 (no value in it)
+    f"substr(e.body, 1, {SNIPPET_SCAN_CHARS}) AS body, page.score "
+    "FROM page JOIN search_entry e ON e.id = page.id ORDER BY page.score DESC, e.id DESC"
+)
+
+
 def _postgres_query(
-    words: list[str], kinds: list[str], council_id: int | None, match: str
+    words: list[str],
+    stems: list[str],
+    prefix: str | None,
+    kinds: list[str],
+    council_id: int | None,
+    match: str,
 ) -> tuple[str, list[Any]]:
-    """The page's rows, best first: matching, rank and paging on ids, then the texts of the
-    page alone. Each word is its own `plainto_tsquery` parameter: never tsquery syntax."""
+    """The page's rows, best first: matching on the whole `document` (GIN index), ranking
+    on `lead` (title and start of the body: small, never detoasted), paging on ids, then
+    the texts of the page alone. Each word is its own `plainto_tsquery` parameter, computed
+    once (never per row); the typed prefix a quoted lexeme: never tsquery syntax."""
     one = f"plainto_tsquery('{PG_CONFIG}', {{}})"
     args: list[Any] = []
     if match == "all":
-        tsquery = one
+        q = f"SELECT {one} AS query"
         args.append(" ".join(words))
-        score = "ts_rank(e.document, q.query)"
+        score = "ts_rank(e.lead, q.query)"
+        lateral = ""
     else:
-        tsquery = " || ".join([one] * len(words))
-        args.extend(words)
-        found = " + ".join([f"(e.document @@ {one})::int"] * len(words))
-        args.extend(words)
-        rank = "ts_rank(e.document, q.query)"
-        score = f"({found}) + {rank} / (1 + {rank})"
+        parts = []
+        for word, stem in zip(words, stems, strict=True):
+            if prefix is not None and _stems([prefix])[0] == stem:
+                parts.append(f"({one} || CAST({{}}::text AS tsquery))")
+                args.extend([word, _tsquery_prefix(prefix)])
+            else:
+                parts.append(one)
+                args.append(word)
+        names = [f"w{i}" for i in range(len(parts))]
+        q = (
+            f"SELECT {', '.join(names)}, {' || '.join(names)} AS query FROM (SELECT "  # noqa: S608
+            + ", ".join(f"{part} AS {name}" for part, name in zip(parts, names, strict=True))
+            + ") w"
+        )
+        # The words found, counted on one detoasted copy of the document (`|| ''`, kept by
+        # OFFSET 0), not one detoasting per word.
+        lateral = (
+            "CROSS JOIN LATERAL (SELECT e.document || ''::tsvector AS d OFFSET 0) x "
+            "CROSS JOIN LATERAL (SELECT ts_rank(e.lead, q.query) AS r OFFSET 0) rk "
+        )
+        found = " + ".join(f"(x.d @@ q.{name})::int" for name in names)
+        score = f"({found}) + rk.r / (1 + rk.r)"
     where = "e.document @@ q.query AND e.kind = ANY({})"
     args.append(kinds)
     if council_id is not None:
         where += " AND e.council_id = {}"
         args.append(council_id)
     sql = (
-        f"WITH q AS (SELECT {tsquery} AS query), "  # noqa: S608 (only placeholders)
-        f"page AS (SELECT e.id, {score} AS score FROM search_entry e, q WHERE {where} "
-        "ORDER BY score DESC, e.id DESC LIMIT {} OFFSET {}) "
-        "SELECT e.kind, e.object_id, e.council_id, e.title, "
-        f"substr(e.body, 1, {SNIPPET_SCAN_CHARS}) AS body, page.score "
-        "FROM page JOIN search_entry e ON e.id = page.id ORDER BY page.score DESC, e.id DESC"
+        f"WITH q AS MATERIALIZED ({q}), "  # noqa: S608 (only placeholders)
+        f"page AS (SELECT e.id, {score} AS score FROM search_entry e CROSS JOIN q {lateral}"
+        f"WHERE {where} ORDER BY score DESC, e.id DESC LIMIT {{}} OFFSET {{}}) " + _PAGE_TEXTS
     )
     return sql, args
 
@@ -279,36 +357,42 @@ def _fts_string(stem: str) -> str:
 
 
 def _sqlite_query(
-    words: list[str], kinds: list[str], council_id: int | None, match: str
+    stems: list[str], prefix: str | None, kinds: list[str], council_id: int | None, match: str
 ) -> tuple[str, list[Any]]:
-    """As `_postgres_query`, with FTS5: bm25 (lower is better, so negated), the title five
-    times the body; `any` counts the words found with one sub-select per word."""
-    stems = [_fts_string(stem) for stem in _stems(words)]
-    bm25 = "-bm25(search_entry_fts, 5.0, 1.0)"
+    """As `_postgres_query`, with FTS5: the words are looked for in the title and body
+    columns only, and the kinds and council through the `scope` column's tokens, so that
+    FTS5 itself keeps the entries searched and bm25 (lower is better, so negated; the title
+    five times the body) ranks those only. `any`: one OR query, the words found counted
+    with one set of rowids per word (of the same scope)."""
+    kind_tokens = " OR ".join(_fts_string(_kind_token(kind)) for kind in kinds)
+    scope = f"scope : ({kind_tokens})"
+    if council_id is not None:
+        scope += f" AND scope : {_fts_string(_council_token(council_id))}"
+    terms = [_fts_string(stem) for stem in stems]
+    if prefix is not None:
+        last = _stems([prefix])[0]
+        terms = [
+            f"({term} OR {_fts_string(prefix)} *)" if stem == last else term
+            for term, stem in zip(terms, stems, strict=True)
+        ]
+    bm25 = "-bm25(search_entry_terms, 5.0, 1.0, 0.0)"
     args: list[Any] = []  # in the order of the placeholders: the score's, then WHERE's
     if match == "all":
         score = bm25
-        expression = " ".join(stems)
+        expression = " ".join(terms)
     else:
         one = (
-            "(search_entry_fts.rowid IN (SELECT rowid FROM search_entry_fts "
-            "WHERE search_entry_fts MATCH {}))"
+            "(search_entry_terms.rowid IN (SELECT rowid FROM search_entry_terms "
+            "WHERE search_entry_terms MATCH {}))"
         )
-        score = f"({' + '.join([one] * len(stems))}) + {bm25} / (1 + {bm25})"
-        args.extend(stems)
-        expression = " OR ".join(stems)
-    where = "search_entry_fts MATCH {} AND e.kind IN (SELECT value FROM json_each({}))"
-    args.extend([expression, json.dumps(kinds)])
-    if council_id is not None:
-        where += " AND e.council_id = {}"
-        args.append(council_id)
+        score = f"({' + '.join([one] * len(terms))}) + {bm25} / (1 + {bm25})"
+        args.extend(f"{{title_terms body_terms}} : {term} AND {scope}" for term in terms)
+        expression = " OR ".join(terms)
+    args.append(f"{{title_terms body_terms}} : ({expression}) AND {scope}")
     sql = (
-        f"WITH page AS (SELECT e.id, {score} AS score "  # noqa: S608 (only placeholders)
-        f"FROM search_entry_fts JOIN search_entry e ON e.id = search_entry_fts.rowid "
-        f"WHERE {where} ORDER BY score DESC, e.id DESC LIMIT {{}} OFFSET {{}}) "
-        "SELECT e.kind, e.object_id, e.council_id, e.title, "
-        f"substr(e.body, 1, {SNIPPET_SCAN_CHARS}) AS body, page.score "
-        "FROM page JOIN search_entry e ON e.id = page.id ORDER BY page.score DESC, e.id DESC"
+        f"WITH page AS (SELECT search_entry_terms.rowid AS id, {score} AS score "  # noqa: S608
+        "FROM search_entry_terms WHERE search_entry_terms MATCH {} "
+        "ORDER BY score DESC, id DESC LIMIT {} OFFSET {}) " + _PAGE_TEXTS
     )
     return sql, args
 
@@ -316,23 +400,23 @@ def _sqlite_query(
 # ---------------------------------------------------------------- passages
 
 
-def snippet(title: str, body: str, stems: set[str]) -> Markup:
+def snippet(
+    title: str, body: str, stems: set[str], prefixes: frozenset[str] = frozenset()
+) -> Markup:
     """The passage of `title` + `body` holding the most distinct query stems (the earliest
-    among equals), about SNIPPET_CHARS long, escaped, each matching word in `<mark>`.
+    among equals), about SNIPPET_CHARS long, escaped, each matching word in `<mark>`: its
+    stem is a query stem or begins with one of `prefixes` (a word being typed).
     Without a match (in the first SNIPPET_SCAN_CHARS), the start of the text."""
     text = f"{title}\n{body}"[:SNIPPET_SCAN_CHARS]
-    pattern = _candidates(frozenset(stems))
-    spans = _matches(text, pattern, stems)
+    pattern = _candidates(frozenset(stems) | prefixes)
+    keys = _Keys(frozenset(stems), prefixes)
+    spans = _matches(text, pattern, keys)
     if not spans:  # a word the quick look missed (letters out of the Latin ranges, ...)
-        forms = {
-            form
-            for form in set(_WORD.findall(text.lower()))
-            if not stems.isdisjoint(_stems_of_form(form))
-        }
+        forms = {form for form in set(_WORD.findall(text.lower())) if keys.of(form)}
         if forms:
             alternatives = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
             pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.I)
-            spans = _matches(text, pattern, stems)
+            spans = _matches(text, pattern, keys)
     start = first = _best_window(spans)
     if first > 0:  # begin a few words before the first match, at a word's start
         start = max(0, first - SNIPPET_CHARS // 4)
@@ -343,7 +427,7 @@ def snippet(title: str, body: str, stems: set[str]) -> Markup:
         space = text.rfind(" ", start, end)
         end = space if space > start else end
     if spans:  # every match of the passage (the first look stopped at its best window)
-        spans = _matches(text, pattern, stems, start, end)
+        spans = _matches(text, pattern, keys, start, end)
     parts: list[str] = ["… "] if start > 0 else []
     cursor = start
     for span_start, span_end, _ in spans:
@@ -360,8 +444,29 @@ def snippet(title: str, body: str, stems: set[str]) -> Markup:
     return Markup(_SPACES.sub(" ", "".join(parts)).strip())  # noqa: S704 (pieces escaped)
 
 
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """What a passage marks: words with one of `stems`, or a stem beginning with one of
+    `prefixes` (a word being typed: it counts as its own stem, which `stems` holds)."""
+
+    stems: frozenset[str]
+    prefixes: frozenset[str]
+
+    def of(self, form: str) -> frozenset[str]:
+        """The query words (stems, `prefix*`) that the word `form` matches."""
+        form_stems = _stems_of_form(form)
+        found = form_stems & self.stems
+        for prefix in self.prefixes:
+            if any(stem.startswith(prefix) for stem in form_stems):
+                found |= {_stems([prefix])[0]}
+        return found
+
+    def __len__(self) -> int:
+        return len(self.stems)
+
+
 def _matches(
-    text: str, pattern: re.Pattern[str], stems: set[str], start: int = 0, end: int | None = None
+    text: str, pattern: re.Pattern[str], keys: _Keys, start: int = 0, end: int | None = None
 ) -> list[tuple[int, int, frozenset[str]]]:
     """(start, end, query stems) of the words `pattern` finds that have a query stem, in
     order; the whole text stops at the first window holding them all (no passage can do
@@ -370,14 +475,14 @@ def _matches(
     first_in_window = 0
     whole = end is None
     for found in pattern.finditer(text, start, len(text) if end is None else end):
-        found_stems = _stems_of_form(found.group().lower()) & stems
+        found_stems = keys.of(found.group().lower())
         if not found_stems:
             continue
         spans.append((found.start(), found.end(), found_stems))
         while found.start() - spans[first_in_window][0] > _WINDOW_CHARS:
             first_in_window += 1
         window = frozenset().union(*(span[2] for span in spans[first_in_window:]))
-        if whole and (len(window) == len(stems) or len(spans) == 500):
+        if whole and (len(window) == len(keys) or len(spans) == 500):
             break
     return spans
 

@@ -51,16 +51,19 @@ def test_the_vendored_corpus_is_the_shared_one() -> None:
 
 async def test_every_french_probe_of_the_corpus() -> None:
     """Each line: its text alone in the index, found by its query or not, as the corpus says;
-    as a title, as a body, and in `any` mode too."""
+    as a title, as a body, and in `any` mode too. The corpus is about whole words: in `any`
+    mode, a query's last word may be one being typed (a prefix: `jeunes` finds `jeunesse`),
+    so there the query ends with a space (the word is finished), and without it, whatever
+    the corpus finds is still found."""
     failures = []
     for number, (query, text, expected) in enumerate(probes(), 1):
         await put("proposal", number, text)
         await put("minutes", number, "Compte rendu", f"Au début. {text}. À la fin.")
         for kind in ("proposal", "minutes"):
-            for match in ("all", "any"):
-                hits = await search.search(query, kinds=[kind], match=match)
-                if bool(hits) != expected:
-                    failures.append((query, text, kind, match, found(hits)))
+            for match, typed in (("all", query), ("any", query + " "), ("any", query)):
+                hits = await search.search(typed, kinds=[kind], match=match)
+                if bool(hits) != expected and (expected or typed.endswith(" ")):
+                    failures.append((typed, text, kind, match, found(hits)))
         async with write_transaction():
             await search.unindex("proposal", number)
             await search.unindex("minutes", number)
