@@ -113,6 +113,54 @@ async def test_all_needs_every_word_and_any_ranks_by_words_found() -> None:
     assert hits[0].rank > hits[1].rank > hits[2].rank
 
 
+async def test_the_last_word_of_any_may_be_a_word_being_typed() -> None:
+    """`any` (a title being typed): the query's last word, unless followed by a space or a
+    punctuation mark, also finds the words it begins; marked in the passage; not in `all`,
+    not a stop word nor under MIN_PREFIX_CHARS letters, never another word than the last."""
+    await put("proposal", 1, "Des jardins partagés", "Au pied des immeubles")
+    await put("proposal", 2, "Réparer le banc", "Devant la partie sud du parc")
+    await put("proposal", 3, "Éclairage public", "Rue d'Avéjan")
+    await put("proposal", 4, "Un banc", "Près de la pharmacie", council=2)
+
+    hits = await search.search("jardin parta", kinds=["proposal"], match="any")
+    assert found(hits)[0] == ("proposal", 1)  # both words
+    assert str(hits[0].snippet) == (
+        "Des <mark>jardins</mark> <mark>partagés</mark> Au pied des immeubles"
+    )
+    # `parta` is also a word of its own (stem `part`, as `partie`): both.
+    assert set(found(await search.search("parta", kinds=["proposal"], match="any"))) == {
+        ("proposal", 1),
+        ("proposal", 2),
+    }
+    assert ("proposal", 1) in found(await search.search("PARTÂ", kinds=["proposal"], match="any"))
+    # The word is finished (a space, a punctuation mark after it): only its stem.
+    for finished in ("parta ", "parta.", "parta !"):
+        assert found(await search.search(finished, kinds=["proposal"], match="any")) == [
+            ("proposal", 2)
+        ]
+    assert found(await search.search("parta", kinds=["proposal"], match="all")) == [("proposal", 2)]
+    # Not the first words; the whole word still finds its stem (`partie` -> `part`).
+    assert found(await search.search("jardi éclairage", kinds=["proposal"], match="any")) == [
+        ("proposal", 3)
+    ]
+    assert found(await search.search("parties", kinds=["proposal"], match="any")) == [
+        ("proposal", 2)
+    ]
+    # Too short to be a prefix, or a stop word: matched whole only.
+    assert await search.search("pa", kinds=["proposal"], match="any") == []
+    assert found(await search.search("éclairage pu", kinds=["proposal"], match="any")) == [
+        ("proposal", 3)
+    ]
+    # The council and kind filters hold for prefixes too.
+    assert found(await search.search("pharm", kinds=["proposal"], match="any")) == [("proposal", 4)]
+    assert await search.search("pharm", kinds=["proposal"], match="any", council_id=1) == []
+    assert await search.search("pharm", kinds=["minutes"], match="any") == []
+    # Syntax stays text in a prefix: the quotes and stars of either engine.
+    for typed in ("parta'", "parta\\", "parta:*", 'parta"*', "parta*", "jardin part'a"):
+        hits = await search.search(typed, kinds=["proposal"], match="any")
+        assert all(hit.kind == "proposal" for hit in hits), typed
+
+
 async def test_title_weighs_more_than_body() -> None:
     await put("proposal", 1, "Des idées", "Parler de la propreté du square")
     await put("proposal", 2, "Propreté du square", "Des idées")
