@@ -24,8 +24,13 @@ stem them either. `terms()` is this pipeline, as SQLite's index sees text; the t
 that PostgreSQL's configuration gives the same lexemes on the probes of the corpus.
 
 **Ranking**: `all` keeps the entries holding every query word, best first (FTS5's bm25,
-PostgreSQL's ts_rank, the title weighing more than the body); `any` keeps those holding one
-at least, the most words found first, then by that rank. **Passages** are cut in Python
+PostgreSQL's ts_rank on `lead`, the title and the first LEAD_CHARS of the body; the title
+weighing more than the body); `any` keeps those holding one at least, the most words found
+first, then by that rank, and its last word, if nothing follows it, may be a word being
+typed: it also matches the stems it begins (`_typed_prefix`; FTS5 `"parta" *`, tsquery
+`'parta':*`, both quoted). The kinds and council are filtered inside FTS5 (tokens of its
+`scope` column) and through an index on PostgreSQL, so only the entries searched are
+ranked. **Passages** are cut in Python
 from the stored original text, for the returned page only: every word whose stem is a query
 stem is marked, so both engines highlight the same words.
 """

@@ -46,10 +46,11 @@ class SearchEntry(Table):
 
     The original title and body are kept to cut the highlighted passage of a result. What is
     searched lives beside, engine by engine (created by the migration, unknown to Piccolo):
-    PostgreSQL's `document` tsvector column with its GIN index; SQLite's FTS5 table
-    `search_entry_fts` (rowid = id), emptied by a trigger when a row goes. `(kind,
-    object_id)` is unique (an index made by the same migration).
-    """
+    PostgreSQL's `document` tsvector column with its GIN index and `lead`, the small vector
+    ranked (title and start of the body); SQLite's FTS5 table `search_entry_terms` (rowid =
+    id; title and body stems, and the kind and council as `scope` tokens), emptied by a
+    trigger when a row goes. `(kind, object_id)` is unique and `(kind, council_id)` indexed
+    (indexes made by the migrations)."""
 
     kind = Varchar(length=32)  # "proposal", "minutes", …
     object_id = Integer()
