@@ -188,10 +188,10 @@ def report(results: list[tuple[str, dict]]) -> None:
         "next to one row read by primary key in the same run (baseline)\n"
     )
     print(
-        "| engine     | kind     | match | query                                              "
+        "| engine     | kind             | match | query                                              "
         "| hits | median ms | p95 ms | × baseline | ≤ 50 ms |"
     )
-    print(f"|{'-' * 12}|{'-' * 10}|{'-' * 7}|{'-' * 52}|{'-' * 6}|{'-' * 11}|{'-' * 8}|"
+    print(f"|{'-' * 12}|{'-' * 18}|{'-' * 7}|{'-' * 52}|{'-' * 6}|{'-' * 11}|{'-' * 8}|"
           f"{'-' * 12}|{'-' * 9}|")  # fmt: skip
     for name, result in results:
         base = result["baseline_ms"]
@@ -203,7 +203,7 @@ def report(results: list[tuple[str, dict]]) -> None:
                 f"| {'yes' if row['p95_ms'] <= BUDGET_MS else 'NO':<7} |"
             )
         print(
-            f"| {name:<10} | baseline | —     | {'one row by primary key':<50} |    1 "
+            f"| {name:<10} | baseline         | —     | {'one row by primary key':<50} |    1 "
             f"| {base:>9.2f} | {'':>6} | {1:>10} | {'':<7} |"
         )
     for name, result in results:
