@@ -189,7 +189,7 @@ def report(results: list[tuple[str, dict]]) -> None:
     )
     print(
         "| engine     | kind             | match | query"
-        f"{' ' * 47}| hits | median ms | p95 ms | × baseline | ≤ 50 ms |"
+        f"{' ' * 46}| hits | median ms | p95 ms | × baseline | ≤ 50 ms |"
     )
     print(f"|{'-' * 12}|{'-' * 18}|{'-' * 7}|{'-' * 52}|{'-' * 6}|{'-' * 11}|{'-' * 8}|"
           f"{'-' * 12}|{'-' * 9}|")  # fmt: skip
