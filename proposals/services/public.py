@@ -250,10 +250,7 @@ async def get_proposal(proposal_id: int) -> ProposalPage:
             Proposal.council.slug.as_alias("council_slug"),
             Proposal.council.name.as_alias("council_name"),
         )
-        .where(
-            (Proposal.id == proposal_id)
-            & Proposal.status.is_in([*PUBLIC_STATUSES, "merged"])
-        )
+        .where((Proposal.id == proposal_id) & Proposal.status.is_in([*PUBLIC_STATUSES, "merged"]))
         .first()
         if 1 <= proposal_id <= db.MAX_ID
         else None

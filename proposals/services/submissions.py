@@ -294,7 +294,7 @@ async def _public_proposal(proposal_id: int) -> dict[str, Any]:
 
 
 async def request_support(proposal_id: int, email: object, *, wants_news: bool = False) -> None:
-    """"Je soutiens": email the confirmation link to the address, unless it supports this
+    """ "Je soutiens": email the confirmation link to the address, unless it supports this
     proposal already (or had its link a moment ago). The same answer in every case."""
     address = required_email(email)
     proposal = await _public_proposal(proposal_id)
