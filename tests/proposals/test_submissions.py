@@ -59,9 +59,7 @@ async def test_bad_fields_are_refused_one_by_one() -> None:
     with pytest.raises(InvalidInput) as refused:
         await submissions.submit(
             "ales-tamaris",
-            proposal_fields(
-                title="x" * 151, body="", theme="astrologie", email="pas-une-adresse"
-            ),
+            proposal_fields(title="x" * 151, body="", theme="astrologie", email="pas-une-adresse"),
         )
     assert set(refused.value.errors) == {"title", "body", "theme", "email"}
     with pytest.raises(InvalidInput) as huge:
@@ -152,3 +150,19 @@ async def test_published_text_is_rendered_safely(client: AsyncClient) -> None:
     assert 'href="javascript' not in page.text
     assert "&lt;b&gt;Gras&lt;/b&gt; &amp; co" in page.text
     assert "Une habitante ou un habitant" in page.text and "Camille Martin" not in page.text
+
+
+async def test_the_api_answers_202_and_no_link(client: AsyncClient) -> None:
+    body = {k: v for k, v in proposal_fields(6).items()}
+    for _ in range(2):
+        answer = await client.post("/api/v1/councils/ales-tamaris/proposals", json=body)
+        assert answer.status_code == 202 and answer.json()["status"] == "received"
+    [token] = await proposal_tokens("habitant6@example.org")
+    assert token not in answer.text and await Proposal.count() == 1
+    bad = await client.post(
+        "/api/v1/councils/ales-tamaris/proposals", json={**body, "title": "", "theme": "x"}
+    )
+    assert bad.status_code == 400
+    assert {e["key"] for e in bad.json()["extra"]} == {"title", "theme"}
+    missing = await client.post("/api/v1/councils/inconnu/proposals", json=body)
+    assert missing.status_code == 404 and missing.json()["code"] == "council_not_found"
