@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import backoffice, feeds
+from bench import backoffice, feeds, proposals
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -32,6 +32,7 @@ PG_FEEDS_URL = PG_URL + "_feeds"
 PG_MAIL_URL = PG_URL + "_mail"
 PG_SIGNUP_URL = PG_URL + "_signups"
 PG_BACKOFFICE_URL = PG_URL + "_backoffice"
+PG_PROPOSALS_URL = PG_URL + "_proposals"
 SIGNUP_CLIENTS = 100
 
 
@@ -188,7 +189,9 @@ def measure_signups(engine: str, database_url: str, tmp: str) -> tuple[str, floa
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups,backoffice").split(",")
+    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups,backoffice,proposals").split(
+        ","
+    )
     this = sys.modules[__name__]
     if "sqlite" in engines:
         with tempfile.TemporaryDirectory() as tmp:
@@ -239,6 +242,19 @@ def main() -> None:
                     url, name = PG_BACKOFFICE_URL, "PostgreSQL"
                 env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}  # sessions' files
                 backoffice_rows.extend(backoffice.measure(name, env, this))
+    proposal_rows = []
+    if "proposals" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                if engine == "sqlite":
+                    url, name = f"sqlite:///{tmp}/proposals.sqlite", "SQLite"
+                else:
+                    asyncio.run(recreate_pg(PG_PROPOSALS_URL))
+                    url, name = PG_PROPOSALS_URL, "PostgreSQL"
+                env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}
+                proposal_rows.append(proposals.measure(name, env, this))
+    if proposal_rows:
+        proposals.report(proposal_rows, CONNECTIONS)
     if backoffice_rows:
         backoffice.report(backoffice_rows, CONNECTIONS)
     if signup_rows:

@@ -7,6 +7,7 @@ proposal keeps a page of its own that points to the survivor.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -196,28 +197,25 @@ async def list_proposals(
 
 
 async def accountability(council_id: int, now: datetime | None = None) -> Accountability:
+    """One query (the list page shows it on every visit): the window's proposals' statuses
+    and dates, counted here."""
     since = (now or now_utc()) - STATS_WINDOW
-    received_where = (
+    rows = await Proposal.select(Proposal.status, Proposal.created_at, Proposal.answered_at).where(
         (Proposal.council == council_id)
         & (Proposal.status != "unconfirmed")
         & (Proposal.created_at >= since)
     )
-    received = await Proposal.count().where(received_where)
-    accepted = await Proposal.count().where(
-        received_where & Proposal.status.is_in(["accepted", "done"])
-    )
-    done = await Proposal.count().where(received_where & (Proposal.status == "done"))
-    answered_rows = await Proposal.select(Proposal.created_at, Proposal.answered_at).where(
-        received_where & Proposal.answered_at.is_not_null()
-    )
     durations = [
-        (row["answered_at"] - row["created_at"]).total_seconds() / 86_400 for row in answered_rows
+        (row["answered_at"] - row["created_at"]).total_seconds() / 86_400
+        for row in rows
+        if row["answered_at"] is not None
     ]
+    statuses = Counter(row["status"] for row in rows)
     return Accountability(
-        received=received,
+        received=len(rows),
         answered=len(durations),
-        accepted=accepted,
-        done=done,
+        accepted=statuses["accepted"] + statuses["done"],
+        done=statuses["done"],
         median_days=round(statistics.median(durations), 1) if durations else None,
     )
 

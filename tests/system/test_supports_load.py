@@ -1,7 +1,7 @@
-"""The support count stays exact under load: 200 supports confirmed at once, a quarter of the
-links clicked twice, over two `conseils serve` processes on the suite's PostgreSQL database. The count on
-the proposal must equal the confirmed supports: every confirmation raised it once, and no
-second click did."""
+"""The support count stays exact under load: 200 supports confirmed at once, a quarter of
+the links clicked twice, over two `conseils serve` processes on the suite's PostgreSQL
+database. The count on the proposal must equal the confirmed supports: every confirmation
+raised it once, and no second click did."""
 
 from __future__ import annotations
 
