@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import backoffice, feeds, growth, proxy
+from bench import backoffice, feeds, growth, proposals, proxy
 from bench import search as search_bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ PG_BACKOFFICE_URL = PG_URL + "_backoffice"
 PG_PROXY_URL = PG_URL + "_proxy"
 PG_GROWTH_URL = PG_URL + "_growth"
 PG_SEARCH_URL = PG_URL + "_search"
+PG_PROPOSALS_URL = PG_URL + "_proposals"
 SIGNUP_CLIENTS = 100
 
 
@@ -192,7 +193,7 @@ def measure_signups(engine: str, database_url: str, tmp: str) -> tuple[str, floa
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    default_parts = "pages,feeds,mail,signups,backoffice,search,proxy,growth"
+    default_parts = "pages,feeds,mail,signups,backoffice,proposals,search,proxy,growth"
     parts = os.environ.get("BENCH_PARTS", default_parts).split(",")
     this = sys.modules[__name__]
     if "sqlite" in engines:
@@ -279,6 +280,19 @@ def main() -> None:
                 search_rows.append((name, json.loads(out)))
     if search_rows:
         search_bench.report(search_rows)
+    proposal_rows = []
+    if "proposals" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                if engine == "sqlite":
+                    url, name = f"sqlite:///{tmp}/proposals.sqlite", "SQLite"
+                else:
+                    asyncio.run(recreate_pg(PG_PROPOSALS_URL))
+                    url, name = PG_PROPOSALS_URL, "PostgreSQL"
+                env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}
+                proposal_rows.append(proposals.measure(name, env, this))
+    if proposal_rows:
+        proposals.report(proposal_rows, CONNECTIONS)
     if backoffice_rows:
         backoffice.report(backoffice_rows, CONNECTIONS)
     if signup_rows:

@@ -60,6 +60,7 @@ API_TAGS = [
     Tag(name="meetings", description="Meetings: read by anyone, written by facilitators"),
     Tag(name="registrations", description="Sign-ups (public) and their management"),
     Tag(name="councils", description="Councils and quartiers: read by anyone, written by admins"),
+    Tag(name="proposals", description="Residents' proposals: read, sent and supported by anyone"),
     Tag(name="subscriptions", description="Announcements of a council by email"),
     Tag(name="outbox", description="The emails of a facilitator's councils"),
     Tag(name="auth", description="Bearer tokens of facilitators"),

@@ -4,16 +4,26 @@ contributes to the other apps' extension points."""
 from __future__ import annotations
 
 from conseils.features import Feature
+from conseils.web import templating
+from meetings.slots import COUNCIL_PAGE, MEETING_PAGE
+from proposals import personal_data, slots
+from proposals.controllers.api import ProposalApi
+from proposals.controllers.pages import ProposalPages
+from proposals.services.common import STATUS_LABELS, THEMES
 
 
 def register() -> None:
     """Event handlers, keepers, panels and slot contributions (idempotent)."""
+    templating.add_globals(proposal_status_labels=STATUS_LABELS, proposal_themes=THEMES)
+    personal_data.register()
+    COUNCIL_PAGE.contribute(slots.council_section)
+    MEETING_PAGE.contribute(slots.meeting_section)
 
 
 FEATURE = Feature(
     name="proposals",
-    pages=[],
-    api=[],
+    pages=[ProposalPages],
+    api=[ProposalApi],
     backoffice=[],
     register=register,
 )

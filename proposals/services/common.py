@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from conseils import audit, changes, db, events
+from conseils import audit, changes, db, events, search
 from conseils.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conseils.timefmt import now_utc
 from conseils.validation import require_text
@@ -171,6 +171,19 @@ async def followers(row: dict[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
+SEARCH_KIND = "proposal"
+
+
+async def refresh_search(row: dict[str, Any]) -> None:
+    """Keep the search index holding exactly the public proposals, as they read now: call it
+    in the write transaction of any change of status, title or text (publication, edit,
+    merge)."""
+    if row["status"] in PUBLIC_STATUSES:
+        await search.index(SEARCH_KIND, row["id"], row["council"], row["title"], row["body"])
+    else:
+        await search.unindex(SEARCH_KIND, row["id"])
+
+
 async def proposal_changed(row: dict[str, Any]) -> None:
     """Tell the caches showing this proposal (its meetings' agendas) that it changed."""
     if row["meeting"] is not None:
@@ -243,6 +256,7 @@ async def set_status(
                     proposal=shown, followers=await followers(row), answer_published=False
                 )
             )
+        await refresh_search(row)
         await proposal_changed(row)
     return row
 

@@ -28,8 +28,10 @@ from accounts import services as accounts_services
 from conseils.app import create_app
 from conseils.timefmt import now_utc
 from conseils.web import health
+from meetings.services.councils import get_council
 from meetings.tables import Meeting, Registration
 from notifications.tables import OutboxMessage
+from proposals.tables import Proposal
 from tests.support.facilitator_support import PASSWORD, make_facilitator
 from tests.support.limits_support import with_limits
 from tests.support.registration_support import MEETING, person, published_meeting
@@ -123,6 +125,20 @@ OPS: dict[str, Op] = {
     "subscribeToCouncil": Op(
         "POST", lambda w: "/api/v1/councils/ales-tamaris/subscriptions",
         {"email": "abonne@example.org"}, auth=None,
+    ),
+    # The World's first proposal is a published one of Tamaris (see `world`).
+    "listCouncilProposals": Op(
+        "GET", lambda w: "/api/v1/councils/ales-tamaris/proposals", auth=None
+    ),
+    "getProposal": Op("GET", lambda w: "/api/v1/proposals/1", auth=None),
+    "submitProposal": Op(
+        "POST", lambda w: "/api/v1/councils/ales-tamaris/proposals",
+        {"title": "Des bancs", "body": "Pour s'asseoir.", "theme": "autre",
+         "email": "habitante@example.org"}, auth=None,
+    ),
+    "supportProposal": Op(
+        "POST", lambda w: "/api/v1/proposals/1/supports", {"email": "soutien@example.org"},
+        auth=None,
     ),
     "listOutboxMessages": Op("GET", lambda w: "/api/v1/outbox"),
     "retryOutboxMessage": Op("POST", lambda w: f"/api/v1/outbox/{w.failed_message}/retry"),
@@ -295,7 +311,13 @@ def _generic_rows() -> Iterator[Row]:
             "a facilitator who is not an administrator",
             lambda w, op=op: call(w, op, auth="tamaris"),
         )
-    for op in ["registerForMeeting", "subscribeToCouncil", "createToken"]:
+    for op in [
+        "registerForMeeting",
+        "subscribeToCouncil",
+        "createToken",
+        "submitProposal",
+        "supportProposal",
+    ]:
         yield Row(op, 429, "too_many_requests", "a second write in a minute, limit 1",
                   lambda w, op=op: _rate_limited(w, op))  # fmt: skip
 
@@ -373,6 +395,17 @@ ROWS: list[Row] = [
     # subscriptions
     Row("subscribeToCouncil", 404, "council_not_found", "an unknown council",
         lambda w: call(w, "subscribeToCouncil", path="/api/v1/councils/inconnu/subscriptions")),
+    # proposals
+    Row("listCouncilProposals", 400, "invalid", "a status that is not public",
+        lambda w: call(w, "listCouncilProposals", params={"status": "pending"})),
+    Row("listCouncilProposals", 404, "council_not_found", "an unknown council",
+        lambda w: call(w, "listCouncilProposals", path="/api/v1/councils/inconnu/proposals")),
+    Row("getProposal", 404, "proposal_not_found", "an unknown proposal",
+        lambda w: call(w, "getProposal", path=f"/api/v1/proposals/{UNKNOWN_ID}")),
+    Row("submitProposal", 404, "council_not_found", "an unknown council",
+        lambda w: call(w, "submitProposal", path="/api/v1/councils/inconnu/proposals")),
+    Row("supportProposal", 404, "proposal_not_found", "an unknown proposal",
+        lambda w: call(w, "supportProposal", path=f"/api/v1/proposals/{UNKNOWN_ID}/supports")),
     # outbox
     Row("listOutboxMessages", 400, "invalid", "limit=0",
         lambda w: call(w, "listOutboxMessages", params={"limit": "0"})),
@@ -532,6 +565,11 @@ async def world(
     )
     assert len(messages) >= 2, messages
     failed, sent = messages[0]["id"], messages[1]["id"]
+    first_proposal = await Proposal.insert(
+        Proposal(council=(await get_council("ales-tamaris")).id, title="Des bancs",
+                 theme="autre", status="published")
+    ).returning(Proposal.id)  # fmt: skip
+    assert first_proposal[0]["id"] == 1  # OPS name it
     await OutboxMessage.update({OutboxMessage.status: "failed"}).where(OutboxMessage.id == failed)
     await OutboxMessage.update({OutboxMessage.status: "sent"}).where(OutboxMessage.id == sent)
     return World(

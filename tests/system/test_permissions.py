@@ -25,6 +25,7 @@ from conseils.app import create_app
 from conseils.counters import counters
 from meetings.tables import Council, Quartier, Registration
 from notifications.tables import OutboxMessage
+from proposals.tables import Proposal
 from tests.support.backoffice_support import csrf_token, signed_in
 from tests.support.facilitator_support import make_facilitator
 from tests.support.registration_support import MEETING, person, published_meeting
@@ -183,6 +184,11 @@ ROUTES = [
          json=person("perm")),
     Case("POST", "/api/v1/councils/{slug:str}/subscriptions", (202, 202, 202, 202),
          json={"email": "abonne@example.org"}),
+    Case("POST", "/api/v1/councils/{slug:str}/proposals", (202, 202, 202, 202),
+         json={"title": "Des bancs", "body": "Pour s'asseoir.", "theme": "autre",
+               "email": "habitante@example.org"}),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/supports", (202, 202, 202, 202),
+         json={"email": "soutien@example.org"}),
 ]  # fmt: skip
 
 
@@ -292,7 +298,12 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
         admin_view, email=f"invitee.{n}@ales.fr", name="Invitée", councils=[], is_admin=False
     )
     token = await ApiToken.select(ApiToken.id).where(ApiToken.facilitator == world.owner_id).first()
+    proposal = await Proposal.insert(
+        Proposal(council=council["id"], title=f"Proposition n° {n}", theme="autre",
+                 status="published")
+    ).returning(Proposal.id)  # fmt: skip
     return {
+        "proposal_id": proposal[0]["id"],
         "facilitator_id": invited.id,
         "token_id": token["id"],
         "token": "x" * 43,
