@@ -17,7 +17,14 @@ from meetings.events import (
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
-from notifications import account_mail, announcements, personal_data, registration_mail
+from notifications import (
+    account_mail,
+    announcements,
+    personal_data,
+    proposal_answers,
+    registration_mail,
+)
+from proposals.events import ProposalModerated, ProposalProgressed
 
 
 def register() -> None:
@@ -31,4 +38,6 @@ def register() -> None:
     events.handles(RegistrantsMessaged)(registration_mail.messaged)
     events.handles(RegistrationDeleted)(personal_data.forget_registration)
     events.handles(PasswordLinkIssued)(account_mail.link_issued)
+    events.handles(ProposalModerated)(proposal_answers.moderated)
+    events.handles(ProposalProgressed)(proposal_answers.progressed)
     personal_data.register()
