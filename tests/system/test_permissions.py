@@ -25,6 +25,7 @@ from conseils.app import create_app
 from conseils.counters import counters
 from meetings.tables import Council, Quartier, Registration
 from notifications.tables import OutboxMessage
+from proposals.tables import Proposal
 from tests.support.backoffice_support import csrf_token, signed_in
 from tests.support.facilitator_support import make_facilitator
 from tests.support.registration_support import MEETING, person, published_meeting
@@ -104,6 +105,31 @@ ROUTES = [
     Case("POST", "/animation/reunions/{meeting_id:int}/message", (401, 403, 401, 303),
          form={"form_key": "cle-de-formulaire-des-permissions", "subject": "Rappel",
                "text": "À jeudi !"}),
+    # Proposals: a council's own (another council's: 403). The proposal acted on is pending:
+    # the answer and the agenda, for published ones only, answer 409 to the admin.
+    Case("GET", "/animation/propositions", (303, 200, 303, 200)),
+    Case("GET", "/animation/propositions/saisie", (303, 200, 303, 200)),
+    Case("POST", "/animation/propositions/saisie", (401, 403, 401, 303),
+         form={"form_key": "permissions", "meeting": "{meeting_id}", "rows": "1",
+               "title-1": "Un banc", "theme-1": "autre"}),
+    Case("GET", "/animation/propositions/conseils/{council_id:int}/export.csv",
+         (303, 403, 303, 200)),
+    Case("GET", "/animation/propositions/{proposal_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/propositions/{proposal_id:int}/publier", (401, 403, 401, 303)),
+    Case("POST", "/animation/propositions/{proposal_id:int}/refuser", (401, 403, 401, 303),
+         form={"reason": "Hors du champ du conseil."}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/statut", (401, 403, 401, 303),
+         form={"status": "published"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/reponse", (401, 403, 401, 409),
+         form={"answer": "Oui.", "answer_role": "Le conseil", "publish": "1"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/modifier", (401, 403, 401, 303),
+         form={"title": "Un banc", "body": "", "theme": "autre"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/fusionner", (401, 403, 401, 400),
+         form={"into": "{proposal_id}"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/ordre-du-jour", (401, 403, 401, 409),
+         form={"meeting": "{meeting_id}"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/ordre-du-jour/{meeting_id:int}/retirer",
+         (401, 403, 401, 303)),
     # Passwords: the forgotten-password pages are open to all; a link is its own key
     Case("GET", "/animation/mot-de-passe-oublie", (200, 200, 200, 200)),
     Case("POST", "/animation/mot-de-passe-oublie", (303, 303, 303, 303),
@@ -292,7 +318,12 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
         admin_view, email=f"invitee.{n}@ales.fr", name="Invitée", councils=[], is_admin=False
     )
     token = await ApiToken.select(ApiToken.id).where(ApiToken.facilitator == world.owner_id).first()
+    proposal = await Proposal.insert(
+        Proposal(council=council["id"], title=f"Proposition n° {n}", theme="autre",
+                 email="autrice@example.org", status="pending")
+    ).returning(Proposal.id)  # fmt: skip
     return {
+        "proposal_id": proposal[0]["id"],
         "facilitator_id": invited.id,
         "token_id": token["id"],
         "token": "x" * 43,
