@@ -61,6 +61,10 @@ API_TAGS = [
     Tag(name="registrations", description="Sign-ups (public) and their management"),
     Tag(name="councils", description="Councils and quartiers: read by anyone, written by admins"),
     Tag(name="subscriptions", description="Announcements of a council by email"),
+    Tag(
+        name="moderation",
+        description="Residents' proposals as their councils' facilitators handle them",
+    ),
     Tag(name="outbox", description="The emails of a facilitator's councils"),
     Tag(name="auth", description="Bearer tokens of facilitators"),
     Tag(name="health", description="Liveness and readiness"),

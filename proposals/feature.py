@@ -7,6 +7,7 @@ from conseils import backoffice
 from conseils.features import Feature
 from meetings.slots import CALENDAR_NOTES, MEETING_PAGE
 from proposals.controllers import backoffice as office_pages
+from proposals.controllers.api import ProposalOfficeApi
 from proposals.services import agenda
 
 
@@ -21,7 +22,7 @@ def register() -> None:
 FEATURE = Feature(
     name="proposals",
     pages=[],
-    api=[],
+    api=[ProposalOfficeApi],
     backoffice=[office_pages.ProposalPages],
     register=register,
 )
