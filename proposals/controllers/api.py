@@ -526,6 +526,8 @@ class ProposalOfficeApi(Controller):
         created. With an `Idempotency-Key`, a repeated request returns the proposals the
         first one created, with 200. Facilitators of the meeting's council and
         administrators."""
+        if not data.proposals:
+            raise InvalidInput({"proposals": "saisissez au moins une proposition"})
         rows = [entry.EntryRow(**given_fields(row)) for row in data.proposals]  # type: ignore[arg-type]
         try:
             ids, created = await entry.collect(

@@ -4,6 +4,7 @@ merge, agenda, café entry, CSV), another council's token (403), no token (401),
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -208,6 +209,8 @@ async def test_agenda_and_cafe_entry(client: AsyncClient, tamaris_auth: dict[str
         collect, json={"proposals": [{"title": "x", "theme": "autre"}] * 31}, headers=tamaris_auth
     )
     assert too_many.status_code == 400 and "proposals" in _fields(too_many)
+    none = await client.post(collect, json={"proposals": []}, headers=tamaris_auth)
+    assert none.status_code == 400 and "proposals" in _fields(none)
     bad_key = await client.post(
         collect, json=rows, headers={**tamaris_auth, "Idempotency-Key": "k" * 101}
     )
@@ -256,3 +259,18 @@ async def test_another_councils_token_and_no_token(
     # An administrator runs every council.
     admin = await client.post(f"/api/v1/proposals/{pending}/publish", headers=admin_auth)
     assert admin.status_code == 200 and admin.json()["status"] == "published"
+
+
+async def test_cafe_entry_sent_twice_at_once_creates_once(
+    client: AsyncClient, tamaris_auth: dict[str, str]
+) -> None:
+    meeting = (await published_meeting(client, tamaris_auth, title="Café du marché"))["id"]
+    rows = {"proposals": [{"title": "Un banc", "theme": "autre"}]}
+    key = {**tamaris_auth, "Idempotency-Key": "double-clic"}
+    path = f"/api/v1/meetings/{meeting}/collected-proposals"
+    first, second = await asyncio.gather(
+        client.post(path, json=rows, headers=key), client.post(path, json=rows, headers=key)
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 201]
+    assert first.json() == second.json()
+    assert await Proposal.count() == 1
