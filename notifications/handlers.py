@@ -21,10 +21,16 @@ from notifications import (
     account_mail,
     announcements,
     personal_data,
+    proposal_answers,
     proposal_confirmations,
     registration_mail,
 )
-from proposals.events import ProposalSubmitted, SupportRequested
+from proposals.events import (
+    ProposalModerated,
+    ProposalProgressed,
+    ProposalSubmitted,
+    SupportRequested,
+)
 
 
 def register() -> None:
@@ -40,4 +46,6 @@ def register() -> None:
     events.handles(PasswordLinkIssued)(account_mail.link_issued)
     events.handles(ProposalSubmitted)(proposal_confirmations.submitted)
     events.handles(SupportRequested)(proposal_confirmations.support_requested)
+    events.handles(ProposalModerated)(proposal_answers.moderated)
+    events.handles(ProposalProgressed)(proposal_answers.progressed)
     personal_data.register()

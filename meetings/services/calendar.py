@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +37,7 @@ from conseils.web.compression import Compressed
 from meetings.events import MeetingSnapshot
 from meetings.services.common import KIND_LABELS, KINDS, MAX_ID, not_found
 from meetings.services.snapshots import public_rows
+from meetings.slots import CALENDAR_NOTES, CalendarNote
 from meetings.tables import Council, CouncilQuartier, Quartier
 
 TZID = "Europe/Paris"
@@ -171,10 +173,11 @@ def _location(meeting: MeetingSnapshot) -> str:
     return meeting.place or (meeting.online_url or "")
 
 
-def _description(meeting: MeetingSnapshot, page: str) -> str:
+def _description(meeting: MeetingSnapshot, page: str, notes: Sequence[CalendarNote] = ()) -> str:
     parts = [meeting.description.strip()] if meeting.description.strip() else []
     if meeting.status == "cancelled":
         parts.insert(0, "Cette réunion est annulée.")
+    parts += [f"{note.title} :\n" + "\n".join(note.lines) for note in notes if note.lines]
     details = [f"Organisé par : {meeting.council_name}"]
     place = meeting.place
     if place:
@@ -194,15 +197,22 @@ def _summary(kind: str, title: str) -> str:
     return title if title.casefold().startswith(label.casefold()) else f"{label} : {title}"
 
 
-def render_event(meeting: MeetingSnapshot) -> Event:
-    """One meeting as a VEVENT: every value from the snapshot, none from the clock."""
+def _modified(updated_at: datetime, notes: Sequence[CalendarNote]) -> datetime:
+    """When the event last changed: the meeting, or what other apps add to it."""
+    return max([updated_at, *(note.changed_at for note in notes)])
+
+
+def render_event(meeting: MeetingSnapshot, notes: Sequence[CalendarNote] = ()) -> Event:
+    """One meeting as a VEVENT: every value from the snapshot and the notes other apps add
+    (an agenda), none from the clock. A note moves LAST-MODIFIED, never SEQUENCE."""
     cancelled = meeting.status == "cancelled"
     page = urls.meeting_url(meeting.id)
     summary = _summary(meeting.kind, meeting.title)
     if cancelled:
         summary = f"Annulé — {summary}"
     esc = ical.escape_text
-    stamp = ical.utc_stamp(meeting.updated_at)
+    modified = _modified(meeting.updated_at, notes)
+    stamp = ical.utc_stamp(modified)
     kind = KIND_LABELS.get(meeting.kind, meeting.kind)
     content = [
         "BEGIN:VEVENT",
@@ -215,7 +225,7 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         ical.zoned_value("DTEND", meeting.ends_at, ZONE),
         f"SUMMARY:{esc(summary)}",
         f"LOCATION:{esc(_location(meeting))}",
-        f"DESCRIPTION:{esc(_description(meeting, page))}",
+        f"DESCRIPTION:{esc(_description(meeting, page, notes))}",
         f"URL;VALUE=URI:{page}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
         f"CATEGORIES:{esc(kind)},{esc(meeting.council_name)}",
@@ -236,7 +246,7 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         status=meeting.status,
         order=(meeting.starts_at, meeting.id),
         leaves_at=leaves_at,
-        updated_at=meeting.updated_at,
+        updated_at=modified,
         block=ical.lines(*content),
     )
 
@@ -416,13 +426,19 @@ async def _clock(council_ids: frozenset[int] | None) -> datetime | None:
     return max(moments, default=None)
 
 
-def _events_for(rows: list[dict[str, Any]]) -> list[Event]:
+async def _notes(rows: list[dict[str, Any]]) -> dict[int, list[CalendarNote]]:
+    """What other apps add to these meetings' events: one call per contributor for all."""
+    return await CALENDAR_NOTES.collect([row["id"] for row in rows])
+
+
+def _events_for(rows: list[dict[str, Any]], notes: dict[int, list[CalendarNote]]) -> list[Event]:
     """Events for rows, reusing what is cached when the meeting has not changed since."""
     found = []
     for row in rows:
         cached = _events.by_id.get(row["id"])
-        if cached is None or cached.updated_at != row["updated_at"]:
-            cached = _events.by_id[row["id"]] = render_event(MeetingSnapshot(**row))
+        mine = notes.get(row["id"], ())
+        if cached is None or cached.updated_at != _modified(row["updated_at"], mine):
+            cached = _events.by_id[row["id"]] = render_event(MeetingSnapshot(**row), mine)
         found.append(cached)
     return found
 
@@ -472,7 +488,7 @@ async def _update(feed: _Feed, now: datetime) -> None:
     reload = not feed.complete
     if reload:
         rows = await public_rows(where, *args)
-        events = await _in_thread(_events_for, rows)
+        events = await _in_thread(_events_for, rows, await _notes(rows))
         members = {e.id: e for e in events if e.leaves_at is None or e.leaves_at > now}
         departed = [e.leaves_at for e in events if e.leaves_at is not None and e.leaves_at <= now]
         feed.members, feed.aged_out_at = members, max(departed, default=None)
@@ -480,7 +496,7 @@ async def _update(feed: _Feed, now: datetime) -> None:
         ids = sorted(pending)
         clause, id_arg = ids_in("m.id", ids)
         rows = await public_rows(f"{where} AND {clause}", *args, id_arg)
-        for event in _events_for(rows):
+        for event in _events_for(rows, await _notes(rows)):
             feed.members[event.id] = event
         for gone in set(ids) - {row["id"] for row in rows}:
             feed.members.pop(gone, None)
@@ -509,7 +525,7 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     rows = await public_rows("m.id = {}", meeting_id)
     if not rows:
         raise not_found()
-    event = _events_for(rows)[0]
+    event = _events_for(rows, await _notes(rows))[0]
     row = rows[0]
     body = _calendar(
         row["title"],
@@ -540,7 +556,7 @@ async def personal_document(
     Small: built on each request from cached events."""
     await changes.refresh()
     rows = await public_rows(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
-    events = sorted(_events_for(rows), key=lambda e: e.order)
+    events = sorted(_events_for(rows, await _notes(rows)), key=lambda e: e.order)
     body = _calendar(
         "Mes réunions — conseils citoyens", description, urls.home_url(), feed_url, events
     )

@@ -129,7 +129,9 @@ async def locked_proposal(proposal_id: int) -> dict[str, Any]:
 
 def require_may_moderate(viewer: FacilitatorView, row: dict[str, Any]) -> None:
     if not viewer.may_write(row["council"]):
-        raise Forbidden("Cette proposition relève d'un autre conseil citoyen.")
+        raise Forbidden(
+            "Cette proposition relève d'un autre conseil citoyen.", code="not_your_council"
+        )
 
 
 async def snapshot(row: dict[str, Any]) -> ProposalSnapshot:
@@ -271,9 +273,11 @@ class HistoryLine:
     public: bool
 
 
-async def history(proposal_id: int, *, public_only: bool) -> list[HistoryLine]:
+async def history(
+    proposal_id: int, *, public_only: bool, private_notes: bool = False
+) -> list[HistoryLine]:
     """A proposal's dated changes, oldest first (the public timeline leaves out moderation
-    notes and edits)."""
+    notes and edits; `private_notes`: the facilitators' page shows every note)."""
     query = ProposalHistory.select().where(ProposalHistory.proposal == proposal_id)
     if public_only:
         query = query.where(ProposalHistory.public.eq(True))
@@ -284,7 +288,7 @@ async def history(proposal_id: int, *, public_only: bool) -> list[HistoryLine]:
             action=r["action"],
             status_from=r["status_from"],
             status_to=r["status_to"],
-            note=r["note"] if r["public"] else "",
+            note=r["note"] if r["public"] or private_notes else "",
             public=r["public"],
         )
         for r in rows

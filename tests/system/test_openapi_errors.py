@@ -31,7 +31,9 @@ from conseils.web import health
 from meetings.services.councils import get_council
 from meetings.tables import Meeting, Registration
 from notifications.tables import OutboxMessage
-from proposals.tables import Proposal
+from proposals.services import agenda
+from proposals.tables import Proposal, ProposalMeeting
+from tests.proposals.office_support import proposal as make_proposal
 from tests.support.facilitator_support import PASSWORD, make_facilitator
 from tests.support.limits_support import with_limits
 from tests.support.registration_support import MEETING, person, published_meeting
@@ -60,6 +62,10 @@ class World:
     registration: int
     failed_message: int
     sent_message: int
+    proposal: int = 0  # Tamaris's, pending
+    public_proposal: int = 0  # Tamaris's, published
+    merged_proposal: int = 0  # Tamaris's, merged into public_proposal
+    others_proposal: int = 0  # Rive Droite's, published
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,38 @@ OPS: dict[str, Op] = {
     "listOutboxMessages": Op("GET", lambda w: "/api/v1/outbox"),
     "retryOutboxMessage": Op("POST", lambda w: f"/api/v1/outbox/{w.failed_message}/retry"),
     "getHealth": Op("GET", lambda w: "/healthz", auth=None),
+    "listCouncilProposalsForModeration": Op(
+        "GET", lambda w: "/api/v1/councils/ales-tamaris/proposals/all"
+    ),
+    "exportProposalsCsv": Op("GET", lambda w: "/api/v1/councils/ales-tamaris/proposals.csv"),
+    "getProposalForModeration": Op("GET", lambda w: f"/api/v1/proposals/{w.proposal}/moderation"),
+    "editProposal": Op(
+        "PATCH", lambda w: f"/api/v1/proposals/{w.proposal}/moderation", {"title": "Des bancs"}
+    ),
+    "publishProposal": Op("POST", lambda w: f"/api/v1/proposals/{w.proposal}/publish"),
+    "rejectProposal": Op(
+        "POST", lambda w: f"/api/v1/proposals/{w.proposal}/reject", {"reason": "Hors champ."}
+    ),
+    "setProposalStatus": Op(
+        "POST", lambda w: f"/api/v1/proposals/{w.proposal}/status", {"status": "published"}
+    ),
+    "writeProposalAnswer": Op(
+        "PUT", lambda w: f"/api/v1/proposals/{w.public_proposal}/answer",
+        {"answer": "Oui.", "answer_role": "Le bureau"},
+    ),
+    "mergeProposal": Op(
+        "POST", lambda w: f"/api/v1/proposals/{w.proposal}/merge", {"into": 1}
+    ),
+    "putProposalOnAgenda": Op(
+        "PUT", lambda w: f"/api/v1/meetings/{w.published}/agenda/{w.public_proposal}", {}
+    ),
+    "takeProposalOffAgenda": Op(
+        "DELETE", lambda w: f"/api/v1/meetings/{w.published}/agenda/{w.public_proposal}"
+    ),
+    "collectProposals": Op(
+        "POST", lambda w: f"/api/v1/meetings/{w.published}/collected-proposals",
+        {"proposals": [{"title": "Un banc", "theme": "autre"}]},
+    ),
 }  # fmt: skip
 
 
@@ -220,12 +258,19 @@ async def _database_down(w: World) -> httpx.Response:
         return await call(w, "getHealth")
 
 
+PROPOSAL_OFFICE_OPS = [
+    "listCouncilProposalsForModeration", "exportProposalsCsv", "getProposalForModeration",
+    "editProposal", "publishProposal", "rejectProposal", "setProposalStatus",
+    "writeProposalAnswer", "mergeProposal", "putProposalOnAgenda", "takeProposalOffAgenda",
+    "collectProposals",
+]  # fmt: skip
 BODY_OPS = [op_id for op_id, op in OPS.items() if op.body is not None]
 BEARER_OPS = [
     "revokeToken", "createCouncil", "updateCouncil", "createQuartier", "updateQuartier",
     "createMeeting", "updateMeeting", "publishMeeting", "cancelMeeting", "deleteMeeting",
     "listRegistrations", "exportRegistrationsCsv", "recordAttendance", "cancelRegistration",
     "deleteRegistration", "listOutboxMessages", "retryOutboxMessage",
+    *PROPOSAL_OFFICE_OPS,
 ]  # fmt: skip
 OPTIONAL_BEARER_OPS = ["listMeetings", "getMeeting"]
 ADMIN_OPS = ["createCouncil", "updateCouncil", "createQuartier", "updateQuartier"]
@@ -333,6 +378,31 @@ def _registration(w: World, op: str, registration: int, auth: str = "tamaris") -
     return call(w, op, path=OPS[op].path(replace(w, registration=registration)), auth=auth)
 
 
+def _proposal(w: World, op: str, proposal: int, auth: str = "tamaris", **kw: Any) -> Any:
+    """`op` on another proposal than its usual one (the pending one, or the published one)."""
+    path = OPS[op].path(replace(w, proposal=proposal, public_proposal=proposal))
+    return call(w, op, path=path, auth=auth, **kw)
+
+
+async def _agenda_full(w: World) -> httpx.Response:
+    """The closed meeting's agenda filled with 100 published proposals, then one more."""
+    council = await Proposal.select(Proposal.council).where(Proposal.id == w.proposal).first()
+    for n in range(agenda.MAX_ITEMS):
+        made = await Proposal.insert(
+            Proposal(council=council["council"], title=f"Point {n}", theme="autre",
+                     status="published", created_at=now_utc(), updated_at=now_utc())
+        ).returning(Proposal.id)  # fmt: skip
+        await ProposalMeeting.insert(
+            ProposalMeeting(proposal=made[0]["id"], meeting=w.closed,
+                            key=f"{w.closed}:{made[0]['id']}", position=n + 1,
+                            added_at=now_utc())
+        )  # fmt: skip
+    return await call(w, "putProposalOnAgenda", path=OPS["putProposalOnAgenda"].path(
+        replace(w, published=w.closed)))  # fmt: skip
+
+
+ON_A_PROPOSAL = ("getProposalForModeration", "editProposal", "publishProposal", "rejectProposal",
+                 "setProposalStatus", "writeProposalAnswer", "mergeProposal")  # fmt: skip
 ROWS: list[Row] = [
     *_generic_rows(),
     # auth
@@ -415,6 +485,43 @@ ROWS: list[Row] = [
         lambda w: call(w, "retryOutboxMessage", path=f"/api/v1/outbox/{UNKNOWN_ID}/retry")),
     Row("retryOutboxMessage", 409, "message_not_failed", "a message that was sent",
         lambda w: call(w, "retryOutboxMessage", path=f"/api/v1/outbox/{w.sent_message}/retry")),
+    # proposals, as their council's facilitators handle them
+    *(Row(op, 403, "not_your_council", "Tamaris's, by Rive Droite's",
+          lambda w, op=op: call(w, op, auth="other"))
+      for op in (*PROPOSAL_OFFICE_OPS,)),
+    *(Row(op, 404, "council_not_found", "an unknown slug",
+          lambda w, op=op: call(w, op, path=OPS[op].path(w).replace("ales-tamaris", "inconnu")))
+      for op in ("listCouncilProposalsForModeration", "exportProposalsCsv")),
+    Row("listCouncilProposalsForModeration", 400, "invalid", "status=perdue",
+        lambda w: call(w, "listCouncilProposalsForModeration", params={"status": "perdue"})),
+    *(Row(op, 404, "proposal_not_found", "an unknown proposal",
+          lambda w, op=op: _proposal(w, op, UNKNOWN_ID))
+      for op in ON_A_PROPOSAL),
+    Row("editProposal", 409, "proposal_merged", "a merged proposal",
+        lambda w: _proposal(w, "editProposal", w.merged_proposal)),
+    Row("publishProposal", 409, "invalid_transition", "a merged proposal",
+        lambda w: _proposal(w, "publishProposal", w.merged_proposal)),
+    Row("rejectProposal", 409, "invalid_transition", "a published proposal",
+        lambda w: _proposal(w, "rejectProposal", w.public_proposal)),
+    Row("setProposalStatus", 409, "invalid_transition", "a pending proposal to done",
+        lambda w: call(w, "setProposalStatus", body={"status": "done"})),
+    Row("writeProposalAnswer", 409, "not_answerable", "a pending proposal",
+        lambda w: _proposal(w, "writeProposalAnswer", w.proposal)),
+    Row("mergeProposal", 409, "not_mergeable", "into a merged proposal",
+        lambda w: call(w, "mergeProposal", body={"into": w.merged_proposal})),
+    Row("mergeProposal", 409, "other_council_proposal", "into Rive Droite's, by an admin",
+        lambda w: call(w, "mergeProposal", body={"into": w.others_proposal}, auth="admin")),
+    *(Row(op, 404, "meeting_not_found", "an unknown meeting",
+          lambda w, op=op: call(w, op, path=OPS[op].path(replace(w, published=UNKNOWN_ID))))
+      for op in ("putProposalOnAgenda", "takeProposalOffAgenda", "collectProposals")),
+    Row("putProposalOnAgenda", 404, "proposal_not_found", "an unknown proposal",
+        lambda w: _proposal(w, "putProposalOnAgenda", UNKNOWN_ID)),
+    Row("putProposalOnAgenda", 409, "other_council_meeting", "Rive Droite's, by an admin",
+        lambda w: _proposal(w, "putProposalOnAgenda", w.others_proposal, auth="admin")),
+    Row("putProposalOnAgenda", 409, "not_on_agenda_yet", "a pending proposal",
+        lambda w: _proposal(w, "putProposalOnAgenda", w.proposal)),
+    Row("putProposalOnAgenda", 409, "agenda_full", "an agenda of 100 proposals",
+        _agenda_full),
     # health
     Row("getHealth", 503, None, "the database does not answer", _database_down),
 ]  # fmt: skip
@@ -572,8 +679,15 @@ async def world(
     assert first_proposal[0]["id"] == 1  # OPS name it
     await OutboxMessage.update({OutboxMessage.status: "failed"}).where(OutboxMessage.id == failed)
     await OutboxMessage.update({OutboxMessage.status: "sent"}).where(OutboxMessage.id == sent)
+    public_proposal = await make_proposal(status="published", title="Des bancs au square")
+    proposals = {
+        "proposal": await make_proposal(title="Des bnacs"),
+        "public_proposal": public_proposal,
+        "merged_proposal": await make_proposal(status="merged", merged_into=public_proposal),
+        "others_proposal": await make_proposal(slug="ales-rive-droite", status="published"),
+    }
     return World(
-        client, tamaris_auth, other, admin_auth, lonely,
+        client, tamaris_auth, other, admin_auth, lonely, **proposals,
         draft=created.json()["id"], published=published, cancelled=cancelled, past=past,
         not_open=not_open, closed=closed, others_draft=others_draft.json()["id"],
         others_published=others_published, registration=registration["id"],
@@ -667,4 +781,12 @@ def test_the_bearer_scheme_is_declared() -> None:
     document = _document()
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     tags = {tag["name"] for tag in document["tags"]}
-    assert tags >= {"meetings", "registrations", "councils", "subscriptions", "outbox", "auth"}
+    assert tags >= {
+        "meetings",
+        "registrations",
+        "councils",
+        "subscriptions",
+        "outbox",
+        "auth",
+        "moderation",
+    }

@@ -45,6 +45,9 @@ class Case:
     form: dict[str, str] = field(default_factory=dict)  # back-office forms ({ids} filled in)
     json: Any = None  # API bodies
     ends_session: bool = False  # signs out or revokes the token: tried after the others
+    # A parameter filled with another object than its namesake ({"proposal_id":
+    # "published_proposal_id"}: residents support only published proposals).
+    ids: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -105,6 +108,31 @@ ROUTES = [
     Case("POST", "/animation/reunions/{meeting_id:int}/message", (401, 403, 401, 303),
          form={"form_key": "cle-de-formulaire-des-permissions", "subject": "Rappel",
                "text": "À jeudi !"}),
+    # Proposals: a council's own (another council's: 403). The proposal acted on is pending:
+    # the answer and the agenda, for published ones only, answer 409 to the admin.
+    Case("GET", "/animation/propositions", (303, 200, 303, 200)),
+    Case("GET", "/animation/propositions/saisie", (303, 200, 303, 200)),
+    Case("POST", "/animation/propositions/saisie", (401, 403, 401, 303),
+         form={"form_key": "permissions", "meeting": "{meeting_id}", "rows": "1",
+               "title-1": "Un banc", "theme-1": "autre"}),
+    Case("GET", "/animation/propositions/conseils/{council_id:int}/export.csv",
+         (303, 403, 303, 200)),
+    Case("GET", "/animation/propositions/{proposal_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/propositions/{proposal_id:int}/publier", (401, 403, 401, 303)),
+    Case("POST", "/animation/propositions/{proposal_id:int}/refuser", (401, 403, 401, 303),
+         form={"reason": "Hors du champ du conseil."}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/statut", (401, 403, 401, 303),
+         form={"status": "published"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/reponse", (401, 403, 401, 409),
+         form={"answer": "Oui.", "answer_role": "Le conseil", "publish": "1"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/modifier", (401, 403, 401, 303),
+         form={"title": "Un banc", "body": "", "theme": "autre"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/fusionner", (401, 403, 401, 400),
+         form={"into": "{proposal_id}"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/ordre-du-jour", (401, 403, 401, 409),
+         form={"meeting": "{meeting_id}"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/ordre-du-jour/{meeting_id:int}/retirer",
+         (401, 403, 401, 303)),
     # Passwords: the forgotten-password pages are open to all; a link is its own key
     Case("GET", "/animation/mot-de-passe-oublie", (200, 200, 200, 200)),
     Case("POST", "/animation/mot-de-passe-oublie", (303, 303, 303, 303),
@@ -177,6 +205,29 @@ ROUTES = [
     Case("GET", "/api/v1/outbox", (401, 200, 401, 200)),
     Case("POST", "/api/v1/outbox/{message_id:int}/retry", (401, 404, 401, 200)),
     Case("DELETE", "/api/v1/auth/token", (401, 204, 401, 204), ends_session=True),
+    # The API: proposals, as their council's facilitators handle them (the one acted on is
+    # pending: the answer and the agenda, for published ones only, answer 409 to the admin;
+    # a merge into an unknown proposal 404)
+    Case("GET", "/api/v1/councils/{slug:str}/proposals/all", (401, 403, 401, 200)),
+    Case("GET", "/api/v1/councils/{slug:str}/proposals.csv", (401, 403, 401, 200)),
+    Case("GET", "/api/v1/proposals/{proposal_id:int}/moderation", (401, 403, 401, 200)),
+    Case("PATCH", "/api/v1/proposals/{proposal_id:int}/moderation", (401, 403, 401, 200),
+         json={"title": "Un banc"}),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/publish", (401, 403, 401, 200)),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/reject", (401, 403, 401, 200),
+         json={"reason": "Hors du champ du conseil."}),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/status", (401, 403, 401, 200),
+         json={"status": "published"}),
+    Case("PUT", "/api/v1/proposals/{proposal_id:int}/answer", (401, 403, 401, 409),
+         json={"answer": "Oui.", "answer_role": "Le conseil", "publish": True}),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/merge", (401, 403, 401, 404),
+         json={"into": 987_654}),
+    Case("PUT", "/api/v1/meetings/{meeting_id:int}/agenda/{proposal_id:int}",
+         (401, 403, 401, 409)),
+    Case("DELETE", "/api/v1/meetings/{meeting_id:int}/agenda/{proposal_id:int}",
+         (401, 403, 401, 204)),
+    Case("POST", "/api/v1/meetings/{meeting_id:int}/collected-proposals", (401, 403, 401, 201),
+         json={"proposals": [{"title": "Un banc", "theme": "autre"}]}),
     # The API: public writes, the same for everyone
     Case("POST", "/api/v1/auth/token", (401, 401, 401, 401),
          json={"email": "x@example.org", "password": "wrong password!"}),
@@ -188,7 +239,7 @@ ROUTES = [
          json={"title": "Des bancs", "body": "Pour s'asseoir.", "theme": "autre",
                "email": "habitante@example.org"}),
     Case("POST", "/api/v1/proposals/{proposal_id:int}/supports", (202, 202, 202, 202),
-         json={"email": "soutien@example.org"}),
+         json={"email": "soutien@example.org"}, ids={"proposal_id": "published_proposal_id"}),
 ]  # fmt: skip
 
 
@@ -300,10 +351,15 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
     token = await ApiToken.select(ApiToken.id).where(ApiToken.facilitator == world.owner_id).first()
     proposal = await Proposal.insert(
         Proposal(council=council["id"], title=f"Proposition n° {n}", theme="autre",
+                 email="autrice@example.org", status="pending")
+    ).returning(Proposal.id)  # fmt: skip
+    published = await Proposal.insert(
+        Proposal(council=council["id"], title=f"Proposition publiée n° {n}", theme="autre",
                  status="published")
     ).returning(Proposal.id)  # fmt: skip
     return {
         "proposal_id": proposal[0]["id"],
+        "published_proposal_id": published[0]["id"],
         "facilitator_id": invited.id,
         "token_id": token["id"],
         "token": "x" * 43,
@@ -327,6 +383,7 @@ def _url(path: str, ids: dict[str, Any]) -> str:
 
 async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> httpx.Response:
     client = world.clients[who]
+    ids = {**ids, **{name: ids[other] for name, other in case.ids.items()}}
     url = _url(case.path, ids)
     if url.startswith("/api/"):
         return await client.request(
