@@ -20,5 +20,6 @@ APP_REGISTRY = AppRegistry(
         "accounts.piccolo_app",
         "notifications.piccolo_app",
         "privacy.piccolo_app",
+        "minutes.piccolo_app",
     ]
 )

@@ -33,10 +33,11 @@ from conseils.web.site import SITE_PAGES
 from conseils.web.strict_json import strict_json_body
 from conseils.web.templating import template_environment
 from meetings.feature import FEATURE as MEETINGS
+from minutes.feature import FEATURE as MINUTES
 from notifications.feature import FEATURE as NOTIFICATIONS
 from privacy.feature import FEATURE as PRIVACY
 
-FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, NOTIFICATIONS, PRIVACY)
+FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, NOTIFICATIONS, PRIVACY, MINUTES)
 MAX_BODY_BYTES = 1_000_000
 API_DESCRIPTION = """\
 Councils and meetings of the conseils citoyens: anyone reads the published meetings and signs
@@ -60,6 +61,10 @@ API_TAGS = [
     Tag(name="registrations", description="Sign-ups (public) and their management"),
     Tag(name="councils", description="Councils and quartiers: read by anyone, written by admins"),
     Tag(name="subscriptions", description="Announcements of a council by email"),
+    Tag(
+        name="documents",
+        description="The documents library: read by anyone, written by facilitators",
+    ),
     Tag(name="outbox", description="The emails of a facilitator's councils"),
     Tag(name="auth", description="Bearer tokens of facilitators"),
     Tag(name="health", description="Liveness and readiness"),

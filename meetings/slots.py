@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from conseils.extensions import Slot
+from meetings.services.councils import CouncilView
 from meetings.services.meetings import MeetingView
 
 
@@ -23,3 +24,7 @@ class PageSection:
 # The page is cached until the meeting changes: a contributor whose content changes on its
 # own must announce it through `conseils.changes` so the page is rendered again.
 MEETING_PAGE = Slot[MeetingView, PageSection]("meeting page sections")
+
+# Sections of a council's public page after its meetings (its documents, its minutes...).
+# The council page is rendered at each request: a contributor needs no change notice.
+COUNCIL_PAGE = Slot[CouncilView, PageSection]("council page sections")
