@@ -41,7 +41,7 @@ def demo_pdf(lines: list[str]) -> bytes:
     pdf.add_page()
     pdf.set_font("Helvetica", size=14)
     for line in lines:
-        pdf.multi_cell(0, 10, line)
+        pdf.multi_cell(0, 10, line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

@@ -35,6 +35,7 @@ async def council_documents(council: CouncilView) -> PageSection | None:
 
 class DocumentPages(Controller):
     path = "/documents"
+    include_in_schema = False
 
     @get("/")
     async def library(self) -> Template:
@@ -42,7 +43,7 @@ class DocumentPages(Controller):
         return Template("pages/documents.html", context={"groups": documents.grouped(found)})
 
     @get("/{document_id:int}/{name:str}")
-    async def file(self, request: Request, document_id: FromPath[int], name: str) -> Response:
+    async def file(self, request: Request, document_id: FromPath[int], name: FromPath[str]) -> Response:
         """The PDF (the name in the address is for people; the id finds the document)."""
         info, filename = await documents.download(document_id)
         return pdf_response(request, info, filename)
