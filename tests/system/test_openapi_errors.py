@@ -17,7 +17,7 @@ import asyncio
 import functools
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +29,8 @@ from conseils.app import create_app
 from conseils.timefmt import now_utc
 from conseils.web import health
 from meetings.tables import Meeting, Registration
+from minutes.demo import demo_pdf
+from minutes.uploads import MAX_BODY
 from notifications.tables import OutboxMessage
 from tests.support.facilitator_support import PASSWORD, make_facilitator
 from tests.support.limits_support import with_limits
@@ -58,6 +60,7 @@ class World:
     registration: int
     failed_message: int
     sent_message: int
+    documents: dict[str, int] = field(default_factory=dict)  # Tamaris's, a shared one
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ OPS: dict[str, Op] = {
     "listOutboxMessages": Op("GET", lambda w: "/api/v1/outbox"),
     "retryOutboxMessage": Op("POST", lambda w: f"/api/v1/outbox/{w.failed_message}/retry"),
     "getHealth": Op("GET", lambda w: "/healthz", auth=None),
+    "listDocuments": Op("GET", lambda w: "/api/v1/documents", auth=None),
+    "createDocument": Op("POST", lambda w: "/api/v1/documents"),
+    "deleteDocument": Op("DELETE", lambda w: f"/api/v1/documents/{w.documents['tamaris']}"),
 }  # fmt: skip
 
 
@@ -209,7 +215,8 @@ BEARER_OPS = [
     "revokeToken", "createCouncil", "updateCouncil", "createQuartier", "updateQuartier",
     "createMeeting", "updateMeeting", "publishMeeting", "cancelMeeting", "deleteMeeting",
     "listRegistrations", "exportRegistrationsCsv", "recordAttendance", "cancelRegistration",
-    "deleteRegistration", "listOutboxMessages", "retryOutboxMessage",
+    "deleteRegistration", "listOutboxMessages", "retryOutboxMessage", "createDocument",
+    "deleteDocument",
 ]  # fmt: skip
 OPTIONAL_BEARER_OPS = ["listMeetings", "getMeeting"]
 ADMIN_OPS = ["createCouncil", "updateCouncil", "createQuartier", "updateQuartier"]
@@ -307,6 +314,20 @@ def _meeting(w: World, op: str, meeting: str, auth: str | None = "tamaris") -> A
     return call(w, op, path=path, auth=auth)
 
 
+DOCUMENT_FIELDS = {"title": "Fiche projet", "category": "fph", "council": "ales-tamaris",
+                   "issued_on": "2026-01-15"}  # fmt: skip
+
+
+def _upload(w: World, auth: str = "tamaris", **fields: str) -> Awaitable[httpx.Response]:
+    """createDocument as a client sends it: a multipart form with a real PDF."""
+    form = httpx.Request(
+        "POST", "/", data={**DOCUMENT_FIELDS, **fields},
+        files={"file": ("fiche.pdf", demo_pdf(["Fiche projet"]), "application/pdf")},
+    )  # fmt: skip
+    return call(w, "createDocument", auth=auth, content=form.read(),
+                headers={"Content-Type": form.headers["Content-Type"]})  # fmt: skip
+
+
 def _registration(w: World, op: str, registration: int, auth: str = "tamaris") -> Any:
     return call(w, op, path=OPS[op].path(replace(w, registration=registration)), auth=auth)
 
@@ -384,6 +405,25 @@ ROWS: list[Row] = [
         lambda w: call(w, "retryOutboxMessage", path=f"/api/v1/outbox/{w.sent_message}/retry")),
     # health
     Row("getHealth", 503, None, "the database does not answer", _database_down),
+    # documents
+    Row("listDocuments", 400, "invalid", "an unknown council",
+        lambda w: call(w, "listDocuments", params={"council": "nulle-part"})),
+    Row("createDocument", 400, "invalid", "a JSON body instead of a multipart form",
+        lambda w: call(w, "createDocument", body=DOCUMENT_FIELDS)),
+    Row("createDocument", 403, "not_your_council", "for Tamaris, by Rive Droite's",
+        lambda w: _upload(w, auth="other")),
+    Row("createDocument", 403, "admin_only", "a shared document, by a facilitator",
+        lambda w: _upload(w, council="")),
+    Row("createDocument", 413, "http_413", "a body over 20 MB",
+        lambda w: call(w, "createDocument", content=b"0" * (MAX_BODY + 1),
+                       headers={"Content-Type": "multipart/form-data; boundary=x"})),
+    Row("deleteDocument", 403, "not_your_council", "Tamaris's, by Rive Droite's",
+        lambda w: call(w, "deleteDocument", auth="other")),
+    Row("deleteDocument", 403, "admin_only", "a shared one, by a facilitator",
+        lambda w: call(w, "deleteDocument",
+                       path=f"/api/v1/documents/{w.documents['shared']}")),
+    Row("deleteDocument", 404, "document_not_found", "an unknown document",
+        lambda w: call(w, "deleteDocument", path=f"/api/v1/documents/{UNKNOWN_ID}")),
 ]  # fmt: skip
 
 
@@ -534,12 +574,22 @@ async def world(
     failed, sent = messages[0]["id"], messages[1]["id"]
     await OutboxMessage.update({OutboxMessage.status: "failed"}).where(OutboxMessage.id == failed)
     await OutboxMessage.update({OutboxMessage.status: "sent"}).where(OutboxMessage.id == sent)
+    documents = {}
+    for name, auth, council in (
+        ("tamaris", tamaris_auth, "ales-tamaris"),
+        ("shared", admin_auth, ""),
+    ):
+        form = {**DOCUMENT_FIELDS, "council": council}
+        pdf = ("fiche.pdf", demo_pdf([name]), "application/pdf")
+        added = await client.post("/api/v1/documents", data=form, files={"file": pdf}, headers=auth)
+        assert added.status_code == 201, added.text
+        documents[name] = added.json()["id"]
     return World(
         client, tamaris_auth, other, admin_auth, lonely,
         draft=created.json()["id"], published=published, cancelled=cancelled, past=past,
         not_open=not_open, closed=closed, others_draft=others_draft.json()["id"],
         others_published=others_published, registration=registration["id"],
-        failed_message=failed, sent_message=sent,
+        failed_message=failed, sent_message=sent, documents=documents,
     )  # fmt: skip
 
 
