@@ -43,7 +43,9 @@ class DocumentPages(Controller):
         return Template("pages/documents.html", context={"groups": documents.grouped(found)})
 
     @get("/{document_id:int}/{name:str}")
-    async def file(self, request: Request, document_id: FromPath[int], name: FromPath[str]) -> Response:
+    async def file(
+        self, request: Request, document_id: FromPath[int], name: FromPath[str]
+    ) -> Response:
         """The PDF (the name in the address is for people; the id finds the document)."""
         info, filename = await documents.download(document_id)
         return pdf_response(request, info, filename)

@@ -197,7 +197,9 @@ async def test_who_may_add_and_delete(
     # a shared document shows on every council's page
     assert "Fiche projet FPH" in (await client.get("/conseils/ales-rive-droite")).text
     mine = (await upload(client, tamaris_auth, good_pdf())).json()
-    assert (await client.delete(f"/api/v1/documents/{mine['id']}", headers=other)).status_code == 403
+    assert (
+        await client.delete(f"/api/v1/documents/{mine['id']}", headers=other)
+    ).status_code == 403
     gone = await client.delete(f"/api/v1/documents/{mine['id']}", headers=tamaris_auth)
     assert gone.status_code == 204
     assert (await client.get(f"/documents/{mine['id']}/x.pdf")).status_code == 404

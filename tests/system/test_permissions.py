@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
@@ -24,6 +25,8 @@ from accounts.tables import ApiToken, Facilitator
 from conseils.app import create_app
 from conseils.counters import counters
 from meetings.tables import Council, Quartier, Registration
+from minutes.demo import demo_pdf, keep_bytes
+from minutes.tables import Document
 from notifications.tables import OutboxMessage
 from tests.support.backoffice_support import csrf_token, signed_in
 from tests.support.facilitator_support import make_facilitator
@@ -43,6 +46,7 @@ class Case:
     statuses: tuple[int, int, int, int]  # anonymous, other council, deactivated, admin
     form: dict[str, str] = field(default_factory=dict)  # back-office forms ({ids} filled in)
     json: Any = None  # API bodies
+    upload: bool = False  # a multipart form with a PDF (`form` its fields)
     ends_session: bool = False  # signs out or revokes the token: tried after the others
 
     @property
@@ -56,6 +60,8 @@ MEETING_FORM = {  # the back-office form of MEETING (Paris time)
     "starts_at_time": "18:00", "ends_at_time": "20:00", "venue": "Maison de quartier",
     "address": "Rue de la Lozère, 30100 Alès", "capacity": "3",
 }  # fmt: skip
+DOCUMENT_FORM = {"title": "Fiche projet", "category": "fph", "council": "ales-tamaris",
+                 "issued_on": "2026-01-15"}  # fmt: skip
 SIGN_IN = (303, 303, 303, 303)  # a back-office page: anonymous GET → the sign-in page
 ROUTES = [
     # The back-office's doors
@@ -176,6 +182,18 @@ ROUTES = [
     Case("GET", "/api/v1/outbox", (401, 200, 401, 200)),
     Case("POST", "/api/v1/outbox/{message_id:int}/retry", (401, 404, 401, 200)),
     Case("DELETE", "/api/v1/auth/token", (401, 204, 401, 204), ends_session=True),
+    # Documents: a council's by its facilitators (another council's: 403), shared: admins
+    Case("GET", "/animation/documents", (303, 200, 303, 200)),
+    Case("GET", "/animation/documents/nouveau", (303, 200, 303, 200)),
+    Case("POST", "/animation/documents/nouveau", (401, 403, 401, 303), form=DOCUMENT_FORM,
+         upload=True),
+    Case("GET", "/animation/documents/{document_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/documents/{document_id:int}", (401, 403, 401, 303),
+         form=DOCUMENT_FORM, upload=True),
+    Case("GET", "/animation/documents/{document_id:int}/supprimer", (303, 403, 303, 200)),
+    Case("POST", "/animation/documents/{document_id:int}/supprimer", (401, 403, 401, 303)),
+    Case("POST", "/api/v1/documents", (401, 403, 401, 201), form=DOCUMENT_FORM, upload=True),
+    Case("DELETE", "/api/v1/documents/{document_id:int}", (401, 403, 401, 204)),
     # The API: public writes, the same for everyone
     Case("POST", "/api/v1/auth/token", (401, 401, 401, 401),
          json={"email": "x@example.org", "password": "wrong password!"}),
@@ -292,7 +310,18 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
         admin_view, email=f"invitee.{n}@ales.fr", name="Invitée", councils=[], is_admin=False
     )
     token = await ApiToken.select(ApiToken.id).where(ApiToken.facilitator == world.owner_id).first()
+    document = await Document.insert(
+        Document(
+            council=council["id"],
+            title=f"Document n° {n}",
+            category="autre",
+            file=await keep_bytes(demo_pdf([f"Document {n}"])),
+            filename="d.pdf",
+            issued_on=date(2026, 1, 15),
+        )
+    ).returning(Document.id)
     return {
+        "document_id": document[0]["id"],
         "facilitator_id": invited.id,
         "token_id": token["id"],
         "token": "x" * 43,
@@ -317,7 +346,12 @@ def _url(path: str, ids: dict[str, Any]) -> str:
 async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> httpx.Response:
     client = world.clients[who]
     url = _url(case.path, ids)
+    upload = {"file": ("fiche.pdf", demo_pdf(["Fiche"]), "application/pdf")}
     if url.startswith("/api/"):
+        if case.upload:
+            return await client.request(
+                case.method, url, data=case.form, files=upload, headers=world.tokens[who] or None
+            )
         return await client.request(
             case.method, url, json=case.json, headers=world.tokens[who] or None
         )
@@ -325,7 +359,9 @@ async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> htt
         return await client.get(url)
     token = client.cookies.get("csrf") or ""
     form = {name: value.format(**ids) for name, value in case.form.items()}
-    return await client.request(case.method, url, data={"_csrf_token": token, **form})
+    return await client.request(
+        case.method, url, data={"_csrf_token": token, **form}, files=upload if case.upload else None
+    )
 
 
 async def test_who_may_use_each_route(world: World) -> None:
