@@ -170,7 +170,14 @@ def test_a_database_from_before_the_relayout_upgrades_with_its_data(
         "meeting": 1, "registration": 1, "subscription": 1, "outbox_message": 1,
         "meeting_change": 1, "fanout_job": 0,
     }  # fmt: skip
-    assert found["apps"] == ["accounts", "conseils", "meetings", "notifications", "privacy"]
+    assert found["apps"] == [
+        "accounts",
+        "conseils",
+        "meetings",
+        "minutes",
+        "notifications",
+        "privacy",
+    ]
     assert found["old"] == found["new"] == [1]  # the old token works, and the password
     assert found["email"] == "anim@ales.fr"
     # A registration from before feed tokens got one of its own.
