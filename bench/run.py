@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncpg
 
 from bench import backoffice, feeds
+from bench import search as search_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -32,6 +33,7 @@ PG_FEEDS_URL = PG_URL + "_feeds"
 PG_MAIL_URL = PG_URL + "_mail"
 PG_SIGNUP_URL = PG_URL + "_signups"
 PG_BACKOFFICE_URL = PG_URL + "_backoffice"
+PG_SEARCH_URL = PG_URL + "_search"
 SIGNUP_CLIENTS = 100
 
 
@@ -188,7 +190,7 @@ def measure_signups(engine: str, database_url: str, tmp: str) -> tuple[str, floa
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups,backoffice").split(",")
+    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups,backoffice,search").split(",")
     this = sys.modules[__name__]
     if "sqlite" in engines:
         with tempfile.TemporaryDirectory() as tmp:
@@ -239,6 +241,22 @@ def main() -> None:
                     url, name = PG_BACKOFFICE_URL, "PostgreSQL"
                 env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}  # sessions' files
                 backoffice_rows.extend(backoffice.measure(name, env, this))
+    search_rows = []
+    if "search" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                if engine == "sqlite":
+                    url, name = f"sqlite:///{tmp}/search.sqlite", "SQLite"
+                else:
+                    asyncio.run(recreate_pg(PG_SEARCH_URL))
+                    url, name = PG_SEARCH_URL, "PostgreSQL"
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.search"],
+                    env=feed_env(url), cwd=ROOT, check=True, capture_output=True, text=True,
+                ).stdout  # fmt: skip
+                search_rows.append((name, json.loads(out)))
+    if search_rows:
+        search_bench.report(search_rows)
     if backoffice_rows:
         backoffice.report(backoffice_rows, CONNECTIONS)
     if signup_rows:
