@@ -10,7 +10,7 @@ from fpdf import FPDF
 
 from conseils.db import write_transaction
 from meetings.tables import Council
-from minutes import files
+from minutes import documents, files
 from minutes.tables import Document
 
 # (title, category, council slug or None: shared, filename, lines of the page)
@@ -62,14 +62,16 @@ async def load_demo_documents() -> None:
         return
     for title, category, slug, filename, lines in DOCUMENTS:
         file_id = await keep_bytes(demo_pdf(lines))
+        council_id = councils.get(slug) if slug else None
         async with write_transaction():
-            await Document.insert(
+            rows = await Document.insert(
                 Document(
-                    council=councils.get(slug) if slug else None,
+                    council=council_id,
                     title=title,
                     category=category,
                     file=file_id,
                     filename=filename,
                     issued_on=date(2025, 9, 1),
                 )
-            )
+            ).returning(Document.id)
+            await documents.index_document(rows[0]["id"], council_id, title, file_id)

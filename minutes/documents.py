@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from conseils import audit, changes
+from conseils import audit, changes, search
 from conseils.db import write_transaction
 from conseils.errors import Forbidden, InvalidInput, NotFound
 from conseils.timefmt import now_utc, to_paris
@@ -26,9 +26,9 @@ from minutes import files
 from minutes.files import Incoming
 from minutes.tables import Document
 
-CATEGORIES = {
-    "règlement": "Règlements",
+CATEGORIES = {  # in the library's order: the FPH forms first, as the agglomeration shows them
     "fph": "Fonds de Participation des Habitants (FPH)",
+    "règlement": "Règlements",
     "plaquette": "Plaquettes",
     "autre": "Autres documents",
 }
@@ -252,6 +252,16 @@ async def _announce(*council_ids: int | None) -> None:
 
 # ---------------------------------------------------------------- writing
 
+SEARCH_KIND = "document"
+
+
+async def index_document(
+    document_id: int, council_id: int | None, title: str, file_id: int
+) -> None:
+    """The document in the full-text search: its title and its PDF's text (extracted once,
+    when the file was stored), in the write transaction."""
+    await search.index(SEARCH_KIND, document_id, council_id, title, await files.text_of(file_id))
+
 
 async def create(
     viewer: FacilitatorView, fields: dict[str, str], upload: Incoming | None
@@ -280,6 +290,7 @@ async def create(
             )
         ).returning(Document.id)
         document_id = rows[0]["id"]
+        await index_document(document_id, checked_fields.council_id, checked_fields.title, file_id)
         await audit.record(
             viewer, "document.create", "document", document_id,
             council_id=checked_fields.council_id, detail=f"{pdf.size} octets",
@@ -337,6 +348,7 @@ async def delete(viewer: FacilitatorView, document_id: int) -> None:
         deleted = await Document.delete().where(Document.id == document_id).returning(Document.id)
         if not deleted:
             raise _not_found()
+        await search.unindex(SEARCH_KIND, document_id)
         await audit.record(
             viewer, "document.delete", "document", document_id, council_id=current.council_id
         )

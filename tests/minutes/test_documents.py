@@ -10,7 +10,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from conseils import search
 from minutes import files
+from minutes.demo import DOCUMENTS, load_demo_documents
 from minutes.tables import Document, StoredFile
 from tests.minutes.documents_support import (
     BAD,
@@ -271,3 +273,22 @@ async def test_back_office_upload_without_the_token_reads_no_file(
     )
     assert forged.status_code == 403
     assert temporary_files() == [] and await StoredFile.count() == 0
+
+
+async def test_a_document_is_found_by_the_words_of_its_pdf(
+    client: httpx.AsyncClient, tamaris_auth: dict[str, str]
+) -> None:
+    body = (await upload(client, tamaris_auth, good_pdf("Subvention des jardins partagés"))).json()
+    hits = await search.search("jardin partagé", kinds=["document"])
+    assert [hit.object_id for hit in hits] == [body["id"]]
+    await client.delete(f"/api/v1/documents/{body['id']}", headers=tamaris_auth)
+    assert await search.search("jardin", kinds=["document"]) == []
+
+
+async def test_the_demo_library(client: httpx.AsyncClient, demo: None) -> None:
+    await load_demo_documents()
+    await load_demo_documents()  # once only
+    page = (await client.get("/documents")).text
+    assert page.count('<a href="/documents/') == len(DOCUMENTS)
+    assert page.index("Fonds de Participation des Habitants (FPH)") < page.index("Règlements")
+    assert await search.search("fiche bilan", kinds=["document"])
