@@ -33,11 +33,12 @@ from conseils.web.site import SITE_PAGES
 from conseils.web.strict_json import strict_json_body
 from conseils.web.templating import template_environment
 from meetings.feature import FEATURE as MEETINGS
+from minutes.feature import FEATURE as MINUTES
 from notifications.feature import FEATURE as NOTIFICATIONS
 from privacy.feature import FEATURE as PRIVACY
 from proposals.feature import FEATURE as PROPOSALS
 
-FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, PROPOSALS, NOTIFICATIONS, PRIVACY)
+FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, PROPOSALS, MINUTES, NOTIFICATIONS, PRIVACY)
 MAX_BODY_BYTES = 1_000_000
 API_DESCRIPTION = """\
 Councils and meetings of the conseils citoyens: anyone reads the published meetings and signs
@@ -65,6 +66,10 @@ API_TAGS = [
     Tag(
         name="moderation",
         description="Residents' proposals as their councils' facilitators handle them",
+    ),
+    Tag(
+        name="documents",
+        description="The documents library: read by anyone, written by facilitators",
     ),
     Tag(name="outbox", description="The emails of a facilitator's councils"),
     Tag(name="auth", description="Bearer tokens of facilitators"),

@@ -17,7 +17,7 @@ import asyncio
 import functools
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +30,8 @@ from conseils.timefmt import now_utc
 from conseils.web import health
 from meetings.services.councils import get_council
 from meetings.tables import Meeting, Registration
+from minutes.demo import demo_pdf
+from minutes.uploads import MAX_BODY
 from notifications.tables import OutboxMessage
 from proposals.services import agenda
 from proposals.tables import Proposal, ProposalMeeting
@@ -66,6 +68,7 @@ class World:
     public_proposal: int = 0  # Tamaris's, published
     merged_proposal: int = 0  # Tamaris's, merged into public_proposal
     others_proposal: int = 0  # Rive Droite's, published
+    documents: dict[str, int] = field(default_factory=dict)  # Tamaris's, a shared one
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,9 @@ OPS: dict[str, Op] = {
         "POST", lambda w: f"/api/v1/meetings/{w.published}/collected-proposals",
         {"proposals": [{"title": "Un banc", "theme": "autre"}]},
     ),
+    "listDocuments": Op("GET", lambda w: "/api/v1/documents", auth=None),
+    "createDocument": Op("POST", lambda w: "/api/v1/documents"),
+    "deleteDocument": Op("DELETE", lambda w: f"/api/v1/documents/{w.documents['tamaris']}"),
 }  # fmt: skip
 
 
@@ -271,6 +277,8 @@ BEARER_OPS = [
     "listRegistrations", "exportRegistrationsCsv", "recordAttendance", "cancelRegistration",
     "deleteRegistration", "listOutboxMessages", "retryOutboxMessage",
     *PROPOSAL_OFFICE_OPS,
+    "deleteRegistration", "listOutboxMessages", "retryOutboxMessage", "createDocument",
+    "deleteDocument",
 ]  # fmt: skip
 OPTIONAL_BEARER_OPS = ["listMeetings", "getMeeting"]
 ADMIN_OPS = ["createCouncil", "updateCouncil", "createQuartier", "updateQuartier"]
@@ -372,6 +380,20 @@ def _meeting(w: World, op: str, meeting: str, auth: str | None = "tamaris") -> A
     other = getattr(w, meeting)
     path = OPS[op].path(replace(w, draft=other, published=other))
     return call(w, op, path=path, auth=auth)
+
+
+DOCUMENT_FIELDS = {"title": "Fiche projet", "category": "fph", "council": "ales-tamaris",
+                   "issued_on": "2026-01-15"}  # fmt: skip
+
+
+def _upload(w: World, auth: str = "tamaris", **fields: str) -> Awaitable[httpx.Response]:
+    """createDocument as a client sends it: a multipart form with a real PDF."""
+    form = httpx.Request(
+        "POST", "/", data={**DOCUMENT_FIELDS, **fields},
+        files={"file": ("fiche.pdf", demo_pdf(["Fiche projet"]), "application/pdf")},
+    )  # fmt: skip
+    return call(w, "createDocument", auth=auth, content=form.read(),
+                headers={"Content-Type": form.headers["Content-Type"]})  # fmt: skip
 
 
 def _registration(w: World, op: str, registration: int, auth: str = "tamaris") -> Any:
@@ -524,6 +546,25 @@ ROWS: list[Row] = [
         _agenda_full),
     # health
     Row("getHealth", 503, None, "the database does not answer", _database_down),
+    # documents
+    Row("listDocuments", 400, "invalid", "an unknown council",
+        lambda w: call(w, "listDocuments", params={"council": "nulle-part"})),
+    Row("createDocument", 400, "invalid", "a JSON body instead of a multipart form",
+        lambda w: call(w, "createDocument", body=DOCUMENT_FIELDS)),
+    Row("createDocument", 403, "not_your_council", "for Tamaris, by Rive Droite's",
+        lambda w: _upload(w, auth="other")),
+    Row("createDocument", 403, "admin_only", "a shared document, by a facilitator",
+        lambda w: _upload(w, council="")),
+    Row("createDocument", 413, "http_413", "a body over 20 MB",
+        lambda w: call(w, "createDocument", content=b"0" * (MAX_BODY + 1),
+                       headers={"Content-Type": "multipart/form-data; boundary=x"})),
+    Row("deleteDocument", 403, "not_your_council", "Tamaris's, by Rive Droite's",
+        lambda w: call(w, "deleteDocument", auth="other")),
+    Row("deleteDocument", 403, "admin_only", "a shared one, by a facilitator",
+        lambda w: call(w, "deleteDocument",
+                       path=f"/api/v1/documents/{w.documents['shared']}")),
+    Row("deleteDocument", 404, "document_not_found", "an unknown document",
+        lambda w: call(w, "deleteDocument", path=f"/api/v1/documents/{UNKNOWN_ID}")),
 ]  # fmt: skip
 
 
@@ -686,12 +727,22 @@ async def world(
         "merged_proposal": await make_proposal(status="merged", merged_into=public_proposal),
         "others_proposal": await make_proposal(slug="ales-rive-droite", status="published"),
     }
+    documents = {}
+    for name, auth, council in (
+        ("tamaris", tamaris_auth, "ales-tamaris"),
+        ("shared", admin_auth, ""),
+    ):
+        form = {**DOCUMENT_FIELDS, "council": council}
+        pdf = ("fiche.pdf", demo_pdf([name]), "application/pdf")
+        added = await client.post("/api/v1/documents", data=form, files={"file": pdf}, headers=auth)
+        assert added.status_code == 201, added.text
+        documents[name] = added.json()["id"]
     return World(
         client, tamaris_auth, other, admin_auth, lonely, **proposals,
         draft=created.json()["id"], published=published, cancelled=cancelled, past=past,
         not_open=not_open, closed=closed, others_draft=others_draft.json()["id"],
         others_published=others_published, registration=registration["id"],
-        failed_message=failed, sent_message=sent,
+        failed_message=failed, sent_message=sent, documents=documents,
     )  # fmt: skip
 
 

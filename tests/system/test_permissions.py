@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
@@ -24,6 +25,8 @@ from accounts.tables import ApiToken, Facilitator
 from conseils.app import create_app
 from conseils.counters import counters
 from meetings.tables import Council, Quartier, Registration
+from minutes.demo import demo_pdf, keep_bytes
+from minutes.tables import Document
 from notifications.tables import OutboxMessage
 from proposals.tables import Proposal
 from tests.support.backoffice_support import csrf_token, signed_in
@@ -44,6 +47,7 @@ class Case:
     statuses: tuple[int, int, int, int]  # anonymous, other council, deactivated, admin
     form: dict[str, str] = field(default_factory=dict)  # back-office forms ({ids} filled in)
     json: Any = None  # API bodies
+    upload: bool = False  # a multipart form with a PDF (`form` its fields)
     ends_session: bool = False  # signs out or revokes the token: tried after the others
     # A parameter filled with another object than its namesake ({"proposal_id":
     # "published_proposal_id"}: residents support only published proposals).
@@ -60,6 +64,8 @@ MEETING_FORM = {  # the back-office form of MEETING (Paris time)
     "starts_at_time": "18:00", "ends_at_time": "20:00", "venue": "Maison de quartier",
     "address": "Rue de la Lozère, 30100 Alès", "capacity": "3",
 }  # fmt: skip
+DOCUMENT_FORM = {"title": "Fiche projet", "category": "fph", "council": "ales-tamaris",
+                 "issued_on": "2026-01-15"}  # fmt: skip
 SIGN_IN = (303, 303, 303, 303)  # a back-office page: anonymous GET → the sign-in page
 ROUTES = [
     # The back-office's doors
@@ -228,6 +234,18 @@ ROUTES = [
          (401, 403, 401, 204)),
     Case("POST", "/api/v1/meetings/{meeting_id:int}/collected-proposals", (401, 403, 401, 201),
          json={"proposals": [{"title": "Un banc", "theme": "autre"}]}),
+    # Documents: a council's by its facilitators (another council's: 403), shared: admins
+    Case("GET", "/animation/documents", (303, 200, 303, 200)),
+    Case("GET", "/animation/documents/nouveau", (303, 200, 303, 200)),
+    Case("POST", "/animation/documents/nouveau", (401, 403, 401, 303), form=DOCUMENT_FORM,
+         upload=True),
+    Case("GET", "/animation/documents/{document_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/documents/{document_id:int}", (401, 403, 401, 303),
+         form=DOCUMENT_FORM, upload=True),
+    Case("GET", "/animation/documents/{document_id:int}/supprimer", (303, 403, 303, 200)),
+    Case("POST", "/animation/documents/{document_id:int}/supprimer", (401, 403, 401, 303)),
+    Case("POST", "/api/v1/documents", (401, 403, 401, 201), form=DOCUMENT_FORM, upload=True),
+    Case("DELETE", "/api/v1/documents/{document_id:int}", (401, 403, 401, 204)),
     # The API: public writes, the same for everyone
     Case("POST", "/api/v1/auth/token", (401, 401, 401, 401),
          json={"email": "x@example.org", "password": "wrong password!"}),
@@ -357,9 +375,20 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
         Proposal(council=council["id"], title=f"Proposition publiée n° {n}", theme="autre",
                  status="published")
     ).returning(Proposal.id)  # fmt: skip
+    document = await Document.insert(
+        Document(
+            council=council["id"],
+            title=f"Document n° {n}",
+            category="autre",
+            file=await keep_bytes(demo_pdf([f"Document {n}"])),
+            filename="d.pdf",
+            issued_on=date(2026, 1, 15),
+        )
+    ).returning(Document.id)
     return {
         "proposal_id": proposal[0]["id"],
         "published_proposal_id": published[0]["id"],
+        "document_id": document[0]["id"],
         "facilitator_id": invited.id,
         "token_id": token["id"],
         "token": "x" * 43,
@@ -385,7 +414,12 @@ async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> htt
     client = world.clients[who]
     ids = {**ids, **{name: ids[other] for name, other in case.ids.items()}}
     url = _url(case.path, ids)
+    upload = {"file": ("fiche.pdf", demo_pdf(["Fiche"]), "application/pdf")}
     if url.startswith("/api/"):
+        if case.upload:
+            return await client.request(
+                case.method, url, data=case.form, files=upload, headers=world.tokens[who] or None
+            )
         return await client.request(
             case.method, url, json=case.json, headers=world.tokens[who] or None
         )
@@ -393,7 +427,9 @@ async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> htt
         return await client.get(url)
     token = client.cookies.get("csrf") or ""
     form = {name: value.format(**ids) for name, value in case.form.items()}
-    return await client.request(case.method, url, data={"_csrf_token": token, **form})
+    return await client.request(
+        case.method, url, data={"_csrf_token": token, **form}, files=upload if case.upload else None
+    )
 
 
 async def test_who_may_use_each_route(world: World) -> None:
