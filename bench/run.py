@@ -139,8 +139,11 @@ def measure(engine: str, database_url: str) -> list[tuple[str, str, float, float
             meeting_id = re.search(rb'"id":(\d+)', r.read()).group(1).decode()
         for label, path in (
             ("/", "/"),
+            ("/?conseil=…&type=…", "/?conseil=ales-tamaris&type=cafe"),
+            ("/conseils/{slug}", "/conseils/ales-tamaris"),
             ("/reunions/{id}", f"/reunions/{meeting_id}"),
             ("GET /api/v1/meetings", "/api/v1/meetings"),
+            ("GET /api/v1/councils", "/api/v1/councils"),
         ):
             rows.append((engine, label, wrk(base + path), plain))
     return rows

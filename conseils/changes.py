@@ -158,7 +158,7 @@ async def council_changed(council_id: int) -> None:
 
 
 def _parse(payload: str) -> Change | None:
-    meeting, council, flag, kind, object_id = [*payload.split(":"), "", "", ""][:5]
+    meeting, council, flag, kind, object_id = [*payload.split(":"), "", "", "", ""][:5]
     if meeting.isdigit() and council.isdigit():
         return _change(
             int(meeting),
