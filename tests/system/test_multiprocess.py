@@ -287,14 +287,18 @@ def test_every_cached_list_shows_a_change_made_through_the_other_process(
     auth = _admin(writer)
     before = {path: httpx.get(f"{reader}{path}").text for path in LISTS}
     councils_before = httpx.get(f"{reader}/api/v1/councils").json()
-    other_council = httpx.get(f"{reader}/conseils/anduze-centre-ville").text  # another council's page
+    other_council = httpx.get(
+        f"{reader}/conseils/anduze-centre-ville"
+    ).text  # another council's page
 
     meeting = _published(writer, auth, "Café des listes", day=18, capacity=5)
     for path in LISTS:
         card = _seen(reader, path, meeting["id"], "Café des listes")
         assert card is not None and "Café des listes" in card, (path, card)
         assert "Café des listes" not in before[path]
-    assert httpx.get(f"{reader}/conseils/anduze-centre-ville").text == other_council  # kept: not its own
+    assert (
+        httpx.get(f"{reader}/conseils/anduze-centre-ville").text == other_council
+    )  # kept: not its own
 
     signed = httpx.post(
         f"{writer}/api/v1/meetings/{meeting['id']}/registrations",
