@@ -1,6 +1,8 @@
 """Email throughput: 10,000 announcements queued by one publication and delivered by the
 relay to a local aiosmtpd sink, next to raw aiosmtplib `sendmail` of pre-built messages over
-one connection, in the same run and to the same sink.
+one connection, in the same run and to the same sink; and the longest any write transaction
+held the database meanwhile (publishing, expanding the fan-out job, relaying), which every
+other writer waits for.
 
 `python -m bench.mail <sqlite|postgres> <DATABASE_URL>` prints one result line as JSON; run
 by bench/run.py (`make bench`).
@@ -78,6 +80,7 @@ async def ours(port: int) -> dict[str, float]:
         facilitator_for_token,
         issue_token,
     )
+    from conseils import db as database
     from conseils.app import install_features
     from conseils.db import engine, is_postgres, write_transaction
     from conseils.settings import load_settings
@@ -125,12 +128,14 @@ async def ours(port: int) -> dict[str, float]:
             "venue": "Maison de quartier", "address": "Rue de la Lozère, 30100 Alès",
         },
     )  # fmt: skip
+    database.reset_longest_write()
     started = time.perf_counter()
     await meetings.publish_meeting(viewer, meeting.id)  # the request: one fan-out job
     publish_s = time.perf_counter() - started
     started = time.perf_counter()
     await expand_all()  # what the relay does next, a batch per transaction
     queued_s = time.perf_counter() - started
+    longest_write_s = database.longest_write_s()  # publish and expansion: each transaction
     queued = await OutboxMessage.count().where(OutboxMessage.kind == "meeting_published")
 
     os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), OUTBOX_BATCH_SIZE="200")
@@ -140,14 +145,17 @@ async def ours(port: int) -> dict[str, float]:
     raw = await raw_rate(port, [row["mime"].encode("ascii") for row in sample])
     relay = Relay(settings=settings, name="bench")
     started = time.perf_counter()
+    database.reset_longest_write()
     while await relay.deliver_once():
         pass
     elapsed = time.perf_counter() - started
+    longest_write_s = max(longest_write_s, database.longest_write_s())
     sent = await OutboxMessage.count().where(OutboxMessage.status == "sent")
     assert sent == queued == ANNOUNCEMENTS, (sent, queued)
     size = sum(len(row["mime"]) for row in sample[:100]) / 100
     return {
         "publish_s": publish_s,
+        "longest_write_s": longest_write_s,
         "queued_s": queued_s,
         "rate": sent / elapsed,
         "sent": sent,

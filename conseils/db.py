@@ -230,20 +230,39 @@ async def _sqlite_write(db: SQLiteEngine) -> AsyncIterator[None]:
         yield
 
 
+_longest_write_s = 0.0  # in this process, since `reset_longest_write()`
+
+
+def longest_write_s() -> float:
+    """The longest a write transaction of this process held the database (from BEGIN to
+    its commit or rollback; on SQLite the write lock itself): the bench reports it."""
+    return _longest_write_s
+
+
+def reset_longest_write() -> None:
+    global _longest_write_s
+    _longest_write_s = 0.0
+
+
 @contextlib.asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
     """A transaction that writes; `on_commit` callbacks run after it committed."""
+    global _longest_write_s
     if in_transaction():
         raise RuntimeError("write transactions do not nest")
     callbacks: list[Callable[[], None]] = []
     token = _on_commit.set(callbacks)
+    began: float | None = None
     try:
         db = engine()
         transaction = _sqlite_write(db) if isinstance(db, SQLiteEngine) else db.transaction()
         async with transaction:
+            began = time.perf_counter()
             yield
     finally:
         _on_commit.reset(token)
+        if began is not None:
+            _longest_write_s = max(_longest_write_s, time.perf_counter() - began)
     for callback in callbacks:
         try:
             callback()

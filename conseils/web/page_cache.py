@@ -18,7 +18,7 @@ itself at its `expires_at` (registration opens or closes, a meeting ends).
               return Page(expires_at=None, body=body,        # or when the page changes alone
                           depends_on=DependsOn({"proposal", "support"}, {council.id}))
           page = await _lists.fetch(("proposals", council.slug), render)
-          return Response(page.body, media_type=MediaType.HTML)
+          return await respond(request, page, MediaType.HTML)  # gzip/br copies kept too
 
   and announce every write to what it shows, inside its transaction:
   `await changes.changed("proposal", proposal_id, council_id)` (or `meeting_changed(...)`).
@@ -34,11 +34,14 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Collection, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from litestar import Request, Response
 
 from conseils import changes
 from conseils.timefmt import now_utc
+from conseils.web.compression import MINIMUM_SIZE, Compressed, chosen_coding
 
 RECENT_KEPT = 512  # changes remembered to judge a render begun before them
 
@@ -73,9 +76,27 @@ class Page:
     expires_at: datetime | None  # when the page changes by itself (registration opens...)
     body: bytes
     depends_on: DependsOn = ANY_CHANGE  # for lists (`RenderedLists`)
+    # Its gzip and Brotli copies, each made once when a client first asks for it.
+    copies: Compressed = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "copies", Compressed(self.body))
 
     def current(self) -> bool:
         return self.expires_at is None or now_utc() < self.expires_at
+
+
+async def respond(request: Request, page: Page, media_type: str) -> Response:
+    """The page's answer, compressed as the client accepts (the copy kept with the page,
+    not compressed again on each request by `CompressionMiddleware`)."""
+    coding = chosen_coding(request.headers)
+    if coding is None or len(page.body) < MINIMUM_SIZE:
+        return Response(page.body, media_type=media_type)  # the middleware adds Vary
+    return Response(
+        await page.copies.copy(coding),
+        media_type=media_type,
+        headers={"Content-Encoding": coding, "Vary": "Accept-Encoding"},
+    )
 
 
 class RenderedPages:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, MediaType, Response, delete, get, patch, post
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import (
@@ -30,7 +30,7 @@ from conseils.web.api_spec import (
     OPTIONAL_BEARER,
     operation,
 )
-from conseils.web.page_cache import MEETINGS_AND_SEATS, DependsOn, Page, RenderedLists
+from conseils.web.page_cache import MEETINGS_AND_SEATS, DependsOn, Page, RenderedLists, respond
 from meetings.controllers import api_examples as examples
 from meetings.controllers.reasons import (
     CANCEL_INSTEAD,
@@ -86,7 +86,7 @@ class CouncilController(Controller):
     tags = ["councils"]
 
     @get("/", **operation("listCouncils", "List the councils"))
-    async def list_councils(self) -> Response[list[CouncilOut]]:
+    async def list_councils(self, request: Request) -> Response[list[CouncilOut]]:
         """Every council (anyone may call): agglomeration-wide ones first, then by name,
         with their quartiers and the addresses of their page and calendar feed."""
 
@@ -95,7 +95,7 @@ class CouncilController(Controller):
             return Page(None, encode_json(found), DependsOn({changes.COUNCIL}))
 
         page = await _answers.fetch("councils", render)
-        return Response(page.body, media_type=MediaType.JSON)
+        return await respond(request, page, MediaType.JSON)
 
     @get("/{slug:str}", **operation("getCouncil", "Get a council", COUNCIL_NOT_FOUND))
     async def get_council(self, slug: Slug) -> CouncilOut:
@@ -185,6 +185,7 @@ class MeetingController(Controller):
     @get("/", **operation("listMeetings", "List meetings", INVALID, *OPTIONAL_BEARER))
     async def list_meetings(
         self,
+        request: Request,
         maybe_viewer: NamedDependency[FacilitatorView | None],
         council: FromQuery[str | None] = None,
         kind: FromQuery[Kind | None] = None,
@@ -225,7 +226,7 @@ class MeetingController(Controller):
 
         key = (council, kind, status, starts_from, starts_before, limit, offset)
         page = await _answers.fetch(key, render)
-        return Response(page.body, media_type=MediaType.JSON)
+        return await respond(request, page, MediaType.JSON)
 
     @get(
         "/{meeting_id:int}",

@@ -17,6 +17,7 @@ from conseils.web.page_cache import (
     Page,
     RenderedLists,
     RenderedPages,
+    respond,
 )
 from meetings import structured_data
 from meetings.services import councils, meetings, registrations
@@ -105,7 +106,7 @@ class PageController(Controller):
             return Page(_expires(items, now_utc()), body, DependsOn(MEETINGS_AND_SEATS, shown))
 
         page = await _lists.fetch(("home", council, kind), render)
-        return Response(page.body, media_type=MediaType.HTML)
+        return await respond(request, page, MediaType.HTML)
 
     @get("/conseils/{slug:str}")
     async def council(self, request: Request, slug: FromPath[str]) -> Response:
@@ -128,7 +129,7 @@ class PageController(Controller):
             return Page(expires, body, DependsOn(MEETINGS_AND_SEATS, {council.id}))
 
         page = await _lists.fetch(("council", slug), render)
-        return Response(page.body, media_type=MediaType.HTML)
+        return await respond(request, page, MediaType.HTML)
 
     @get("/reunions/{meeting_id:int}")
     async def meeting(self, request: Request, meeting_id: FromPath[int]) -> Response:
@@ -141,4 +142,4 @@ class PageController(Controller):
             return Page(_next_moment(meeting, now), body)
 
         page = await _meeting_pages.fetch(meeting_id, render)
-        return Response(page.body, media_type=MediaType.HTML)
+        return await respond(request, page, MediaType.HTML)

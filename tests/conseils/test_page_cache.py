@@ -177,3 +177,21 @@ def test_notices_and_log_rows_read_back_as_the_change_sent() -> None:
     assert parse("9:1:seats") == changes.Change(9, 1, True, changes.SEATS, 9)
     assert parse("0:1") == changes.Change(0, 1, False, changes.MEETING, 0)
     assert parse("garbage") is None
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/conseils/ales-tamaris", "/api/v1/meetings", "/api/v1/councils"]
+)
+async def test_a_kept_page_keeps_its_compressed_copies(client, demo: None, path: str) -> None:
+    """Browsers ask for br or gzip: the copy is made once and kept with the page, and
+    decodes to the plain body; the answer still varies by Accept-Encoding."""
+    plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    for coding in ("br", "gzip"):
+        answers = [await client.get(path, headers={"Accept-Encoding": coding}) for _ in range(2)]
+        for answer in answers:
+            assert answer.headers["content-encoding"] == coding
+            assert "accept-encoding" in answer.headers["vary"].lower()
+            assert answer.content == plain.content  # httpx decodes it
+        assert answers[0].headers["content-length"] == answers[1].headers["content-length"]
+    assert "accept-encoding" in plain.headers["vary"].lower()
