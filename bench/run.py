@@ -272,12 +272,15 @@ def main() -> None:
                 f"| {r['size'] / 1000:>9.1f} kB |"
             )
         print("Targets: publish < 100 ms, longest write transaction < 50 ms.")
+        for engine, r in mail_rows:
+            print(f"{engine}, longest write transaction in each part: {r['longest_writes']}")
     if feed_rows:
         print(f"\nCalendar feeds with {feeds.MEETINGS} published meetings\n")
         print(f"| {'engine':<10} | {'measure':<42} | {'result':<44} |")
         print(f"|{'-' * 12}|{'-' * 44}|{'-' * 46}|")
         for engine, label, result in feed_rows:
             print(f"| {engine:<10} | {label:<42} | {result:<44} |")
+    print(f"\nLoad average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if not rows:
         return
     print(f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION_S}s, one uvicorn worker each, same machine\n")

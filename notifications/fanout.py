@@ -34,7 +34,7 @@ from notifications.rendering import render_pair
 from notifications.tables import FanoutJob, Subscription
 
 UNSUBSCRIBE_PLACEHOLDER = "https://desabonnement.invalid/lien"  # replaced per subscriber
-EXPANSION_BATCH = 200  # messages inserted by one write transaction
+EXPANSION_BATCH = 50  # messages inserted by one write transaction (kilobytes each)
 
 
 @dataclass(frozen=True, slots=True)
