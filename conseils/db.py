@@ -230,24 +230,27 @@ async def _sqlite_write(db: SQLiteEngine) -> AsyncIterator[None]:
         yield
 
 
-_longest_write_s = 0.0  # in this process, since `reset_longest_write()`
+_write_times: list[float] = []  # in this process, since `reset_longest_write()` (the last 10,000)
 
 
 def longest_write_s() -> float:
     """The longest a write transaction of this process held the database (from BEGIN to
     its commit or rollback; on SQLite the write lock itself): the bench reports it."""
-    return _longest_write_s
+    return max(_write_times, default=0.0)
+
+
+def write_times_s() -> list[float]:
+    """How long each recent write transaction held the database, oldest first."""
+    return list(_write_times)
 
 
 def reset_longest_write() -> None:
-    global _longest_write_s
-    _longest_write_s = 0.0
+    _write_times.clear()
 
 
 @contextlib.asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
     """A transaction that writes; `on_commit` callbacks run after it committed."""
-    global _longest_write_s
     if in_transaction():
         raise RuntimeError("write transactions do not nest")
     callbacks: list[Callable[[], None]] = []
@@ -262,7 +265,9 @@ async def write_transaction() -> AsyncIterator[None]:
     finally:
         _on_commit.reset(token)
         if began is not None:
-            _longest_write_s = max(_longest_write_s, time.perf_counter() - began)
+            _write_times.append(time.perf_counter() - began)
+            if len(_write_times) > 20_000:
+                del _write_times[:10_000]
     for callback in callbacks:
         try:
             callback()
