@@ -1,6 +1,8 @@
 """Email throughput: 10,000 announcements queued by one publication and delivered by the
 relay to a local aiosmtpd sink, next to raw aiosmtplib `sendmail` of pre-built messages over
-one connection, in the same run and to the same sink.
+one connection, in the same run and to the same sink; and the longest any write transaction
+held the database meanwhile (publishing, expanding the fan-out job, relaying), which every
+other writer waits for.
 
 `python -m bench.mail <sqlite|postgres> <DATABASE_URL>` prints one result line as JSON; run
 by bench/run.py (`make bench`).
@@ -72,12 +74,25 @@ async def raw_rate(port: int, messages: list[bytes]) -> float:
     return len(messages) / elapsed
 
 
+def _spread(seconds: list[float]) -> str:
+    """How many write transactions, their median, 99th percentile and longest."""
+    if not seconds:
+        return "none"
+    ordered = sorted(seconds)
+    p50, p99 = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, len(ordered) * 99 // 100)]
+    return (
+        f"{len(ordered)} transactions, median {p50 * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms, longest {ordered[-1] * 1000:.0f} ms"
+    )
+
+
 async def ours(port: int) -> dict[str, float]:
     from accounts.services import (
         create_facilitator,
         facilitator_for_token,
         issue_token,
     )
+    from conseils import db as database
     from conseils.app import install_features
     from conseils.db import engine, is_postgres, write_transaction
     from conseils.settings import load_settings
@@ -125,12 +140,16 @@ async def ours(port: int) -> dict[str, float]:
             "venue": "Maison de quartier", "address": "Rue de la Lozère, 30100 Alès",
         },
     )  # fmt: skip
+    database.reset_longest_write()
     started = time.perf_counter()
     await meetings.publish_meeting(viewer, meeting.id)  # the request: one fan-out job
     publish_s = time.perf_counter() - started
     started = time.perf_counter()
+    longest = {"publish": database.write_times_s()}
+    database.reset_longest_write()
     await expand_all()  # what the relay does next, a batch per transaction
     queued_s = time.perf_counter() - started
+    longest["expansion"] = database.write_times_s()
     queued = await OutboxMessage.count().where(OutboxMessage.kind == "meeting_published")
 
     os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), OUTBOX_BATCH_SIZE="200")
@@ -140,14 +159,18 @@ async def ours(port: int) -> dict[str, float]:
     raw = await raw_rate(port, [row["mime"].encode("ascii") for row in sample])
     relay = Relay(settings=settings, name="bench")
     started = time.perf_counter()
+    database.reset_longest_write()
     while await relay.deliver_once():
         pass
     elapsed = time.perf_counter() - started
+    longest["relay"] = database.write_times_s()
     sent = await OutboxMessage.count().where(OutboxMessage.status == "sent")
     assert sent == queued == ANNOUNCEMENTS, (sent, queued)
     size = sum(len(row["mime"]) for row in sample[:100]) / 100
     return {
         "publish_s": publish_s,
+        "longest_write_s": max(max(times, default=0.0) for times in longest.values()),
+        "longest_writes": {part: _spread(times) for part, times in longest.items()},
         "queued_s": queued_s,
         "rate": sent / elapsed,
         "sent": sent,

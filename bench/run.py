@@ -144,8 +144,11 @@ def measure(engine: str, database_url: str) -> list[tuple[str, str, float, float
             meeting_id = re.search(rb'"id":(\d+)', r.read()).group(1).decode()
         for label, path in (
             ("/", "/"),
+            ("/?conseil=…&type=…", "/?conseil=ales-tamaris&type=cafe"),
+            ("/conseils/{slug}", "/conseils/ales-tamaris"),
             ("/reunions/{id}", f"/reunions/{meeting_id}"),
             ("GET /api/v1/meetings", "/api/v1/meetings"),
+            ("GET /api/v1/councils", "/api/v1/councils"),
         ):
             rows.append((engine, label, wrk(base + path), plain))
     return rows
@@ -308,25 +311,31 @@ def main() -> None:
         print("request queues one fan-out job; the relay expands it, then sends) to a local")
         print("aiosmtpd sink, next to raw aiosmtplib sendmail of the same messages, same run\n")
         print(
-            "| engine     | publish  | expanded in | relay msg/s | raw sendmail msg/s | ratio "
-            "| message size |"
+            "| engine     | publish  | longest write tx | expanded in | relay msg/s "
+            "| raw sendmail msg/s | ratio | message size |"
         )
         print(
-            "|------------|----------|-------------|-------------|--------------------|-------"
-            "|--------------|"
+            "|------------|----------|------------------|-------------|-------------"
+            "|--------------------|-------|--------------|"
         )
         for engine, r in mail_rows:
             print(
-                f"| {engine:<10} | {r['publish_s'] * 1000:>5.0f} ms | {r['queued_s']:>9.1f} s "
+                f"| {engine:<10} | {r['publish_s'] * 1000:>5.0f} ms "
+                f"| {r['longest_write_s'] * 1000:>13.0f} ms | {r['queued_s']:>9.1f} s "
                 f"| {r['rate']:>11.0f} | {r['raw']:>18.0f} | {r['rate'] / r['raw']:5.2f} "
                 f"| {r['size'] / 1000:>9.1f} kB |"
             )
+        print("Targets: publish < 100 ms, longest write transaction < 50 ms.")
+        for engine, r in mail_rows:
+            for part, spread in r["longest_writes"].items():
+                print(f"{engine}, write transactions while {part}: {spread}")
     if feed_rows:
         print(f"\nCalendar feeds with {feeds.MEETINGS} published meetings\n")
         print(f"| {'engine':<10} | {'measure':<42} | {'result':<44} |")
         print(f"|{'-' * 12}|{'-' * 44}|{'-' * 46}|")
         for engine, label, result in feed_rows:
             print(f"| {engine:<10} | {label:<42} | {result:<44} |")
+    print(f"\nLoad average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if not rows:
         return
     print(f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION_S}s, one uvicorn worker each, same machine\n")

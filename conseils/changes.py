@@ -1,11 +1,12 @@
 """Change notices between server processes, so that per-process caches are never stale.
 
-Every write that changes a meeting calls `meeting_changed()` inside its transaction. That
-appends a row to the `MeetingChange` log, sends a notice that every process receives at
-commit (never on rollback), and drops this process's cached copies once the transaction has
-committed (so no concurrent request re-caches pre-commit data). Caches `subscribe()` a
-function that drops what they hold for a change, and call `await refresh()` before trusting
-an entry:
+Every write that changes something a cached page, list or feed shows calls `changed(kind,
+object_id, council_id)` inside its transaction (`meeting_changed()` and `council_changed()`
+for meetings, their seats and councils). That appends a row to the `MeetingChange` log, sends
+a notice that every process receives at commit (never on rollback), and drops this
+process's cached copies once the transaction has committed (so no concurrent request
+re-caches pre-commit data). Caches `subscribe()` a function that drops what they hold for a
+change, and call `await refresh()` before trusting an entry:
 
 - PostgreSQL with a live LISTEN connection: notices arrive by themselves; `refresh()` costs
   nothing.
@@ -40,11 +41,26 @@ _complaints = Complaints(log, every_s=60.0)
 _failed_attempts = 0
 
 
+# Kinds of change. A feature adds its own (a short word: "proposal", "support", "minutes").
+MEETING = "meeting"  # a meeting itself (created, changed, published, cancelled, deleted)
+SEATS = "seats"  # a meeting's registrations: its seat count and waiting list
+COUNCIL = "council"  # a council itself or a quartier: every cache forgets everything
+MAX_KIND = 32
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
-    meeting_id: int
+    meeting_id: int  # the meeting whose page shows what changed (0: none)
     council_id: int
     seats_only: bool = False  # registrations changed, not the meeting (feeds ignore these)
+    kind: str = MEETING
+    object_id: int = 0  # the changed object among those of its kind (a meeting: its id)
+
+    @property
+    def of_a_meeting(self) -> bool:
+        """The meeting itself changed (what the calendar feeds show), not its seats nor
+        anything shown beside it."""
+        return self.kind == MEETING and self.meeting_id != COUNCIL_ITSELF
 
 
 Subscriber = Callable[[Change | None], None]  # None: forget everything
@@ -53,6 +69,9 @@ Subscriber = Callable[[Change | None], None]  # None: forget everything
 # quartiers) or to a quartier: no meeting has id 0. Every process then forgets everything it
 # cached, since any page or feed may show the council's name (an admin's rare edit).
 COUNCIL_ITSELF = 0
+# The `council_id` of a change that concerns every council's pages (a document all councils
+# share): no council has id 0.
+EVERY_COUNCIL = 0
 
 _subscribers: list[Subscriber] = []
 _close_listener: Callable[[], Awaitable[None]] | None = None
@@ -68,20 +87,39 @@ def subscribe(drop: Subscriber) -> None:
 
 
 def _dispatch(change: Change | None) -> None:
-    if change is not None and change.meeting_id == COUNCIL_ITSELF:
+    if change is not None and (
+        change.kind == COUNCIL or (change.kind == MEETING and change.meeting_id == COUNCIL_ITSELF)
+    ):
         change = None
     for drop in _subscribers:
         drop(change)
 
 
-async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:
-    """Announce a change; inside the write transaction, so a rollback says nothing.
-    `seats_only`: registrations changed, not the meeting (the feeds ignore it).
+def _change(
+    meeting_id: int, council_id: int, seats_only: bool, kind: str, object_id: int
+) -> Change:
+    """A change as the log or a notice tells it; rows from before `kind` read as meetings'."""
+    if kind == MEETING and seats_only:
+        kind = SEATS  # written before the kind was
+    if kind in (MEETING, SEATS) and not object_id:
+        object_id = meeting_id
+    return Change(meeting_id, council_id, kind == SEATS, kind, object_id)
 
-    This process's caches drop the meeting once the transaction commits, without waiting for
-    its own notice (which the next request could otherwise overtake)."""
+
+async def changed(kind: str, object_id: int, council_id: int, *, meeting_id: int = 0) -> None:
+    """Announce that an object changed (created, changed or deleted), inside the write
+    transaction, so a rollback says nothing: its `kind` (`MEETING`, `SEATS`, `COUNCIL` or a
+    feature's own word), its id among those of its kind, the council it belongs to, and the
+    meeting whose page shows it if any (the minutes of a meeting: that meeting's page).
+
+    Every process's caches then drop what depends on it (`conseils.web.page_cache`); this
+    process's once the transaction commits, without waiting for its own notice (which the
+    next request could otherwise overtake)."""
     global _writes
+    if not kind or len(kind) > MAX_KIND or ":" in kind:
+        raise ValueError(f"a change's kind is a short word, not {kind!r}")
     db.require_transaction("a change notice")
+    seats_only = kind == SEATS
     now = now_utc()
     _writes += 1
     if _writes % PRUNE_EVERY == 1:
@@ -94,25 +132,44 @@ async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool 
         )
     await MeetingChange.insert(
         MeetingChange(
-            meeting_id=meeting_id, council_id=council_id, seats_only=seats_only, changed_at=now
+            meeting_id=meeting_id,
+            council_id=council_id,
+            seats_only=seats_only,
+            changed_at=now,
+            kind=kind,
+            object_id=object_id,
         )
     )
-    await db.notify(CHANNEL, f"{meeting_id}:{council_id}" + (":seats" if seats_only else ""))
-    change = Change(meeting_id, council_id, seats_only)
+    await db.notify(
+        CHANNEL,
+        f"{meeting_id}:{council_id}:{'seats' if seats_only else ''}:{kind}:{object_id}",
+    )
+    change = _change(meeting_id, council_id, seats_only, kind, object_id)
     db.on_commit(lambda: _dispatch(change))
+
+
+async def meeting_changed(meeting_id: int, council_id: int, *, seats_only: bool = False) -> None:
+    """Announce a change to a meeting; inside the write transaction, so a rollback says
+    nothing. `seats_only`: registrations changed, not the meeting (the feeds ignore it)."""
+    await changed(SEATS if seats_only else MEETING, meeting_id, council_id, meeting_id=meeting_id)
 
 
 async def council_changed(council_id: int) -> None:
     """Announce a change to a council itself, or to a quartier (`council_id` 0), inside the
     write transaction: every process forgets its cached pages and feeds once it commits."""
-    await meeting_changed(COUNCIL_ITSELF, council_id)
+    await changed(COUNCIL, council_id, council_id)
 
 
 def _parse(payload: str) -> Change | None:
-    meeting, _, rest = payload.partition(":")
-    council, _, kind = rest.partition(":")
+    meeting, council, flag, kind, object_id = [*payload.split(":"), "", "", "", ""][:5]
     if meeting.isdigit() and council.isdigit():
-        return Change(int(meeting), int(council), kind == "seats")
+        return _change(
+            int(meeting),
+            int(council),
+            flag == "seats",
+            kind or MEETING,
+            int(object_id) if object_id.isdigit() else 0,
+        )
     return None
 
 
@@ -150,12 +207,20 @@ async def _poll_log() -> None:
         if last == seen:
             return
         rows = await MeetingChange.raw(
-            "SELECT id, meeting_id, council_id, seats_only FROM meeting_change "
-            "WHERE id > {} ORDER BY id",
+            "SELECT id, meeting_id, council_id, seats_only, kind, object_id "
+            "FROM meeting_change WHERE id > {} ORDER BY id",
             seen,
         )
         for row in rows:
-            _dispatch(Change(row["meeting_id"], row["council_id"], bool(row["seats_only"])))
+            _dispatch(
+                _change(
+                    row["meeting_id"],
+                    row["council_id"],
+                    bool(row["seats_only"]),
+                    row["kind"],
+                    row["object_id"],
+                )
+            )
         _last_seen_id = max(seen, rows[-1]["id"]) if rows else seen
 
 

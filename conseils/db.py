@@ -230,6 +230,24 @@ async def _sqlite_write(db: SQLiteEngine) -> AsyncIterator[None]:
         yield
 
 
+_write_times: list[float] = []  # in this process, since `reset_longest_write()` (the last 10,000)
+
+
+def longest_write_s() -> float:
+    """The longest a write transaction of this process held the database (from BEGIN to
+    its commit or rollback; on SQLite the write lock itself): the bench reports it."""
+    return max(_write_times, default=0.0)
+
+
+def write_times_s() -> list[float]:
+    """How long each recent write transaction held the database, oldest first."""
+    return list(_write_times)
+
+
+def reset_longest_write() -> None:
+    _write_times.clear()
+
+
 @contextlib.asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
     """A transaction that writes; `on_commit` callbacks run after it committed."""
@@ -237,13 +255,19 @@ async def write_transaction() -> AsyncIterator[None]:
         raise RuntimeError("write transactions do not nest")
     callbacks: list[Callable[[], None]] = []
     token = _on_commit.set(callbacks)
+    began: float | None = None
     try:
         db = engine()
         transaction = _sqlite_write(db) if isinstance(db, SQLiteEngine) else db.transaction()
         async with transaction:
+            began = time.perf_counter()
             yield
     finally:
         _on_commit.reset(token)
+        if began is not None:
+            _write_times.append(time.perf_counter() - began)
+            if len(_write_times) > 20_000:
+                del _write_times[:10_000]
     for callback in callbacks:
         try:
             callback()

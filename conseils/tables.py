@@ -13,17 +13,21 @@ from piccolo.table import Table
 
 
 class MeetingChange(Table):
-    """A log of changes to meetings, written in the same transaction as the change.
+    """A log of changes to anything a cached page, list or feed shows, written in the same
+    transaction as the change (`conseils.changes.changed`).
 
     Processes that cannot receive PostgreSQL notices (SQLite, or a lost LISTEN connection)
-    read it to learn exactly which meetings changed, and drop only those from their caches.
-    `meeting_id` is not a foreign key: the log also records deletions.
+    read it to learn exactly what changed, and drop only that from their caches. No column
+    is a foreign key: the log also records deletions. Rows written before `kind` existed
+    read as kind "meeting" (object 0: the meeting is `meeting_id`).
     """
 
-    meeting_id = Integer()
+    meeting_id = Integer()  # the meeting the change shows on (its page), 0: none
     council_id = Integer()
     seats_only = Boolean(default=False)  # a sign-up or a cancellation: the feeds do not care
     changed_at = Timestamptz(default=TimestamptzNow())
+    kind = Varchar(length=32, default="meeting")  # meeting, seats, council, proposal...
+    object_id = Integer(default=0)  # the changed object's id among those of its kind
 
 
 class AuditEntry(Table):

@@ -26,8 +26,10 @@ class PageSection:
 # own must announce it through `conseils.changes` so the page is rendered again.
 MEETING_PAGE = Slot[MeetingView, PageSection]("meeting page sections")
 
-# Sections of a council's public page, after its meetings (its residents' proposals...).
-# The page is rendered on every request: a contributor needs no change notice.
+# Sections of a council's public page, after its meetings (its residents' proposals, its
+# documents...). The page is cached until something of its council changes: a contributor
+# announces its changes with `conseils.changes.changed(kind, id, council_id)` (any kind drops
+# the page; `changes.EVERY_COUNCIL` for what every council's page shows).
 COUNCIL_PAGE = Slot[CouncilView, PageSection]("council page sections")
 
 

@@ -244,10 +244,14 @@ async def check_permission(viewer: FacilitatorView, fields: dict[str, str]) -> N
     _require_manage(viewer, council_id)
 
 
+DOCUMENT_CHANGE = "document"  # the kind of change notice of a document (conseils.changes)
+
+
 async def _announce(*council_ids: int | None) -> None:
-    """Council pages show documents: every process renders them afresh (a rare edit)."""
+    """Council pages show documents: the pages of these councils (a shared document: every
+    council's) are rendered afresh by every process."""
     for council_id in dict.fromkeys(council_ids):
-        await changes.council_changed(council_id or 0)
+        await changes.changed(DOCUMENT_CHANGE, 0, council_id or changes.EVERY_COUNCIL)
 
 
 # ---------------------------------------------------------------- writing

@@ -18,7 +18,9 @@ messages and moves the job's cursor together:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import anyio
 import msgspec
 
 from conseils import db, urls
@@ -32,7 +34,7 @@ from notifications.rendering import render_pair
 from notifications.tables import FanoutJob, Subscription
 
 UNSUBSCRIBE_PLACEHOLDER = "https://desabonnement.invalid/lien"  # replaced per subscriber
-EXPANSION_BATCH = 500
+EXPANSION_BATCH = 50  # messages inserted by one write transaction (kilobytes each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +124,50 @@ def _drafts(announcement: Announcement, subscribers: list[dict]) -> list[Draft]:
     return drafts
 
 
+def _subscribers(council_id: int, cursor: int, batch: int) -> Any:
+    return (
+        Subscription.select(Subscription.id, Subscription.email, Subscription.token)
+        .where(
+            (Subscription.council == council_id)
+            & (Subscription.status == "active")
+            & (Subscription.id > cursor)
+        )
+        .order_by(Subscription.id)
+        .limit(batch)
+    )
+
+
+async def _prepared(batch: int) -> dict[tuple[int, int, str, str], outbox.Composed]:
+    """The next batch's messages, composed before the write transaction (which then only
+    checks and inserts them: every other writer waits while it holds the database), by job,
+    subscriber, address and token. What changed meanwhile is composed again inside."""
+    job = (
+        await FanoutJob.select().where(FanoutJob.status == "pending").order_by(FanoutJob.id).first()
+    )
+    if job is None:
+        return {}
+    announcement = msgspec.json.decode(job["payload"], type=Announcement)
+    excluded = set(announcement.registrants)
+    rows = await _subscribers(job["council_id"], job["cursor"], batch)
+    chosen = [row for row in rows if row["email"] not in excluded]
+    composed = await anyio.to_thread.run_sync(
+        lambda: outbox.compose_all(_drafts(announcement, chosen))
+    )
+    return {
+        (job["id"], row["id"], row["email"], row["token"]): message
+        for row, message in zip(chosen, composed, strict=True)
+    }
+
+
 async def expand_next(batch: int = EXPANSION_BATCH) -> int:
     """Expand one batch of the oldest pending job; returns how many subscribers it covered
-    (0: no job waiting). One write transaction: messages and cursor commit together."""
+    (0: no job waiting). One short write transaction: messages and cursor commit together.
+
+    The messages are rendered beforehand, outside the transaction; inside, the job and its
+    subscribers are read again (locked), and only those still active get their message."""
     if not await FanoutJob.exists().where(FanoutJob.status == "pending"):
         return 0  # the usual case, checked without queueing behind the writers
+    prepared = await _prepared(batch)
     async with db.write_transaction():
         jobs = await FanoutJob.raw(
             "SELECT * FROM fanout_job WHERE status = 'pending' ORDER BY id LIMIT 1 "  # noqa: S608
@@ -137,19 +178,17 @@ async def expand_next(batch: int = EXPANSION_BATCH) -> int:
         job = jobs[0]
         announcement = msgspec.json.decode(job["payload"], type=Announcement)
         subscribers = await db.locked(
-            Subscription.select(Subscription.id, Subscription.email, Subscription.token)
-            .where(
-                (Subscription.council == job["council_id"])
-                & (Subscription.status == "active")
-                & (Subscription.id > job["cursor"])
-            )
-            .order_by(Subscription.id)
-            .limit(batch),
-            "SHARE",
+            _subscribers(job["council_id"], job["cursor"], batch), "SHARE"
         )
         excluded = set(announcement.registrants)
         chosen = [row for row in subscribers if row["email"] not in excluded]
-        queued = await outbox.enqueue(_drafts(announcement, chosen)) if chosen else 0
+        found = [prepared.get((job["id"], row["id"], row["email"], row["token"])) for row in chosen]
+        late = [row for row, message in zip(chosen, found, strict=True) if message is None]
+        if late:  # subscribed, or changed, since the batch was rendered (or another job)
+            found = [m for m in found if m is not None] + outbox.compose_all(
+                _drafts(announcement, late)
+            )
+        queued = await outbox.enqueue(found) if found else 0
         finished = len(subscribers) < batch
         await FanoutJob.update(
             {

@@ -42,18 +42,46 @@ def new_message_id() -> str:
     return f"<{secrets.token_hex(16)}@{get_settings().mail.domain}>"
 
 
-async def enqueue(drafts: Iterable[Draft]) -> int:
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """A message composed ahead of the transaction that queues it (`compose_all`)."""
+
+    draft: Draft
+    message_id: str
+    mime: str
+
+
+def compose_all(drafts: Iterable[Draft]) -> list[Composed]:
+    """Compose messages outside any transaction (a fan-out's thousands), so that the one
+    queueing them holds the database only to insert them. Not for capped drafts, whose cap
+    is read in the queueing transaction."""
+    now, settings = now_utc(), get_settings().mail
+    composed = []
+    for draft in drafts:
+        if draft.capped:
+            raise ValueError("a capped draft is composed when queued")
+        message_id = new_message_id()
+        mime = compose(draft, message_id, now, settings).decode("ascii")
+        composed.append(Composed(draft, message_id, mime))
+    return composed
+
+
+async def enqueue(drafts: Iterable[Draft | Composed]) -> int:
     """Queue emails, inside the transaction of the change. Returns how many were new."""
     db.require_transaction("queueing mail")
     now = now_utc()
     settings = get_settings().mail
     rows = []
-    for draft in drafts:
+    for item in drafts:
+        draft = item.draft if isinstance(item, Composed) else item
         if not draft.recipient:
             continue  # a walk-in who gave no address: nobody to write to
         held = draft.capped and await over_cap(draft, now)
-        message_id = new_message_id()
-        mime = "" if held else compose(draft, message_id, now, settings).decode("ascii")
+        if isinstance(item, Composed):
+            message_id, mime = item.message_id, item.mime
+        else:
+            message_id = new_message_id()
+            mime = "" if held else compose(draft, message_id, now, settings).decode("ascii")
         rows.append(
             OutboxMessage(
                 idempotency_key=draft.key,

@@ -58,7 +58,7 @@ WHERE id IN (
     ORDER BY next_attempt_at, id
     LIMIT {} %s
 )
-RETURNING *
+RETURNING id
 """
 
 
@@ -80,10 +80,21 @@ class Relay:
     # ------------------------------------------------------------ database
 
     async def claim(self, limit: int) -> list[dict[str, Any]]:
+        """Lease a batch; its rows (and their messages, kilobytes each) are read after the
+        claim has committed, so that it holds the database only to mark them."""
         now = now_utc()
         async with write_transaction():
             sql = _CLAIM % skip_locked()
-            rows = await OutboxMessage.raw(sql, now + LEASE, self.name, now, now, limit)
+            claimed = await OutboxMessage.raw(sql, now + LEASE, self.name, now, now, limit)
+        if not claimed:
+            return []
+        clause, id_arg = ids_in("id", [row["id"] for row in claimed])
+        rows = await OutboxMessage.raw(
+            f"SELECT * FROM outbox_message WHERE {clause} AND leased_by = {{}} "  # noqa: S608
+            "AND status = 'sending'",
+            id_arg,
+            self.name,
+        )
         return sorted(rows, key=lambda row: row["id"])
 
     async def _record(self, row_id: int, values: dict[str, Any]) -> None:

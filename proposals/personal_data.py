@@ -13,7 +13,7 @@ from typing import Any
 
 from conseils import db, personal_data
 from conseils.personal_data import Keeper, json_ready
-from proposals.services.common import STATUS_LABELS, THEMES
+from proposals.services.common import STATUS_LABELS, THEMES, supports_changed
 from proposals.tables import Proposal, Support
 
 PROPOSAL_LABELS = {
@@ -103,6 +103,7 @@ async def erase_supports(email: str) -> int:
             await Proposal.update({Proposal.supports: Proposal.supports - 1}).where(
                 Proposal.id == support["proposal"]
             )
+            await supports_changed(support["proposal"])
     return len(gone)
 
 

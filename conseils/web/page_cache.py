@@ -1,64 +1,187 @@
-"""A per-process cache of rendered meeting pages that never serves a stale page.
+"""Per-process caches of rendered pages, lists and API answers that never serve a stale one.
 
-Entries are dropped by the change notices of `conseils.changes`; callers `await
-changes.refresh()` before `get()`, so a hit costs no query. A page also expires by itself when
-its meeting's next moment passes (registration opens or closes, the meeting ends).
+Entries are dropped by the change notices of `conseils.changes` (in any process); callers
+`await changes.refresh()` before `get()`, so a hit costs no query. An entry also expires by
+itself at its `expires_at` (registration opens or closes, a meeting ends).
+
+- `RenderedPages`: one object's page by its meeting id (the meeting page), dropped by any
+  change that names that meeting (`Change.meeting_id`).
+- `RenderedLists`: anything by any key, each entry dropped by the changes it `DependsOn`
+  (kinds of change, and councils). Use it for every cached list:
+
+      _lists = RenderedLists()
+
+      async def proposals_page(request, council):
+          async def render() -> Page:
+              items = await proposals.of_council(council)    # its queries
+              body = template.render(items=items).encode()
+              return Page(expires_at=None, body=body,        # or when the page changes alone
+                          depends_on=DependsOn({"proposal", "support"}, {council.id}))
+          page = await _lists.fetch(("proposals", council.slug), render)
+          return await respond(request, page, MediaType.HTML)  # gzip/br copies kept too
+
+  and announce every write to what it shows, inside its transaction:
+  `await changes.changed("proposal", proposal_id, council_id)` (or `meeting_changed(...)`).
+  A change of the council itself drops everything. A list that shows several kinds (a
+  council's page showing meetings and proposals) names them all; one not limited to some
+  councils leaves `councils` out (None: any council).
+
+A render begun before a change it depends on is not kept (`generation`): it may have read
+the data as it was before the change committed.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Hashable
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Collection, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from litestar import Request, Response
 
 from conseils import changes
 from conseils.timefmt import now_utc
+from conseils.web.compression import MINIMUM_SIZE, Compressed, chosen_coding
+
+RECENT_KEPT = 512  # changes remembered to judge a render begun before them
+
+
+@dataclass(frozen=True, slots=True)
+class DependsOn:
+    """What an entry shows: a change of one of these `kinds` (None: any kind) in one of these
+    `councils` (None: any council) drops it; a change of a council itself drops everything,
+    and a change in `changes.EVERY_COUNCIL` (0: a document all councils share) concerns
+    every council."""
+
+    kinds: frozenset[str] | None = None
+    councils: frozenset[int] | None = None
+
+    def __init__(
+        self, kinds: Collection[str] | None = None, councils: Collection[int] | None = None
+    ) -> None:
+        object.__setattr__(self, "kinds", None if kinds is None else frozenset(kinds))
+        object.__setattr__(self, "councils", None if councils is None else frozenset(councils))
+
+    def dropped_by(self, change: changes.Change | None) -> bool:
+        return change is None or (
+            (self.kinds is None or change.kind in self.kinds)
+            and (
+                self.councils is None
+                or change.council_id in self.councils
+                or change.council_id == changes.EVERY_COUNCIL
+            )
+        )
+
+
+ANY_CHANGE = DependsOn()
+MEETINGS_AND_SEATS = frozenset({changes.MEETING, changes.SEATS})
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
     expires_at: datetime | None  # when the page changes by itself (registration opens...)
     body: bytes
+    depends_on: DependsOn = ANY_CHANGE  # for lists (`RenderedLists`)
+    # Its gzip and Brotli copies, each made once when a client first asks for it.
+    copies: Compressed = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "copies", Compressed(self.body))
 
     def current(self) -> bool:
         return self.expires_at is None or now_utc() < self.expires_at
 
 
+async def respond(request: Request, page: Page, media_type: str) -> Response:
+    """The page's answer, compressed as the client accepts (the copy kept with the page,
+    not compressed again on each request by `CompressionMiddleware`)."""
+    coding = chosen_coding(request.headers)
+    if coding is None or len(page.body) < MINIMUM_SIZE:
+        return Response(page.body, media_type=media_type)  # the middleware adds Vary
+    return Response(
+        await page.copies.copy(coding),
+        media_type=media_type,
+        headers={"Content-Encoding": coding, "Vary": "Accept-Encoding"},
+    )
+
+
 class RenderedPages:
+    """Pages by meeting id, each dropped by the changes that name its meeting."""
+
     def __init__(self, max_entries: int = 2000) -> None:
         self._entries: OrderedDict[Hashable, Page] = OrderedDict()
         self._max = max_entries
-        self.generation = 0  # bumped by every drop: a render begun before it is not stored
+        self.generation = 0  # bumped by every change: a render begun before one may be stale
+        self._recent: deque[tuple[int, changes.Change | None]] = deque(maxlen=RECENT_KEPT)
         changes.subscribe(self.drop)
 
     def drop(self, change: changes.Change | None) -> None:
         self.generation += 1
+        self._recent.append((self.generation, change))
         if change is None:
             self._entries.clear()
         else:
-            self._entries.pop(change.meeting_id, None)
+            self._forget(change)
 
-    def get(self, meeting_id: Hashable) -> Page | None:
-        page = self._entries.get(meeting_id)
+    def _forget(self, change: changes.Change) -> None:
+        self._entries.pop(change.meeting_id, None)
+
+    def _affects(self, key: Hashable, page: Page, change: changes.Change | None) -> bool:
+        return change is None or change.meeting_id == key
+
+    def _changed_since(self, key: Hashable, page: Page, generation: int) -> bool:
+        """Whether a change since `generation` may alter this entry (when unsure: yes)."""
+        if generation == self.generation:
+            return False
+        if self.generation - generation > len(self._recent):
+            return True
+        for seen, change in reversed(self._recent):
+            if seen <= generation:
+                break
+            if self._affects(key, page, change):
+                return True
+        return False
+
+    def get(self, key: Hashable) -> Page | None:
+        page = self._entries.get(key)
         if page is None or not page.current():
             return None
-        self._entries.move_to_end(meeting_id)
+        self._entries.move_to_end(key)
         return page
 
-    def put(self, meeting_id: Hashable, page: Page, generation: int) -> None:
-        if generation != self.generation:
+    def put(self, key: Hashable, page: Page, generation: int) -> None:
+        """Keep `page`, rendered from data read after `generation` was taken."""
+        if self._changed_since(key, page, generation):
             return
-        self._entries[meeting_id] = page
-        self._entries.move_to_end(meeting_id)
+        self._entries[key] = page
+        self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
+    async def fetch(self, key: Hashable, render: Callable[[], Awaitable[Page]]) -> Page:
+        """The current entry for `key`, rendered (and kept) when there is none."""
+        await changes.refresh()
+        page = self.get(key)
+        if page is None:
+            generation = self.generation
+            page = await render()
+            self.put(key, page, generation)
+        return page
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
 
 class RenderedLists(RenderedPages):
-    """Rendered lists of meetings (the embeddable agenda), by any key: any change may add a
-    meeting to a list or take one out, so every notice drops them all."""
+    """Rendered lists (pages, API answers) by any key, each dropped by the changes its
+    `Page.depends_on` names. A change looks at every entry: keep `max_entries` modest."""
 
-    def drop(self, change: changes.Change | None) -> None:
-        self.generation += 1
-        self._entries.clear()
+    def __init__(self, max_entries: int = 500) -> None:
+        super().__init__(max_entries)
+
+    def _forget(self, change: changes.Change) -> None:
+        for key in [k for k, page in self._entries.items() if page.depends_on.dropped_by(change)]:
+            del self._entries[key]
+
+    def _affects(self, key: Hashable, page: Page, change: changes.Change | None) -> bool:
+        return page.depends_on.dropped_by(change)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import (
@@ -16,8 +16,10 @@ from litestar.params import (
     PathParameter,
     QueryParameter,
 )
+from litestar.serialization import encode_json
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from conseils import changes
 from conseils.validation import require_moment
 from conseils.viewer import FacilitatorView
 from conseils.web.api_spec import (
@@ -28,6 +30,7 @@ from conseils.web.api_spec import (
     OPTIONAL_BEARER,
     operation,
 )
+from conseils.web.page_cache import MEETINGS_AND_SEATS, DependsOn, Page, RenderedLists, respond
 from meetings.controllers import api_examples as examples
 from meetings.controllers.reasons import (
     CANCEL_INSTEAD,
@@ -57,6 +60,8 @@ from meetings.schemas import (
 )
 from meetings.services import council_admin, councils, meetings
 
+# Public answers (without a token) of the list operations, by their parameters.
+_answers = RenderedLists()
 MeetingId = Annotated[int, PathParameter(description="Meeting id")]
 Slug = Annotated[str, PathParameter(description="The council's slug, as in its page's address")]
 QuartierSlug = Annotated[str, PathParameter(description="The quartier's slug")]
@@ -81,10 +86,16 @@ class CouncilController(Controller):
     tags = ["councils"]
 
     @get("/", **operation("listCouncils", "List the councils"))
-    async def list_councils(self) -> list[CouncilOut]:
+    async def list_councils(self, request: Request) -> Response[list[CouncilOut]]:
         """Every council (anyone may call): agglomeration-wide ones first, then by name,
         with their quartiers and the addresses of their page and calendar feed."""
-        return [CouncilOut.of(council) for council in await councils.list_councils()]
+
+        async def render() -> Page:
+            found = [CouncilOut.of(council) for council in await councils.list_councils()]
+            return Page(None, encode_json(found), DependsOn({changes.COUNCIL}))
+
+        page = await _answers.fetch("councils", render)
+        return await respond(request, page, MediaType.JSON)
 
     @get("/{slug:str}", **operation("getCouncil", "Get a council", COUNCIL_NOT_FOUND))
     async def get_council(self, slug: Slug) -> CouncilOut:
@@ -174,6 +185,7 @@ class MeetingController(Controller):
     @get("/", **operation("listMeetings", "List meetings", INVALID, *OPTIONAL_BEARER))
     async def list_meetings(
         self,
+        request: Request,
         maybe_viewer: NamedDependency[FacilitatorView | None],
         council: FromQuery[str | None] = None,
         kind: FromQuery[Kind | None] = None,
@@ -182,23 +194,39 @@ class MeetingController(Controller):
         to: FromQuery[datetime | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> MeetingPage:
+    ) -> Response[MeetingPage]:
         """A page of meetings, soonest first, filtered by council, kind, status and start
         (`from` inclusive, `to` exclusive; moments with their UTC offset). Anyone may call:
         without a token, published and cancelled meetings only; with a facilitator's token,
         their councils' drafts too (an administrator's: every draft). `total` counts every
         match; page with `limit` (1 to 100) and `offset`."""
-        items, total = await meetings.list_meetings(
-            viewer=maybe_viewer,
-            council=council,
-            kind=kind,
-            status=status,
-            starts_from=require_moment("from", from_) if from_ else None,
-            starts_before=require_moment("to", to) if to else None,
-            limit=limit,
-            offset=offset,
-        )
-        return MeetingPage([MeetingOut.of(m) for m in items], total, limit, offset)
+        starts_from = require_moment("from", from_) if from_ else None
+        starts_before = require_moment("to", to) if to else None
+
+        async def answer() -> MeetingPage:
+            items, total = await meetings.list_meetings(
+                viewer=maybe_viewer,
+                council=council,
+                kind=kind,
+                status=status,
+                starts_from=starts_from,
+                starts_before=starts_before,
+                limit=limit,
+                offset=offset,
+            )
+            return MeetingPage([MeetingOut.of(m) for m in items], total, limit, offset)
+
+        if maybe_viewer is not None:  # drafts too: this facilitator's answer, never kept
+            return Response(await answer())
+
+        async def render() -> Page:
+            body = encode_json(await answer())
+            shown = None if council is None else [await council_admin.council_id_of(council)]
+            return Page(None, body, DependsOn(MEETINGS_AND_SEATS, shown))
+
+        key = (council, kind, status, starts_from, starts_before, limit, offset)
+        page = await _answers.fetch(key, render)
+        return await respond(request, page, MediaType.JSON)
 
     @get(
         "/{meeting_id:int}",

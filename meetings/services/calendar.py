@@ -298,7 +298,7 @@ class _Events:
     def drop(self, change: changes.Change | None) -> None:
         if change is None:
             self.by_id.clear()
-        elif not change.seats_only:
+        elif change.of_a_meeting:
             self.by_id.pop(change.meeting_id, None)
 
 
@@ -338,8 +338,8 @@ class _Feeds:
         self.forgotten = 0  # "forget everything" notices: a scope resolved across one is not kept
 
     def drop(self, change: changes.Change | None) -> None:
-        if change is not None and change.seats_only:
-            return  # feeds show no seat counts
+        if change is not None and not change.of_a_meeting:
+            return  # feeds show no seat counts, nor what features show beside a meeting
         if change is None:
             # Forget the scopes too: a council renamed, or given other quartiers, changes a
             # feed's name and the councils it spans (a request holding one still reloads).
@@ -379,7 +379,7 @@ changes.subscribe(
         _documents.clear()
         if change is None
         else None
-        if change.seats_only
+        if not change.of_a_meeting
         else _documents.pop(change.meeting_id, None)
     )
 )
@@ -390,7 +390,7 @@ _dropped = 0  # meeting changes seen: a .ics built across one is not kept
 
 def _count_drop(change: changes.Change | None) -> None:
     global _dropped
-    if change is None or not change.seats_only:
+    if change is None or change.of_a_meeting:
         _dropped += 1
 
 

@@ -186,10 +186,23 @@ async def refresh_search(row: dict[str, Any]) -> None:
         await search.unindex(SEARCH_KIND, row["id"])
 
 
+PROPOSAL_CHANGE = "proposal"  # the kind of change notice of a proposal (conseils.changes)
+SUPPORT_CHANGE = "support"  # ... and of its supports count
+
+
 async def proposal_changed(row: dict[str, Any]) -> None:
-    """Tell the caches showing this proposal (its meetings' agendas) that it changed."""
+    """Tell the caches showing this proposal (its council's pages and lists, the page of the
+    meeting it came from) that it changed, inside the write transaction."""
+    await changes.changed(PROPOSAL_CHANGE, row.get("id", 0), row["council"])
     if row["meeting"] is not None:
         await changes.meeting_changed(row["meeting"], row["council"])
+
+
+async def supports_changed(proposal_id: int) -> None:
+    """Tell the caches showing a proposal's supports count that it moved."""
+    row = await Proposal.select(Proposal.council).where(Proposal.id == proposal_id).first()
+    if row is not None:
+        await changes.changed(SUPPORT_CHANGE, proposal_id, row["council"])
 
 
 async def set_status(

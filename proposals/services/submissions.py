@@ -38,6 +38,7 @@ from proposals.services.common import (
     record,
     require_theme,
     snapshot,
+    supports_changed,
 )
 from proposals.tables import Proposal, Support
 
@@ -386,5 +387,6 @@ async def confirm_support(token: str) -> SupportConfirmation:
             await Proposal.update({Proposal.supports: Proposal.supports + 1}).where(
                 Proposal.id == support["proposal"]
             )
+            await supports_changed(support["proposal"])
         view = await _support_view({**support, "status": "confirmed"})
     return view

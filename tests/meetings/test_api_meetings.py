@@ -235,6 +235,10 @@ async def test_drafts_hidden_from_public_visible_to_facilitators(
         assert response.status_code == 200
         assert response.json()["status"] == "draft"
 
+    # The public answer is kept per process, but never given to a token, nor a token's kept.
+    assert draft["id"] in {m["id"] for m in (await listing(client, tamaris_auth))["items"]}
+    assert await listing(client) == public
+
     # A facilitator of another council does not see it.
     theirs = await listing(client, other_auth, limit=100)
     assert theirs["total"] == DEMO_TOTAL

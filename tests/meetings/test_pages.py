@@ -492,3 +492,38 @@ async def test_meeting_page_notices_when_the_meeting_is_over(
         monkeypatch.setattr(module, "now_utc", lambda: now_utc() + later)
     second = assert_html(await client.get(f"/reunions/{mid}"))
     assert "Cette réunion a eu lieu." in second
+
+
+async def test_lists_change_by_themselves_when_sign_ups_close_and_a_meeting_ends(
+    client: AsyncClient, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The home page and the council's page are kept until their first meeting's next
+    moment: once its sign-ups close its seats are no longer offered, once it ends it leaves
+    the upcoming meetings (for the council's past ones), with no change announced."""
+    mid = await insert_meeting(
+        "ales-tamaris", "Café bientôt", starts_in=timedelta(minutes=30), minutes=60
+    )
+    row = await Meeting.select(Meeting.starts_at, Meeting.ends_at).where(Meeting.id == mid).first()
+
+    def card(text: str) -> str:
+        start = text.index(f'id="m{mid}"')
+        return text[start : text.index("</article>", start)]
+
+    paths = ["/", "/?conseil=ales-tamaris", "/conseils/ales-tamaris"]
+    for path in paths:
+        assert "30 places restantes" in card(assert_html(await client.get(path))), path
+
+    def clock_at(moment: datetime) -> None:
+        shift = moment + timedelta(seconds=1) - now_utc()
+        for module in (page_cache, pages, meeting_services):
+            monkeypatch.setattr(module, "now_utc", lambda: now_utc() + shift)
+
+    clock_at(row["starts_at"])
+    for path in paths:
+        assert "places restantes" not in card(assert_html(await client.get(path))), path
+
+    clock_at(row["ends_at"])
+    for path in paths[:2]:
+        assert f'id="m{mid}"' not in assert_html(await client.get(path)), path
+    council_page = assert_html(await client.get(paths[2]))
+    assert council_page.index(f'id="m{mid}"') > council_page.index('id="passees"')

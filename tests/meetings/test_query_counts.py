@@ -23,6 +23,7 @@ LISTS_OF_MEETINGS = [
     "/conseils/ales-tamaris",
     "/api/v1/meetings",
     "/api/v1/meetings?council=ales-tamaris&kind=cafe",
+    "/api/v1/meetings?limit=100&offset=1",
 ]
 PATHS = [*LISTS_OF_MEETINGS, "/api/v1/councils"]
 
@@ -65,3 +66,18 @@ async def test_an_uncached_render_runs_as_many_queries_for_50_meetings_as_for_5(
         assert len(few[path]) <= 12, (path, few[path])  # a handful, whatever the engine
     for path, count in shown_many.items():
         assert count > shown_few[path], (path, shown_few[path], count)  # more rows, same queries
+
+
+async def test_a_cached_list_is_served_without_reading_what_it_shows(
+    client: AsyncClient, demo: None
+) -> None:
+    """Once rendered, a list is answered from this process's cache: at most the change log
+    is read (PostgreSQL without its LISTEN connection), never the meetings or councils."""
+    await insert_meetings(5, council="ales-tamaris")
+    for path in PATHS:
+        first = await client.get(path)
+        with counted_queries() as seen:
+            again = await client.get(path)
+        assert again.status_code == 200
+        assert again.content == first.content, path
+        assert [s for s in seen if "meeting_change" not in s] == [], (path, seen)

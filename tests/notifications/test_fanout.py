@@ -11,6 +11,7 @@ from httpx import AsyncClient
 from conseils.db import write_transaction
 from conseils.timefmt import now_utc
 from notifications import fanout, outbox
+from notifications.drafts import Draft
 from notifications.tables import FanoutJob, OutboxMessage, Subscription
 from tests.support.mail_support import council_id, create_meeting, publish, rows
 from tests.support.registration_support import RECEIVED
@@ -171,3 +172,49 @@ async def test_a_job_without_subscribers_finishes_at_once(
     [job] = await FanoutJob.select(FanoutJob.status, FanoutJob.queued)
     assert job == {"status": "done", "queued": 0}
     assert await fanout.expand_next() == 0
+
+
+async def test_what_changes_between_rendering_and_queueing_is_read_again(
+    client: AsyncClient, tamaris_auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is rendered before its write transaction: an address that unsubscribes in
+    between gets nothing, one whose link changed gets its new link, and the rest go out as
+    rendered (the same Message-ID as composed beforehand)."""
+    await subscribers(6)
+    meeting = await create_meeting(client, tamaris_auth)
+    await publish(client, tamaris_auth, meeting["id"])
+    real_prepared = fanout._prepared
+    ahead: dict = {}
+
+    async def prepared_then_changed(batch: int) -> dict:
+        ahead.update(await real_prepared(batch))
+        async with write_transaction():
+            await Subscription.update({Subscription.status: "unsubscribed"}).where(
+                Subscription.email == "habitant1@example.org"
+            )
+            await Subscription.update({Subscription.token: "n" * 43}).where(
+                Subscription.email == "habitant2@example.org"
+            )
+        return ahead
+
+    monkeypatch.setattr(fanout, "_prepared", prepared_then_changed)
+    assert await fanout.expand_next(batch=10) == 5
+    sent = await OutboxMessage.select(
+        OutboxMessage.recipient, OutboxMessage.message_id, OutboxMessage.mime
+    ).where(OutboxMessage.kind == "meeting_published")
+    by_address = {m["recipient"]: m for m in sent}
+    assert sorted(by_address) == [f"habitant{n}@example.org" for n in (0, 2, 3, 4, 5)]
+    assert len(ahead) == 6  # all six were rendered beforehand
+    composed_ids = {message.message_id for message in ahead.values()}
+    assert by_address["habitant0@example.org"]["message_id"] in composed_ids
+    assert by_address["habitant2@example.org"]["message_id"] not in composed_ids
+    assert "n" * 43 in by_address["habitant2@example.org"]["mime"].replace("=\r\n", "")
+    [job] = await FanoutJob.select(FanoutJob.status, FanoutJob.queued)
+    assert job == {"status": "done", "queued": 5}
+
+
+def test_a_capped_message_is_not_composed_ahead() -> None:
+    draft = Draft(key="k", kind="k", recipient="a@example.org", subject="s", text_body="t",
+                  capped=True)  # fmt: skip
+    with pytest.raises(ValueError, match="capped"):
+        outbox.compose_all([draft])

@@ -161,8 +161,9 @@ def _event(response: httpx.Response, meeting: dict) -> dict | None:
     return found[0] if found else None
 
 
-def _published(server: str, auth: dict[str, str], title: str, day: int) -> dict:
+def _published(server: str, auth: dict[str, str], title: str, day: int, **extra: object) -> dict:
     body = {
+        **extra,
         "council": "ales-tamaris",
         "kind": "cafe",
         "title": title,
@@ -241,6 +242,110 @@ def test_a_feed_change_through_one_process_shows_on_the_other(
         renamed.headers["last-modified"]
     )
     assert httpx.get(f"{reader}{single}").status_code == 404
+
+
+# ---------------------------------------------------------------- lists (home, council, API)
+
+LISTS = [
+    "/",
+    "/?conseil=ales-tamaris&type=cafe",
+    "/conseils/ales-tamaris",
+    "/api/v1/meetings?council=ales-tamaris&kind=cafe",
+    "/api/v1/meetings?limit=100",
+]
+
+
+def _card(server: str, path: str, meeting_id: int) -> str | None:
+    """What a list shows of a meeting: its card on a page, its object in the API."""
+    response = httpx.get(f"{server}{path}")
+    assert response.status_code == 200, (path, response.text)
+    if path.startswith("/api/"):
+        found = [m for m in response.json()["items"] if m["id"] == meeting_id]
+        return None if not found else f"{found[0]['title']} seats_left={found[0]['seats_left']}"
+    start = response.text.find(f'id="m{meeting_id}"')
+    return None if start < 0 else response.text[start : response.text.find("</article>", start)]
+
+
+def _seen(server: str, path: str, meeting_id: int, expected: str | None) -> str | None:
+    """The list's view of the meeting once it shows `expected` (None: no card), or after 3 s."""
+    deadline = time.monotonic() + 3.0
+    while True:
+        card = _card(server, path, meeting_id)
+        shown = card is None if expected is None else card is not None and expected in card
+        if shown or time.monotonic() > deadline:
+            return card
+        time.sleep(0.02)
+
+
+def test_every_cached_list_shows_a_change_made_through_the_other_process(
+    two_servers: tuple[str, str],
+) -> None:
+    """Home (with its filters), the council's page and the list API are kept by each
+    process: a meeting published, seats taken, a title changed, a meeting deleted and a
+    council renamed through one process all show on the other's lists."""
+    reader, writer = two_servers
+    auth = _admin(writer)
+    before = {path: httpx.get(f"{reader}{path}").text for path in LISTS}
+    councils_before = httpx.get(f"{reader}/api/v1/councils").json()
+    other_council = httpx.get(
+        f"{reader}/conseils/anduze-centre-ville"
+    ).text  # another council's page
+
+    meeting = _published(writer, auth, "Café des listes", day=18, capacity=5)
+    for path in LISTS:
+        card = _seen(reader, path, meeting["id"], "Café des listes")
+        assert card is not None and "Café des listes" in card, (path, card)
+        assert "Café des listes" not in before[path]
+    assert (
+        httpx.get(f"{reader}/conseils/anduze-centre-ville").text == other_council
+    )  # kept: not its own
+
+    signed = httpx.post(
+        f"{writer}/api/v1/meetings/{meeting['id']}/registrations",
+        json={"name": "Léa", "email": "lea@example.org", "attending_as": "resident",
+              "consent": True},
+    )  # fmt: skip
+    assert signed.status_code == 202, signed.text
+    for path in LISTS:
+        expected = "seats_left=4" if path.startswith("/api/") else "4 places restantes"
+        card = _seen(reader, path, meeting["id"], expected)
+        assert card is not None and expected in card, (path, card)
+
+    patched = httpx.patch(
+        f"{writer}/api/v1/meetings/{meeting['id']}", json={"title": "Café renommé"}, headers=auth
+    )
+    assert patched.status_code == 200, patched.text
+    for path in LISTS:
+        card = _seen(reader, path, meeting["id"], "Café renommé")
+        assert card is not None and "Café renommé" in card, (path, card)
+
+    renamed = httpx.patch(
+        f"{writer}/api/v1/councils/ales-tamaris", json={"name": "Conseil des Tamaris"}, headers=auth
+    )
+    assert renamed.status_code == 200, renamed.text
+    councils = _until(
+        lambda: httpx.get(f"{reader}/api/v1/councils"),
+        lambda response: "Conseil des Tamaris" in response.text,
+    ).json()
+    assert [c["name"] for c in councils if c["slug"] == "ales-tamaris"] == ["Conseil des Tamaris"]
+    assert councils != councils_before
+    home = _until(lambda: httpx.get(f"{reader}/"), lambda r: "Conseil des Tamaris" in r.text)
+    assert "Conseil des Tamaris" in home.text
+    renamed_back = httpx.patch(
+        f"{writer}/api/v1/councils/ales-tamaris",
+        json={
+            "name": councils_before[[c["slug"] for c in councils_before].index("ales-tamaris")][
+                "name"
+            ]
+        },
+        headers=auth,
+    )
+    assert renamed_back.status_code == 200, renamed_back.text
+
+    deleted = httpx.delete(f"{writer}/api/v1/meetings/{meeting['id']}", headers=auth)
+    assert deleted.status_code == 204, deleted.text
+    for path in LISTS:
+        assert _seen(reader, path, meeting["id"], None) is None, path
 
 
 async def _listeners(database_url: str, *, terminate: bool = False) -> int:
