@@ -63,7 +63,9 @@ async def test_an_uncached_render_runs_as_many_queries_for_50_meetings_as_for_5(
     for path in PATHS:
         extra = [statement[:200] for statement in many[path] if statement not in few[path]]
         assert len(many[path]) == len(few[path]), (path, len(few[path]), len(many[path]), extra)
-        assert len(few[path]) <= 12, (path, few[path])  # a handful, whatever the engine
+        # A handful, whatever the engine (the council page: its sections, proposals and
+        # documents, included)
+        assert len(few[path]) <= 16, (path, few[path])
     for path, count in shown_many.items():
         assert count > shown_few[path], (path, shown_few[path], count)  # more rows, same queries
 
