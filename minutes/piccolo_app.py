@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from minutes.tables import Document, StoredFile
+from minutes.tables import Document, Minutes, MinutesMeeting, MinutesProposal, StoredFile
 
 APP_CONFIG = AppConfig(
     app_name="minutes",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[StoredFile, Document],
-    migration_dependencies=["meetings.piccolo_app"],
+    table_classes=[StoredFile, Document, Minutes, MinutesMeeting, MinutesProposal],
+    migration_dependencies=["meetings.piccolo_app", "proposals.piccolo_app"],
     commands=[],
 )
