@@ -35,7 +35,7 @@ from conseils.timefmt import now_utc
 from conseils.web.compression import Compressed
 from meetings.events import MeetingSnapshot
 from meetings.services.common import KIND_LABELS, KINDS, MAX_ID, not_found
-from meetings.services.snapshots import public_rows
+from meetings.services.snapshots import ID, UPDATED_AT, public_tuples
 from meetings.tables import Council, CouncilQuartier, Quartier
 
 TZID = "Europe/Paris"
@@ -162,6 +162,7 @@ class Event:
     kind: str
     status: str
     order: tuple[datetime, int]
+    year: int  # of its start, in local time: the feed's VTIMEZONE spans these
     leaves_at: datetime | None  # when a cancelled meeting leaves the feeds
     updated_at: datetime
     block: bytes
@@ -194,6 +195,25 @@ def _summary(kind: str, title: str) -> str:
     return title if title.casefold().startswith(label.casefold()) else f"{label} : {title}"
 
 
+_council_lines: dict[tuple[str, str, str], tuple[str, str]] = {}  # a few per council
+
+
+def _categories_and_organizer(kind: str, council_name: str, email: str) -> tuple[str, str]:
+    """CATEGORIES and ORGANIZER, the same for every meeting of a kind and council."""
+    key = (kind, council_name, email)
+    found = _council_lines.get(key)
+    if found is None:
+        if len(_council_lines) > 4096:  # councils renamed many times: start again
+            _council_lines.clear()
+        esc = ical.escape_text
+        label = KIND_LABELS.get(kind, kind)
+        found = _council_lines[key] = (
+            f"CATEGORIES:{esc(label)},{esc(council_name)}",
+            f"ORGANIZER;CN={ical.param_value(council_name)}:mailto:{email}",
+        )
+    return found
+
+
 def render_event(meeting: MeetingSnapshot) -> Event:
     """One meeting as a VEVENT: every value from the snapshot, none from the clock."""
     cancelled = meeting.status == "cancelled"
@@ -203,7 +223,9 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         summary = f"Annulé — {summary}"
     esc = ical.escape_text
     stamp = ical.utc_stamp(meeting.updated_at)
-    kind = KIND_LABELS.get(meeting.kind, meeting.kind)
+    categories, organizer = _categories_and_organizer(
+        meeting.kind, meeting.council_name, meeting.contact_email
+    )
     content = [
         "BEGIN:VEVENT",
         f"UID:{esc(meeting.uid or 'reunion-' + str(meeting.id))}",
@@ -218,8 +240,8 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         f"DESCRIPTION:{esc(_description(meeting, page))}",
         f"URL;VALUE=URI:{page}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-        f"CATEGORIES:{esc(kind)},{esc(meeting.council_name)}",
-        f"ORGANIZER;CN={ical.param_value(meeting.council_name)}:mailto:{meeting.contact_email}",
+        categories,
+        organizer,
         "CLASS:PUBLIC",
         f"TRANSP:{'TRANSPARENT' if cancelled else 'OPAQUE'}",
     ]
@@ -235,6 +257,7 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         kind=meeting.kind,
         status=meeting.status,
         order=(meeting.starts_at, meeting.id),
+        year=meeting.starts_at.astimezone(ZONE).year,
         leaves_at=leaves_at,
         updated_at=meeting.updated_at,
         block=ical.lines(*content),
@@ -244,7 +267,10 @@ def render_event(meeting: MeetingSnapshot) -> Event:
 def _calendar(
     name: str, description: str, page_url: str, feed_url: str, events: list[Event]
 ) -> bytes:
-    years = ical.years_of([e.order[0].astimezone(ZONE) for e in events] or [now_utc()])
+    if events:
+        years = (min(e.year for e in events), max(e.year for e in events))
+    else:
+        years = ical.years_of([now_utc()])
     head = [
         b"BEGIN:VCALENDAR\r\n",
         ical.prop("VERSION", "2.0"),
@@ -416,13 +442,15 @@ async def _clock(council_ids: frozenset[int] | None) -> datetime | None:
     return max(moments, default=None)
 
 
-def _events_for(rows: list[dict[str, Any]]) -> list[Event]:
-    """Events for rows, reusing what is cached when the meeting has not changed since."""
+def _events_for(rows: list[tuple[Any, ...]]) -> list[Event]:
+    """Events for rows of `public_tuples`, reusing what is cached when the meeting has not
+    changed since (a change to a council itself forgets them all)."""
     found = []
+    by_id = _events.by_id
     for row in rows:
-        cached = _events.by_id.get(row["id"])
-        if cached is None or cached.updated_at != row["updated_at"]:
-            cached = _events.by_id[row["id"]] = render_event(MeetingSnapshot(**row))
+        cached = by_id.get(row[ID])
+        if cached is None or cached.updated_at != row[UPDATED_AT]:
+            cached = by_id[row[ID]] = render_event(MeetingSnapshot(*row))
         found.append(cached)
     return found
 
@@ -471,7 +499,7 @@ async def _update(feed: _Feed, now: datetime) -> None:
     where, args = _scope_where(feed.scope)
     reload = not feed.complete
     if reload:
-        rows = await public_rows(where, *args)
+        rows = await public_tuples(where, *args)
         events = await _in_thread(_events_for, rows)
         members = {e.id: e for e in events if e.leaves_at is None or e.leaves_at > now}
         departed = [e.leaves_at for e in events if e.leaves_at is not None and e.leaves_at <= now]
@@ -479,10 +507,10 @@ async def _update(feed: _Feed, now: datetime) -> None:
     else:
         ids = sorted(pending)
         clause, id_arg = ids_in("m.id", ids)
-        rows = await public_rows(f"{where} AND {clause}", *args, id_arg)
+        rows = await public_tuples(f"{where} AND {clause}", *args, id_arg)
         for event in _events_for(rows):
             feed.members[event.id] = event
-        for gone in set(ids) - {row["id"] for row in rows}:
+        for gone in set(ids) - {row[ID] for row in rows}:
             feed.members.pop(gone, None)
     feed.leaves_next = min(
         (e.leaves_at for e in feed.members.values() if e.leaves_at is not None), default=None
@@ -506,19 +534,19 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     if not 1 <= meeting_id <= MAX_ID:
         raise not_found()
     generation = _generation()
-    rows = await public_rows("m.id = {}", meeting_id)
+    rows = await public_tuples("m.id = {}", meeting_id)
     if not rows:
         raise not_found()
     event = _events_for(rows)[0]
-    row = rows[0]
+    meeting = MeetingSnapshot(*rows[0])
     body = _calendar(
-        row["title"],
-        f"{KIND_LABELS.get(row['kind'], row['kind'])} — {row['council_name']}",
+        meeting.title,
+        f"{KIND_LABELS.get(meeting.kind, meeting.kind)} — {meeting.council_name}",
         urls.meeting_url(meeting_id),
         urls.meeting_calendar_url(meeting_id),
         [event],
     )
-    clock = await _clock(frozenset({row["council_id"]}))
+    clock = await _clock(frozenset({meeting.council_id}))
     moments = [m for m in (clock, event.updated_at) if m is not None]
     document = CalendarDocument(
         body, _etag(body), _whole_second(max(moments)), f"reunion-{meeting_id}.ics"
@@ -539,7 +567,7 @@ async def personal_document(
     its manage page, or an address's, from its personal-data page; no account needed).
     Small: built on each request from cached events."""
     await changes.refresh()
-    rows = await public_rows(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
+    rows = await public_tuples(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
     events = sorted(_events_for(rows), key=lambda e: e.order)
     body = _calendar(
         "Mes réunions — conseils citoyens", description, urls.home_url(), feed_url, events
