@@ -168,16 +168,12 @@ class Event:
     block: bytes
 
 
-def _location(meeting: MeetingSnapshot) -> str:
-    return meeting.place or (meeting.online_url or "")
-
-
-def _description(meeting: MeetingSnapshot, page: str) -> str:
-    parts = [meeting.description.strip()] if meeting.description.strip() else []
+def _description(meeting: MeetingSnapshot, page: str, place: str) -> str:
+    own = meeting.description.strip()
+    parts = [own] if own else []
     if meeting.status == "cancelled":
         parts.insert(0, "Cette réunion est annulée.")
     details = [f"Organisé par : {meeting.council_name}"]
-    place = meeting.place
     if place:
         details.append(f"Lieu : {place}")
     if meeting.online_url:
@@ -223,6 +219,7 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         summary = f"Annulé — {summary}"
     esc = ical.escape_text
     stamp = ical.utc_stamp(meeting.updated_at)
+    place = meeting.place
     categories, organizer = _categories_and_organizer(
         meeting.kind, meeting.council_name, meeting.contact_email
     )
@@ -236,8 +233,8 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         ical.zoned_value("DTSTART", meeting.starts_at, ZONE),
         ical.zoned_value("DTEND", meeting.ends_at, ZONE),
         f"SUMMARY:{esc(summary)}",
-        f"LOCATION:{esc(_location(meeting))}",
-        f"DESCRIPTION:{esc(_description(meeting, page))}",
+        f"LOCATION:{esc(place or meeting.online_url or '')}",
+        f"DESCRIPTION:{esc(_description(meeting, page, place))}",
         f"URL;VALUE=URI:{page}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
         categories,
