@@ -19,6 +19,7 @@ cached blocks. Rendering and joining run in a worker thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -261,6 +262,31 @@ def render_event(meeting: MeetingSnapshot) -> Event:
     )
 
 
+def _head(name: str, description: str, page_url: str, feed_url: str, years: tuple[int, int]) -> bytes:
+    return b"".join(
+        [
+            b"BEGIN:VCALENDAR\r\n",
+            ical.prop("VERSION", "2.0"),
+            ical.text("PRODID", PRODID),
+            ical.prop("CALSCALE", "GREGORIAN"),
+            ical.prop("METHOD", "PUBLISH"),
+            ical.text("NAME", name),
+            ical.text("X-WR-CALNAME", name),
+            ical.text("DESCRIPTION", description),
+            ical.text("X-WR-CALDESC", description),
+            ical.text("X-WR-TIMEZONE", TZID),
+            ical.prop("REFRESH-INTERVAL", REFRESH, value="DURATION"),
+            ical.prop("X-PUBLISHED-TTL", REFRESH),
+            ical.prop("URL", page_url, value="URI"),
+            ical.prop("SOURCE", feed_url, value="URI"),
+            ical.vtimezone(TZID, *years),
+        ]
+    )
+
+
+TAIL = b"END:VCALENDAR\r\n"
+
+
 def _calendar(
     name: str, description: str, page_url: str, feed_url: str, events: list[Event]
 ) -> bytes:
@@ -268,24 +294,8 @@ def _calendar(
         years = (min(e.year for e in events), max(e.year for e in events))
     else:
         years = ical.years_of([now_utc()])
-    head = [
-        b"BEGIN:VCALENDAR\r\n",
-        ical.prop("VERSION", "2.0"),
-        ical.text("PRODID", PRODID),
-        ical.prop("CALSCALE", "GREGORIAN"),
-        ical.prop("METHOD", "PUBLISH"),
-        ical.text("NAME", name),
-        ical.text("X-WR-CALNAME", name),
-        ical.text("DESCRIPTION", description),
-        ical.text("X-WR-CALDESC", description),
-        ical.text("X-WR-TIMEZONE", TZID),
-        ical.prop("REFRESH-INTERVAL", REFRESH, value="DURATION"),
-        ical.prop("X-PUBLISHED-TTL", REFRESH),
-        ical.prop("URL", page_url, value="URI"),
-        ical.prop("SOURCE", feed_url, value="URI"),
-        ical.vtimezone(TZID, *years),
-    ]
-    return b"".join([*head, *(e.block for e in events), b"END:VCALENDAR\r\n"])
+    head = _head(name, description, page_url, feed_url, years)
+    return b"".join([head, *(e.block for e in events), TAIL])
 
 
 def _etag(body: bytes) -> str:
@@ -297,6 +307,106 @@ def _whole_second(moment: datetime) -> datetime:
     if moment.microsecond:
         moment = moment.replace(microsecond=0) + timedelta(seconds=1)
     return moment.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- a feed's events, in order
+
+SEGMENT = 512  # events per segment, on average
+
+
+def _cuts(event_id: int) -> bool:
+    """Whether a segment ends after this event. A property of the event alone, so that the
+    same events always fall into the same segments, hence give the same ETag, in every
+    process and whatever the order of the changes that led there (the ids are mixed so that
+    a run of consecutive ids still spreads)."""
+    return ((event_id * 0x9E3779B1) & 0xFFFFFFFF) < (1 << 32) // SEGMENT
+
+
+class _Segment:
+    """A run of consecutive events of a feed, joined once per change of one of them."""
+
+    __slots__ = ("digest", "events", "joined", "latest", "leaves_next", "years")
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self.joined: bytes | None = None  # None: to be joined again
+
+    def join(self) -> None:
+        events = self.events
+        self.joined = b"".join([e.block for e in events])
+        self.digest = hashlib.blake2b(self.joined, digest_size=16).digest()
+        self.latest = max(e.updated_at for e in events)
+        self.years = (min(e.year for e in events), max(e.year for e in events))
+        self.leaves_next = min(
+            (e.leaves_at for e in events if e.leaves_at is not None), default=None
+        )
+
+
+class _Ordered:
+    """A feed's events in their order (start, id), in segments that end at the events that
+    `_cuts`: a change re-joins and re-hashes one segment, not the whole feed."""
+
+    def __init__(self, events: list[Event]) -> None:
+        events = sorted(events, key=_order)
+        self.segments: list[_Segment] = []
+        start = 0
+        for index, event in enumerate(events):
+            if _cuts(event.id):
+                self.segments.append(_Segment(events[start : index + 1]))
+                start = index + 1
+        if start < len(events):
+            self.segments.append(_Segment(events[start:]))
+        self._index()
+
+    def _index(self) -> None:
+        self.lasts = [segment.events[-1].order for segment in self.segments]
+
+    def _segment_of(self, order: tuple[datetime, int]) -> int:
+        """The segment that holds (or would hold) an event of this order."""
+        return min(bisect.bisect_left(self.lasts, order), len(self.segments) - 1)
+
+    def remove(self, event: Event) -> None:
+        at = self._segment_of(event.order)
+        segment = self.segments[at]
+        index = bisect.bisect_left(segment.events, event.order, key=_order)
+        del segment.events[index]  # the caller removes only what it holds
+        segment.joined = None
+        if not segment.events:
+            del self.segments[at]
+        elif _cuts(event.id) and at + 1 < len(self.segments):  # no cut here now: merge
+            segment.events += self.segments.pop(at + 1).events
+        self._index()
+
+    def add(self, event: Event) -> None:
+        if not self.segments:
+            self.segments.append(_Segment([event]))
+            self._index()
+            return
+        at = self._segment_of(event.order)
+        segment = self.segments[at]
+        index = bisect.bisect_left(segment.events, event.order, key=_order)
+        segment.events.insert(index, event)
+        segment.joined = None
+        if index > 0 and _cuts(segment.events[index - 1].id):  # after the final segment's cut
+            at, index = at + 1, 0
+            segment = _Segment(self.segments[at - 1].events[-1:])
+            del self.segments[at - 1].events[-1:]
+            self.segments.insert(at, segment)
+        if _cuts(event.id) and index + 1 < len(segment.events):  # a new cut: split
+            self.segments.insert(at + 1, _Segment(segment.events[index + 1 :]))
+            del segment.events[index + 1 :]
+        self._index()
+
+    def joined(self) -> list[_Segment]:
+        """The segments, each joined (only those that changed are joined again)."""
+        for segment in self.segments:
+            if segment.joined is None:
+                segment.join()
+        return self.segments
+
+
+def _order(event: Event) -> tuple[datetime, int]:
+    return event.order
 
 
 # ---------------------------------------------------------------- caches
@@ -319,6 +429,7 @@ class _Events:
 class _Feed:
     scope: FeedScope
     members: dict[int, Event] = field(default_factory=dict)
+    ordered: _Ordered = field(default_factory=lambda: _Ordered([]))
     pending: dict[int, int] = field(default_factory=dict)  # meeting id -> notice number
     notices: int = 0
     resets: int = 0  # "forget everything" notices: the next update reloads the whole scope
@@ -452,18 +563,27 @@ def _events_for(rows: list[tuple[Any, ...]]) -> list[Event]:
     return found
 
 
-def _assemble(feed: _Feed, clock: datetime | None, now: datetime) -> CalendarDocument:
-    events = sorted(
-        (e for e in feed.members.values() if e.leaves_at is None or e.leaves_at > now),
-        key=lambda e: e.order,
-    )
-    body = _calendar(
-        feed.scope.name, feed.scope.description, feed.scope.page_url, feed.scope.feed_url, events
-    )
+def _assemble(
+    feed: _Feed, clock: datetime | None
+) -> tuple[CalendarDocument, datetime | None]:
+    """The feed's document, joining again only the segments that changed; and when it next
+    changes by itself (a cancelled meeting leaving). Its ETag hashes the head and each
+    segment's digest: the same bytes always give the same tag, without hashing them all."""
+    segments = feed.ordered.joined()
+    if segments:
+        years = (min(s.years[0] for s in segments), max(s.years[1] for s in segments))
+    else:
+        years = ical.years_of([now_utc()])
+    scope = feed.scope
+    head = _head(scope.name, scope.description, scope.page_url, scope.feed_url, years)
+    body = b"".join([head, *(s.joined for s in segments), TAIL])  # type: ignore[misc]
+    digests = [hashlib.blake2b(head, digest_size=16).digest(), *(s.digest for s in segments)]
+    etag = '"' + hashlib.blake2b(b"".join(digests), digest_size=16).hexdigest() + '"'
     moments = [m for m in (clock, feed.aged_out_at) if m is not None]
-    moments += [e.updated_at for e in events]
+    moments += [s.latest for s in segments]
     last_modified = _whole_second(max(moments, default=datetime(2000, 1, 1, tzinfo=UTC)))
-    return CalendarDocument(body, _etag(body), last_modified, feed.scope.filename)
+    leaves_next = min((s.leaves_next for s in segments if s.leaves_next is not None), default=None)
+    return CalendarDocument(body, etag, last_modified, scope.filename), leaves_next
 
 
 async def _in_thread(function: Any, *args: Any) -> Any:
@@ -501,19 +621,26 @@ async def _update(feed: _Feed, now: datetime) -> None:
         members = {e.id: e for e in events if e.leaves_at is None or e.leaves_at > now}
         departed = [e.leaves_at for e in events if e.leaves_at is not None and e.leaves_at <= now]
         feed.members, feed.aged_out_at = members, max(departed, default=None)
+        feed.ordered = await _in_thread(_Ordered, list(members.values()))
     else:
         ids = sorted(pending)
         clause, id_arg = ids_in("m.id", ids)
         rows = await public_tuples(f"{where} AND {clause}", *args, id_arg)
-        for event in _events_for(rows):
-            feed.members[event.id] = event
-        for gone in set(ids) - {row[ID] for row in rows}:
-            feed.members.pop(gone, None)
-    feed.leaves_next = min(
-        (e.leaves_at for e in feed.members.values() if e.leaves_at is not None), default=None
-    )
+        found = {event.id: event for event in _events_for(rows)}
+        for meeting_id in ids:
+            old = feed.members.pop(meeting_id, None)
+            if old is not None:
+                feed.ordered.remove(old)
+            event = found.get(meeting_id)
+            if event is None:
+                continue  # deleted, back to draft, or out of this feed's scope
+            if event.leaves_at is not None and event.leaves_at <= now:
+                feed.aged_out_at = max(filter(None, (feed.aged_out_at, event.leaves_at)))
+                continue
+            feed.members[meeting_id] = event
+            feed.ordered.add(event)
     clock = await _clock(feed.scope.council_ids)
-    feed.document = await _in_thread(_assemble, feed, clock, now)
+    feed.document, feed.leaves_next = await _in_thread(_assemble, feed, clock)
     # What was noticed while reading stays pending; a reset noticed meanwhile means reload.
     for meeting_id, number in pending.items():
         if feed.pending.get(meeting_id) == number:
