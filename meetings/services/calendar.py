@@ -70,16 +70,22 @@ class FeedScope:
 @dataclass(frozen=True, slots=True)
 class CalendarDocument:
     """A finished .ics body, its compressed copies (made once, when first asked for: a cached
-    feed is compressed once per version) and the validators HTTP needs."""
+    feed is compressed once per version) and the validators HTTP needs. A feed's body is
+    kept in parts (its head, its segments, its end), sent one after the other: a change
+    re-joins one segment, never the whole body."""
 
-    body: bytes
+    parts: tuple[bytes, ...]
     etag: str
     last_modified: datetime
     filename: str
     copies: Compressed = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "copies", Compressed(self.body))
+        object.__setattr__(self, "copies", Compressed(self.parts))
+
+    @property
+    def body(self) -> bytes:
+        return self.copies.body
 
 
 # ---------------------------------------------------------------- scopes
@@ -262,7 +268,9 @@ def render_event(meeting: MeetingSnapshot) -> Event:
     )
 
 
-def _head(name: str, description: str, page_url: str, feed_url: str, years: tuple[int, int]) -> bytes:
+def _head(
+    name: str, description: str, page_url: str, feed_url: str, years: tuple[int, int]
+) -> bytes:
     return b"".join(
         [
             b"BEGIN:VCALENDAR\r\n",
@@ -563,9 +571,7 @@ def _events_for(rows: list[tuple[Any, ...]]) -> list[Event]:
     return found
 
 
-def _assemble(
-    feed: _Feed, clock: datetime | None
-) -> tuple[CalendarDocument, datetime | None]:
+def _assemble(feed: _Feed, clock: datetime | None) -> tuple[CalendarDocument, datetime | None]:
     """The feed's document, joining again only the segments that changed; and when it next
     changes by itself (a cancelled meeting leaving). Its ETag hashes the head and each
     segment's digest: the same bytes always give the same tag, without hashing them all."""
@@ -576,14 +582,14 @@ def _assemble(
         years = ical.years_of([now_utc()])
     scope = feed.scope
     head = _head(scope.name, scope.description, scope.page_url, scope.feed_url, years)
-    body = b"".join([head, *(s.joined for s in segments), TAIL])  # type: ignore[misc]
+    parts = (head, *(s.joined for s in segments), TAIL)
     digests = [hashlib.blake2b(head, digest_size=16).digest(), *(s.digest for s in segments)]
     etag = '"' + hashlib.blake2b(b"".join(digests), digest_size=16).hexdigest() + '"'
     moments = [m for m in (clock, feed.aged_out_at) if m is not None]
     moments += [s.latest for s in segments]
     last_modified = _whole_second(max(moments, default=datetime(2000, 1, 1, tzinfo=UTC)))
     leaves_next = min((s.leaves_next for s in segments if s.leaves_next is not None), default=None)
-    return CalendarDocument(body, etag, last_modified, scope.filename), leaves_next
+    return CalendarDocument(parts, etag, last_modified, scope.filename), leaves_next
 
 
 async def _in_thread(function: Any, *args: Any) -> Any:
@@ -673,7 +679,7 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     clock = await _clock(frozenset({meeting.council_id}))
     moments = [m for m in (clock, event.updated_at) if m is not None]
     document = CalendarDocument(
-        body, _etag(body), _whole_second(max(moments)), f"reunion-{meeting_id}.ics"
+        (body,), _etag(body), _whole_second(max(moments)), f"reunion-{meeting_id}.ics"
     )
     if generation == _generation():
         _documents[meeting_id] = document
@@ -699,4 +705,4 @@ async def personal_document(
     clock = await _clock(frozenset(e.council_id for e in events))
     moments = [m for m in (clock, *(e.updated_at for e in events)) if m is not None]
     last_modified = _whole_second(max(moments, default=datetime(2000, 1, 1, tzinfo=UTC)))
-    return CalendarDocument(body, _etag(body), last_modified, "mes-reunions.ics")
+    return CalendarDocument((body,), _etag(body), last_modified, "mes-reunions.ics")
