@@ -413,14 +413,14 @@ async def test_a_feed_rebuilt_change_by_change_is_the_feed_built_afresh(
             ids[0],
             starts_at=f"{LIKE_2027}-02-01T18:30:00+01:00",
             ends_at=f"{LIKE_2027}-02-01T20:30:00+01:00",
-        ),  # fmt: skip
+        ),
         lambda: patch(  # and one from the end to the middle
             client,
             tamaris_auth,
             ids[11],
             starts_at=f"{LIKE_2027}-01-15T19:00:00+01:00",
             ends_at=f"{LIKE_2027}-01-15T21:00:00+01:00",
-        ),  # fmt: skip
+        ),
         lambda: cancel(client, tamaris_auth, ids[5]),
         lambda: client.delete(f"/api/v1/meetings/{ids[6]}", headers=admin_auth),
         lambda: client.delete(f"/api/v1/meetings/{ids[7]}", headers=admin_auth),
