@@ -21,5 +21,6 @@ APP_REGISTRY = AppRegistry(
         "notifications.piccolo_app",
         "privacy.piccolo_app",
         "proposals.piccolo_app",
+        "minutes.piccolo_app",
     ]
 )

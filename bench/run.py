@@ -21,7 +21,8 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import backoffice, feeds, growth, proxy
+from bench import backoffice, feeds, growth, proposals, proxy
+from bench import search as search_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -34,6 +35,8 @@ PG_SIGNUP_URL = PG_URL + "_signups"
 PG_BACKOFFICE_URL = PG_URL + "_backoffice"
 PG_PROXY_URL = PG_URL + "_proxy"
 PG_GROWTH_URL = PG_URL + "_growth"
+PG_SEARCH_URL = PG_URL + "_search"
+PG_PROPOSALS_URL = PG_URL + "_proposals"
 SIGNUP_CLIENTS = 100
 
 
@@ -190,9 +193,8 @@ def measure_signups(engine: str, database_url: str, tmp: str) -> tuple[str, floa
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    parts = os.environ.get("BENCH_PARTS", "pages,feeds,mail,signups,backoffice,proxy,growth").split(
-        ","
-    )
+    default_parts = "pages,feeds,mail,signups,backoffice,proposals,search,proxy,growth"
+    parts = os.environ.get("BENCH_PARTS", default_parts).split(",")
     this = sys.modules[__name__]
     if "sqlite" in engines:
         with tempfile.TemporaryDirectory() as tmp:
@@ -262,6 +264,35 @@ def main() -> None:
         proxy.report(mix)
     if growth_rows:
         growth.report(growth_rows)
+    search_rows = []
+    if "search" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                if engine == "sqlite":
+                    url, name = f"sqlite:///{tmp}/search.sqlite", "SQLite"
+                else:
+                    asyncio.run(recreate_pg(PG_SEARCH_URL))
+                    url, name = PG_SEARCH_URL, "PostgreSQL"
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.search"],
+                    env=feed_env(url), cwd=ROOT, check=True, capture_output=True, text=True,
+                ).stdout  # fmt: skip
+                search_rows.append((name, json.loads(out)))
+    if search_rows:
+        search_bench.report(search_rows)
+    proposal_rows = []
+    if "proposals" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                if engine == "sqlite":
+                    url, name = f"sqlite:///{tmp}/proposals.sqlite", "SQLite"
+                else:
+                    asyncio.run(recreate_pg(PG_PROPOSALS_URL))
+                    url, name = PG_PROPOSALS_URL, "PostgreSQL"
+                env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}
+                proposal_rows.append(proposals.measure(name, env, this))
+    if proposal_rows:
+        proposals.report(proposal_rows, CONNECTIONS)
     if backoffice_rows:
         backoffice.report(backoffice_rows, CONNECTIONS)
     if signup_rows:

@@ -33,11 +33,12 @@ from conseils.web.site import SITE_PAGES
 from conseils.web.strict_json import strict_json_body
 from conseils.web.templating import template_environment
 from meetings.feature import FEATURE as MEETINGS
+from minutes.feature import FEATURE as MINUTES
 from notifications.feature import FEATURE as NOTIFICATIONS
 from privacy.feature import FEATURE as PRIVACY
 from proposals.feature import FEATURE as PROPOSALS
 
-FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, PROPOSALS, NOTIFICATIONS, PRIVACY)
+FEATURES: tuple[Feature, ...] = (ACCOUNTS, MEETINGS, PROPOSALS, MINUTES, NOTIFICATIONS, PRIVACY)
 MAX_BODY_BYTES = 1_000_000
 API_DESCRIPTION = """\
 Councils and meetings of the conseils citoyens: anyone reads the published meetings and signs
@@ -46,8 +47,8 @@ up; facilitators, with a bearer token, schedule and run their councils' meetings
 - **Authentication**: `POST /api/v1/auth/token` gives a token that expires; send it as
   `Authorization: Bearer <token>`. `DELETE /api/v1/auth/token` revokes it.
 - **Pagination**: lists answer `{items, total, limit, offset}`.
-- **Idempotency**: `POST /api/v1/meetings` with an `Idempotency-Key` header returns the first
-  meeting (200) when repeated.
+- **Idempotency**: `POST /api/v1/meetings` and `POST /api/v1/meetings/{id}/collected-proposals`
+  with an `Idempotency-Key` header return what the first request created (200) when repeated.
 - **Rate limits**: public writes (sign-ups, subscriptions, tokens) are limited per client;
   beyond, 429 with `Retry-After`. Writes with a bearer token are not counted.
 - **Errors**: JSON `{status_code, code, detail, extra}` (the `Error` schema); each operation
@@ -60,7 +61,16 @@ API_TAGS = [
     Tag(name="meetings", description="Meetings: read by anyone, written by facilitators"),
     Tag(name="registrations", description="Sign-ups (public) and their management"),
     Tag(name="councils", description="Councils and quartiers: read by anyone, written by admins"),
+    Tag(name="proposals", description="Residents' proposals: read, sent and supported by anyone"),
     Tag(name="subscriptions", description="Announcements of a council by email"),
+    Tag(
+        name="moderation",
+        description="Residents' proposals as their councils' facilitators handle them",
+    ),
+    Tag(
+        name="documents",
+        description="The documents library: read by anyone, written by facilitators",
+    ),
     Tag(name="outbox", description="The emails of a facilitator's councils"),
     Tag(name="auth", description="Bearer tokens of facilitators"),
     Tag(name="health", description="Liveness and readiness"),

@@ -28,6 +28,7 @@ from conseils.settings import ConfigurationError, development_mode, get_settings
 from conseils.validation import normalise_email
 from conseils.web.access_log import uvicorn_log_config
 from meetings.demo import load_demo
+from minutes.demo import load_demo_documents
 from notifications.relay import Relay
 
 # Piccolo finds the engine through this module (read when the database is first used).
@@ -63,7 +64,10 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 def cmd_demo(_: argparse.Namespace) -> int:
     async def run() -> bool:
         await _migrate()
-        return await load_demo()
+        loaded = await load_demo()
+        if loaded:
+            await load_demo_documents()
+        return loaded
 
     loaded = asyncio.run(run())
     print("demo data loaded" if loaded else "database not empty: demo data left out")

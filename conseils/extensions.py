@@ -9,7 +9,7 @@ assembled (its `Feature.register`). The lower feature only ever calls `collect`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 Subject = TypeVar("Subject")
@@ -43,3 +43,40 @@ class Slot(Generic[Subject, Item]):
             if item is not None:
                 items.append(item)
         return items
+
+
+class BatchSlot(Generic[Subject, Item]):
+    """A place where contributors add items about many subjects at once: a calendar feed
+    holds thousands of meetings, so a contributor answers for all of them in a few queries
+    (never one per subject)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._contributors: list[
+            Callable[[Sequence[Subject]], Awaitable[Mapping[Subject, Item]]]
+        ] = []
+
+    def contribute(
+        self, contributor: Callable[[Sequence[Subject]], Awaitable[Mapping[Subject, Item]]]
+    ) -> Callable[[Sequence[Subject]], Awaitable[Mapping[Subject, Item]]]:
+        """Add `async contributor(subjects) -> {subject: item}` (idempotent)."""
+        if contributor not in self._contributors:
+            self._contributors.append(contributor)
+        return contributor
+
+    def withdraw(
+        self, contributor: Callable[[Sequence[Subject]], Awaitable[Mapping[Subject, Item]]]
+    ) -> None:
+        if contributor in self._contributors:
+            self._contributors.remove(contributor)
+
+    async def collect(self, subjects: Sequence[Subject]) -> dict[Subject, list[Item]]:
+        """Each subject's items from every contributor, in the order they were added; a
+        subject no one has anything about is left out."""
+        found: dict[Subject, list[Item]] = {}
+        if not subjects:
+            return found
+        for contributor in self._contributors:
+            for subject, item in (await contributor(subjects)).items():
+                found.setdefault(subject, []).append(item)
+        return found

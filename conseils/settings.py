@@ -94,6 +94,9 @@ class Settings:
     # Origins whose pages may show /integration/agenda in a frame (CSP frame-ancestors);
     # empty: none may.
     embed_allowed_origins: tuple[str, ...] = ()
+    # Uploaded files (PDF), content-addressed: a directory every host serving the site
+    # mounts (FILES_DIR; by default DATA_DIR/files).
+    files_dir: Path = Path("var/files")
 
     @property
     def is_postgres(self) -> bool:
@@ -153,6 +156,12 @@ def _data_dir() -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise ConfigurationError(f"DATA_DIR {path} is not writable")
     return path
+
+
+def _files_dir(data_dir: Path) -> Path:
+    """`FILES_DIR` (relative to DATA_DIR when relative), by default DATA_DIR/files."""
+    path = Path(_text("FILES_DIR") or "files").expanduser()
+    return path if path.is_absolute() else data_dir / path
 
 
 def _database_url(data_dir: Path) -> str:
@@ -361,6 +370,7 @@ def load_settings() -> Settings:
         limits=_limits(),
         site=_site(),
         embed_allowed_origins=_origins("EMBED_ALLOWED_ORIGINS"),
+        files_dir=_files_dir(data_dir),
     )
 
 

@@ -1,4 +1,5 @@
-"""The core's one table: the change log that keeps every process's caches honest.
+"""The core's tables: the change log that keeps every process's caches honest, the audit
+log, and the full-text search index (`conseils.search`).
 
 The table keeps its historical name, `meeting_change`: it moved here from the meetings app
 (a recorded hand-over, no data copied), since every feature's caches will read it.
@@ -6,7 +7,7 @@ The table keeps its historical name, `meeting_change`: it moved here from the me
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Integer, Timestamptz, Varchar
+from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -37,3 +38,22 @@ class AuditEntry(Table):
     council_id = Integer(null=True, default=None, index=True)
     detail = Varchar(length=200, default="")  # ids or counts ("3 présents"), never personal data
     at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class SearchEntry(Table):
+    """One searchable object of any feature (a proposal, minutes, ...), written by
+    `conseils.search.index` in the transaction that changes the object.
+
+    The original title and body are kept to cut the highlighted passage of a result. What is
+    searched lives beside, engine by engine (created by the migration, unknown to Piccolo):
+    PostgreSQL's `document` tsvector column with its GIN index and `lead`, the small vector
+    ranked (title and start of the body); SQLite's FTS5 table `search_entry_terms` (rowid =
+    id; title and body stems, and the kind and council as `scope` tokens), emptied by a
+    trigger when a row goes. `(kind, object_id)` is unique and `(kind, council_id)` indexed
+    (indexes made by the migrations)."""
+
+    kind = Varchar(length=32)  # "proposal", "minutes", …
+    object_id = Integer()
+    council_id = Integer(null=True, default=None)
+    title = Text()
+    body = Text()

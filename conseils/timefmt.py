@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -31,6 +31,12 @@ def french_date(moment: datetime) -> str:
     local = to_paris(moment)
     day = "1er" if local.day == 1 else str(local.day)
     return f"{_DAYS[local.weekday()]} {day} {_MONTHS[local.month - 1]} {local.year}"
+
+
+def french_day(day: date) -> str:
+    """'1er décembre 2026': a calendar day (a document's date), without its weekday."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def french_time(moment: datetime) -> str:

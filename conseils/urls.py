@@ -127,3 +127,21 @@ def agenda_url(form: str = "", query: list[tuple[str, str]] | None = None) -> st
     """The embeddable agenda: `form` "" (the page for frames), ".rss" or ".json"."""
     encoded = urlencode(query or [])
     return f"{get_settings().base_url}/integration/agenda{form}{'?' + encoded if encoded else ''}"
+
+
+def proposal_url(proposal_id: int) -> str:
+    return f"{get_settings().base_url}/propositions/{proposal_id}"
+
+
+def council_proposals_url(slug: str) -> str:
+    return f"{get_settings().base_url}/conseils/{slug}/propositions"
+
+
+def confirm_proposal_url(token: str) -> str:
+    """A proposal's confirmation link (a capability: only ever emailed to its author)."""
+    return f"{get_settings().base_url}/propositions/confirmer/{token}"
+
+
+def confirm_support_url(token: str) -> str:
+    """A support's confirmation link (a capability: only ever emailed to its supporter)."""
+    return f"{get_settings().base_url}/soutiens/confirmer/{token}"

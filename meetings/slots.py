@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup
 
-from conseils.extensions import Slot
+from conseils.extensions import BatchSlot, Slot
+from meetings.services.councils import CouncilView
 from meetings.services.meetings import MeetingView
 
 
@@ -23,3 +25,25 @@ class PageSection:
 # The page is cached until the meeting changes: a contributor whose content changes on its
 # own must announce it through `conseils.changes` so the page is rendered again.
 MEETING_PAGE = Slot[MeetingView, PageSection]("meeting page sections")
+
+# Sections of a council's public page, after its meetings (its residents' proposals...).
+# The page is rendered on every request: a contributor needs no change notice.
+COUNCIL_PAGE = Slot[CouncilView, PageSection]("council page sections")
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarNote:
+    """Lines a contributor adds to a meeting's calendar event (its DESCRIPTION), and when
+    they last changed: the event's LAST-MODIFIED (and the feed's dates) take it into account,
+    its SEQUENCE does not move (nothing about the meeting's time or place changed)."""
+
+    title: str  # "Ordre du jour"
+    lines: tuple[str, ...]  # plain text; none: the section is left out
+    changed_at: datetime
+
+
+# What calendar events say beyond the meeting's own facts, for many meetings at once (a feed
+# holds thousands: one call per contributor, never one per meeting). A contributor whose
+# notes change calls `conseils.changes.meeting_changed` and moves the feed clock
+# (`meetings.services.feed_clock.advance`) in its write transaction.
+CALENDAR_NOTES = BatchSlot[int, CalendarNote]("calendar event notes")

@@ -17,7 +17,20 @@ from meetings.events import (
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
-from notifications import account_mail, announcements, personal_data, registration_mail
+from notifications import (
+    account_mail,
+    announcements,
+    personal_data,
+    proposal_answers,
+    proposal_confirmations,
+    registration_mail,
+)
+from proposals.events import (
+    ProposalModerated,
+    ProposalProgressed,
+    ProposalSubmitted,
+    SupportRequested,
+)
 
 
 def register() -> None:
@@ -31,4 +44,8 @@ def register() -> None:
     events.handles(RegistrantsMessaged)(registration_mail.messaged)
     events.handles(RegistrationDeleted)(personal_data.forget_registration)
     events.handles(PasswordLinkIssued)(account_mail.link_issued)
+    events.handles(ProposalSubmitted)(proposal_confirmations.submitted)
+    events.handles(SupportRequested)(proposal_confirmations.support_requested)
+    events.handles(ProposalModerated)(proposal_answers.moderated)
+    events.handles(ProposalProgressed)(proposal_answers.progressed)
     personal_data.register()

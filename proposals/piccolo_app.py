@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from proposals.tables import Proposal, ProposalHistory, ProposalMeeting, Support
+from proposals.tables import AgendaChange, Proposal, ProposalHistory, ProposalMeeting, Support
 
 APP_CONFIG = AppConfig(
     app_name="proposals",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Proposal, ProposalHistory, Support, ProposalMeeting],
+    table_classes=[Proposal, ProposalHistory, Support, ProposalMeeting, AgendaChange],
     migration_dependencies=["meetings.piccolo_app"],
     commands=[],
 )

@@ -84,3 +84,12 @@ class ProposalMeeting(Table):
     key = Varchar(length=40, unique=True)  # "{meeting id}:{proposal id}"
     position = Integer(default=0)
     added_at = Timestamptz(default=TimestamptzNow())
+
+
+class AgendaChange(Table, tablename="proposal_agenda_change"):
+    """When a meeting's agenda (the proposals on it, their order, their titles) last changed:
+    its calendar event's LAST-MODIFIED moves to it, even when the last proposal was taken off.
+    A meeting id without a foreign key: the row is a date, nothing else hangs on it."""
+
+    meeting_id = Integer(unique=True)
+    changed_at = Timestamptz(default=TimestamptzNow())

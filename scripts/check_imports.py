@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("conseils", "accounts", "meetings", "notifications", "privacy", "proposals")
+PACKAGES = ("conseils", "accounts", "meetings", "notifications", "privacy", "proposals", "minutes")
 CORE = "conseils"
 COMPOSITION_ROOTS = {"conseils.app", "conseils.cli"}
 

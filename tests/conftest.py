@@ -95,6 +95,7 @@ from conseils.db import close_pool, engine, is_postgres  # noqa: E402
 from conseils.piccolo_app import APP_CONFIG as CORE_APP  # noqa: E402
 from meetings.demo import load_demo  # noqa: E402
 from meetings.piccolo_app import APP_CONFIG as MEETINGS_APP  # noqa: E402
+from minutes.piccolo_app import APP_CONFIG as MINUTES_APP  # noqa: E402
 from notifications.piccolo_app import APP_CONFIG as NOTIFICATIONS_APP  # noqa: E402
 from privacy.piccolo_app import APP_CONFIG as PRIVACY_APP  # noqa: E402
 from proposals.piccolo_app import APP_CONFIG as PROPOSALS_APP  # noqa: E402
@@ -139,6 +140,7 @@ def table_names() -> list[str]:
         *NOTIFICATIONS_APP.table_classes,
         *PRIVACY_APP.table_classes,
         *PROPOSALS_APP.table_classes,
+        *MINUTES_APP.table_classes,
     ]
     return [table._meta.tablename for table in tables]
 

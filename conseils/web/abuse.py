@@ -35,6 +35,9 @@ from conseils.settings import get_settings
 from conseils.web.client import client_ip
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A route option: this API operation takes a file as `multipart/form-data` and needs a
+# bearer token (a header no other site's form can send), so its body need not be JSON.
+UPLOAD = "upload"
 EXEMPT = re.compile(r"^/abonnements/[^/]+/desabonner$")
 WINDOW_SECONDS = 60
 
@@ -68,6 +71,11 @@ def _declares_bearer(scope: Scope) -> bool:
     return bool(handler is not None and handler.resolve_security())
 
 
+def _takes_upload(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get(UPLOAD) and _declares_bearer(scope))
+
+
 def _needs_session(scope: Scope) -> bool:
     """A back-office route other than the sign-in pages: only a signed-in facilitator gets
     past its guard, and marking forty people present is not abuse."""
@@ -88,7 +96,11 @@ class AbuseMiddleware(ASGIMiddleware):
     async def _check(self, scope: Scope) -> None:
         headers = Headers.from_scope(scope)
         if scope["path"].startswith("/api/"):
-            if _has_body(headers) and not _is_json(headers.get("content-type", "")):
+            if (
+                _has_body(headers)
+                and not _is_json(headers.get("content-type", ""))
+                and not _takes_upload(scope)
+            ):
                 raise UnsupportedMediaType(
                     "Le corps de la requête doit être du JSON (Content-Type: application/json)."
                 )

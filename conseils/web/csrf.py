@@ -9,7 +9,11 @@ a cookie, and RFC 8058 unsubscribes come from mail servers.
 
 from __future__ import annotations
 
+from secrets import compare_digest
+
 from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 
 from conseils.settings import Settings
 
@@ -19,6 +23,10 @@ BACKOFFICE = "/animation"
 SKIP_SESSION = "skip_session"
 SKIP_CSRF = "exclude_from_csrf"
 BACKOFFICE_ONLY = {SKIP_SESSION: False, SKIP_CSRF: False}
+# The options of a back-office route that reads its body as a stream (a file upload): the
+# middleware would read the whole body to find the token, so the handler checks it itself,
+# from the form's first field, with `token_matches`, before it reads the file.
+OWN_CSRF_CHECK = {SKIP_CSRF: True}
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
@@ -33,3 +41,22 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_path="/",
         exclude_from_csrf_key=SKIP_CSRF,
     )
+
+
+def _decoded(token: str, secret: str) -> str | None:
+    if len(token) < CSRF_SECRET_LENGTH + 1:
+        return None
+    value, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    expected = generate_csrf_hash(token=value, secret=secret)
+    return value if compare_digest(signature, expected) else None
+
+
+def token_matches(connection: ASGIConnection, token: str, settings: Settings) -> bool:
+    """What Litestar's CSRF middleware checks, for a route that checks it itself: the
+    form's token and the cookie's are both signed with SECRET_KEY and the same."""
+    config = csrf_config(settings)
+    cookie = connection.cookies.get(config.cookie_name)
+    if not token or not cookie:
+        return False
+    mine, theirs = _decoded(token, config.secret), _decoded(cookie, config.secret)
+    return mine is not None and theirs is not None and compare_digest(mine, theirs)

@@ -38,6 +38,7 @@ def template_environment(directory: Path = TEMPLATES, *, strict: bool = False) -
     )
     env.filters.update(
         french_date=timefmt.french_date,
+        french_day=timefmt.french_day,
         french_time=timefmt.french_time,
         french_range=timefmt.french_range,
         french_month=timefmt.french_month,

@@ -17,7 +17,7 @@ from conseils.web.page_cache import Page, RenderedPages
 from meetings import structured_data
 from meetings.services import councils, meetings, registrations
 from meetings.services.common import KIND_LABELS
-from meetings.slots import MEETING_PAGE
+from meetings.slots import COUNCIL_PAGE, MEETING_PAGE
 
 _meeting_pages = RenderedPages()
 
@@ -88,6 +88,7 @@ class PageController(Controller):
                 "council": council,
                 "upcoming": await meetings.upcoming(council=slug),
                 "past": await meetings.past(council=slug),
+                "sections": await COUNCIL_PAGE.collect(council),
             },
         )
 

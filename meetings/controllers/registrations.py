@@ -3,8 +3,6 @@ and the French pages (sign-up form result, manage link, private calendar feed)."
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -22,8 +20,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from msgspec import Struct
 
-from conseils import urls
+from conseils import spreadsheet, urls
 from conseils.errors import Conflict, InvalidInput
+from conseils.spreadsheet import cell
 from conseils.timefmt import to_paris
 from conseils.viewer import FacilitatorView
 from conseils.web.api_spec import BEARER, INVALID, JSON_BODY, PUBLIC_WRITE, operation
@@ -96,18 +95,16 @@ WALK_IN_LABEL = "Venu·e sans inscription"
 
 
 def registrations_csv(items: list[registrants.RegistrationView]) -> bytes:
-    """CSV as Excel opens it in French: UTF-8 with a BOM, `;` between fields, CRLF."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([title for title, _ in CSV_COLUMNS])
-    for item in items:
-        writer.writerow(
+    """CSV as Excel opens it in French (`conseils.spreadsheet`)."""
+    return spreadsheet.csv_bytes(
+        [title for title, _ in CSV_COLUMNS],
+        (
             [
-                _cell(item.name),
-                _cell(item.email),
-                _cell(item.phone),
+                cell(item.name),
+                cell(item.email),
+                cell(item.phone),
                 registrations.ATTENDING_AS.get(item.attending_as, item.attending_as),
-                _cell(item.needs),
+                cell(item.needs),
                 WALK_IN_LABEL
                 if item.walk_in and item.status == "confirmed"
                 else STATUS_LABELS.get(item.status, item.status),
@@ -115,13 +112,9 @@ def registrations_csv(items: list[registrants.RegistrationView]) -> bytes:
                 {True: "oui", False: "non", None: ""}[item.attended],
                 to_paris(item.created_at).strftime("%d/%m/%Y %H:%M"),
             ]
-        )
-    return "\ufeff".encode() + out.getvalue().encode()
-
-
-def _cell(value: str) -> str:
-    """No spreadsheet formula from a resident's input (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+            for item in items
+        ),
+    )
 
 
 MeetingId = Annotated[int, PathParameter(description="Meeting id")]

@@ -22,6 +22,7 @@ import asyncio
 import bisect
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from conseils.web.compression import Compressed
 from meetings.events import MeetingSnapshot
 from meetings.services.common import KIND_LABELS, KINDS, MAX_ID, not_found
 from meetings.services.snapshots import ID, UPDATED_AT, public_tuples
+from meetings.slots import CALENDAR_NOTES, CalendarNote
 from meetings.tables import Council, CouncilQuartier, Quartier
 
 TZID = "Europe/Paris"
@@ -175,11 +177,14 @@ class Event:
     block: bytes
 
 
-def _description(meeting: MeetingSnapshot, page: str, place: str) -> str:
+def _description(
+    meeting: MeetingSnapshot, page: str, place: str, notes: Sequence[CalendarNote] = ()
+) -> str:
     own = meeting.description.strip()
     parts = [own] if own else []
     if meeting.status == "cancelled":
         parts.insert(0, "Cette réunion est annulée.")
+    parts += [f"{note.title} :\n" + "\n".join(note.lines) for note in notes if note.lines]
     details = [f"Organisé par : {meeting.council_name}"]
     if place:
         details.append(f"Lieu : {place}")
@@ -217,15 +222,24 @@ def _categories_and_organizer(kind: str, council_name: str, email: str) -> tuple
     return found
 
 
-def render_event(meeting: MeetingSnapshot) -> Event:
-    """One meeting as a VEVENT: every value from the snapshot, none from the clock."""
+def _modified(updated_at: datetime, notes: Sequence[CalendarNote]) -> datetime:
+    """When the event last changed: the meeting, or what other apps add to it."""
+    if not notes:
+        return updated_at
+    return max([updated_at, *(note.changed_at for note in notes)])
+
+
+def render_event(meeting: MeetingSnapshot, notes: Sequence[CalendarNote] = ()) -> Event:
+    """One meeting as a VEVENT: every value from the snapshot and the notes other apps add
+    (an agenda), none from the clock. A note moves LAST-MODIFIED, never SEQUENCE."""
     cancelled = meeting.status == "cancelled"
     page = urls.meeting_url(meeting.id)
     summary = _summary(meeting.kind, meeting.title)
     if cancelled:
         summary = f"Annulé — {summary}"
     esc = ical.escape_text
-    stamp = ical.utc_stamp(meeting.updated_at)
+    modified = _modified(meeting.updated_at, notes)
+    stamp = ical.utc_stamp(modified)
     place = meeting.place
     categories, organizer = _categories_and_organizer(
         meeting.kind, meeting.council_name, meeting.contact_email
@@ -241,7 +255,7 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         ical.zoned_value("DTEND", meeting.ends_at, ZONE),
         f"SUMMARY:{esc(summary)}",
         f"LOCATION:{esc(place or meeting.online_url or '')}",
-        f"DESCRIPTION:{esc(_description(meeting, page, place))}",
+        f"DESCRIPTION:{esc(_description(meeting, page, place, notes))}",
         f"URL;VALUE=URI:{page}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
         categories,
@@ -263,7 +277,7 @@ def render_event(meeting: MeetingSnapshot) -> Event:
         order=(meeting.starts_at, meeting.id),
         year=meeting.starts_at.astimezone(ZONE).year,
         leaves_at=leaves_at,
-        updated_at=meeting.updated_at,
+        updated_at=modified,
         block=ical.lines(*content),
     )
 
@@ -558,15 +572,21 @@ async def _clock(council_ids: frozenset[int] | None) -> datetime | None:
     return max(moments, default=None)
 
 
-def _events_for(rows: list[tuple[Any, ...]]) -> list[Event]:
-    """Events for rows of `public_tuples`, reusing what is cached when the meeting has not
-    changed since (a change to a council itself forgets them all)."""
+async def _notes(rows: list[tuple[Any, ...]]) -> dict[int, list[CalendarNote]]:
+    """What other apps add to these meetings' events: one call per contributor for all."""
+    return await CALENDAR_NOTES.collect([row[ID] for row in rows])
+
+
+def _events_for(rows: list[tuple[Any, ...]], notes: dict[int, list[CalendarNote]]) -> list[Event]:
+    """Events for rows of `public_tuples`, reusing what is cached when neither the meeting
+    nor its notes changed since (a change to a council itself forgets them all)."""
     found = []
     by_id = _events.by_id
     for row in rows:
         cached = by_id.get(row[ID])
-        if cached is None or cached.updated_at != row[UPDATED_AT]:
-            cached = by_id[row[ID]] = render_event(MeetingSnapshot(*row))
+        mine = notes.get(row[ID], ())
+        if cached is None or cached.updated_at != _modified(row[UPDATED_AT], mine):
+            cached = by_id[row[ID]] = render_event(MeetingSnapshot(*row), mine)
         found.append(cached)
     return found
 
@@ -623,7 +643,7 @@ async def _update(feed: _Feed, now: datetime) -> None:
     reload = not feed.complete
     if reload:
         rows = await public_tuples(where, *args)
-        events = await _in_thread(_events_for, rows)
+        events = await _in_thread(_events_for, rows, await _notes(rows))
         members = {e.id: e for e in events if e.leaves_at is None or e.leaves_at > now}
         departed = [e.leaves_at for e in events if e.leaves_at is not None and e.leaves_at <= now]
         feed.members, feed.aged_out_at = members, max(departed, default=None)
@@ -632,7 +652,7 @@ async def _update(feed: _Feed, now: datetime) -> None:
         ids = sorted(pending)
         clause, id_arg = ids_in("m.id", ids)
         rows = await public_tuples(f"{where} AND {clause}", *args, id_arg)
-        found = {event.id: event for event in _events_for(rows)}
+        found = {event.id: event for event in _events_for(rows, await _notes(rows))}
         for meeting_id in ids:
             old = feed.members.pop(meeting_id, None)
             if old is not None:
@@ -667,7 +687,7 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     rows = await public_tuples("m.id = {}", meeting_id)
     if not rows:
         raise not_found()
-    event = _events_for(rows)[0]
+    event = _events_for(rows, await _notes(rows))[0]
     meeting = MeetingSnapshot(*rows[0])
     body = _calendar(
         meeting.title,
@@ -698,7 +718,7 @@ async def personal_document(
     Small: built on each request from cached events."""
     await changes.refresh()
     rows = await public_tuples(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
-    events = sorted(_events_for(rows), key=lambda e: e.order)
+    events = sorted(_events_for(rows, await _notes(rows)), key=lambda e: e.order)
     body = _calendar(
         "Mes réunions — conseils citoyens", description, urls.home_url(), feed_url, events
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from conseils import audit, changes, db, events
+from conseils import audit, changes, db, events, search
 from conseils.errors import Conflict, Forbidden, InvalidInput, NotFound
 from conseils.timefmt import now_utc
 from conseils.validation import require_text
@@ -129,7 +129,9 @@ async def locked_proposal(proposal_id: int) -> dict[str, Any]:
 
 def require_may_moderate(viewer: FacilitatorView, row: dict[str, Any]) -> None:
     if not viewer.may_write(row["council"]):
-        raise Forbidden("Cette proposition relève d'un autre conseil citoyen.")
+        raise Forbidden(
+            "Cette proposition relève d'un autre conseil citoyen.", code="not_your_council"
+        )
 
 
 async def snapshot(row: dict[str, Any]) -> ProposalSnapshot:
@@ -169,6 +171,19 @@ async def followers(row: dict[str, Any]) -> tuple[str, ...]:
     for supporter in supporters:
         found.setdefault(supporter["email"], None)
     return tuple(found)
+
+
+SEARCH_KIND = "proposal"
+
+
+async def refresh_search(row: dict[str, Any]) -> None:
+    """Keep the search index holding exactly the public proposals, as they read now: call it
+    in the write transaction of any change of status, title or text (publication, edit,
+    merge)."""
+    if row["status"] in PUBLIC_STATUSES:
+        await search.index(SEARCH_KIND, row["id"], row["council"], row["title"], row["body"])
+    else:
+        await search.unindex(SEARCH_KIND, row["id"])
 
 
 async def proposal_changed(row: dict[str, Any]) -> None:
@@ -243,6 +258,7 @@ async def set_status(
                     proposal=shown, followers=await followers(row), answer_published=False
                 )
             )
+        await refresh_search(row)
         await proposal_changed(row)
     return row
 
@@ -257,9 +273,11 @@ class HistoryLine:
     public: bool
 
 
-async def history(proposal_id: int, *, public_only: bool) -> list[HistoryLine]:
+async def history(
+    proposal_id: int, *, public_only: bool, private_notes: bool = False
+) -> list[HistoryLine]:
     """A proposal's dated changes, oldest first (the public timeline leaves out moderation
-    notes and edits)."""
+    notes and edits; `private_notes`: the facilitators' page shows every note)."""
     query = ProposalHistory.select().where(ProposalHistory.proposal == proposal_id)
     if public_only:
         query = query.where(ProposalHistory.public.eq(True))
@@ -270,7 +288,7 @@ async def history(proposal_id: int, *, public_only: bool) -> list[HistoryLine]:
             action=r["action"],
             status_from=r["status_from"],
             status_to=r["status_to"],
-            note=r["note"] if r["public"] else "",
+            note=r["note"] if r["public"] or private_notes else "",
             public=r["public"],
         )
         for r in rows

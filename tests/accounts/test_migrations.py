@@ -174,6 +174,7 @@ def test_a_database_from_before_the_relayout_upgrades_with_its_data(
         "accounts",
         "conseils",
         "meetings",
+        "minutes",
         "notifications",
         "privacy",
         "proposals",

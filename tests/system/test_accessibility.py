@@ -30,6 +30,7 @@ PAGES = {
     "accueil": "/",
     "accueil filtré": "/?conseil=ales-tamaris&type=cafe",
     "page d'un conseil": "/conseils/ales-tamaris",
+    "documents": "/documents",
     "page d'une réunion": "/reunions/{meeting}",
     "inscription enregistrée": "/reunions/{meeting}/inscription/enregistree",
     "gérer son inscription": "/inscriptions/{registration}",

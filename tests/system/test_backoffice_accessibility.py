@@ -114,7 +114,19 @@ async def parameters(live_server: LiveServer, admin: str) -> dict[str, str]:
     [(facilitator,)] = await _query(
         live_server.database_url, f"SELECT id FROM facilitator WHERE email = '{ADMIN}'"
     )
+    # A published proposal: its page then shows every form (status, answer, edit, merge,
+    # agenda). Written directly, as the residents' submission is another part of the app.
+    moment = "'2026-01-05T10:00:00+00:00'"
+    [(proposal,)] = await _query(
+        live_server.database_url,
+        "INSERT INTO proposal (council, title, body, theme, author_name, show_name, origin, "
+        "status, rejection_reason, answer, answer_role, supports, created_at, updated_at, "
+        f"published_at) VALUES ({council}, 'Des bancs au square', 'Pour s''asseoir.', "
+        f"'cadre_de_vie', 'Awa', false, 'online', 'published', '', '', '', 0, {moment}, "
+        f"{moment}, {moment}) RETURNING id",
+    )
     return {
+        "proposal_id": str(proposal),
         "facilitator_id": str(facilitator),
         "token": "x" * 43,  # a password link nobody was sent: the page that says so
         "meeting_id": str(meeting),

@@ -17,7 +17,7 @@ import asyncio
 import functools
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -28,8 +28,14 @@ from accounts import services as accounts_services
 from conseils.app import create_app
 from conseils.timefmt import now_utc
 from conseils.web import health
+from meetings.services.councils import get_council
 from meetings.tables import Meeting, Registration
+from minutes.demo import demo_pdf
+from minutes.uploads import MAX_BODY
 from notifications.tables import OutboxMessage
+from proposals.services import agenda
+from proposals.tables import Proposal, ProposalMeeting
+from tests.proposals.office_support import proposal as make_proposal
 from tests.support.facilitator_support import PASSWORD, make_facilitator
 from tests.support.limits_support import with_limits
 from tests.support.registration_support import MEETING, person, published_meeting
@@ -58,6 +64,11 @@ class World:
     registration: int
     failed_message: int
     sent_message: int
+    proposal: int = 0  # Tamaris's, pending
+    public_proposal: int = 0  # Tamaris's, published
+    merged_proposal: int = 0  # Tamaris's, merged into public_proposal
+    others_proposal: int = 0  # Rive Droite's, published
+    documents: dict[str, int] = field(default_factory=dict)  # Tamaris's, a shared one
 
 
 @dataclass(frozen=True)
@@ -124,9 +135,58 @@ OPS: dict[str, Op] = {
         "POST", lambda w: "/api/v1/councils/ales-tamaris/subscriptions",
         {"email": "abonne@example.org"}, auth=None,
     ),
+    # The World's first proposal is a published one of Tamaris (see `world`).
+    "listCouncilProposals": Op(
+        "GET", lambda w: "/api/v1/councils/ales-tamaris/proposals", auth=None
+    ),
+    "getProposal": Op("GET", lambda w: "/api/v1/proposals/1", auth=None),
+    "submitProposal": Op(
+        "POST", lambda w: "/api/v1/councils/ales-tamaris/proposals",
+        {"title": "Des bancs", "body": "Pour s'asseoir.", "theme": "autre",
+         "email": "habitante@example.org"}, auth=None,
+    ),
+    "supportProposal": Op(
+        "POST", lambda w: "/api/v1/proposals/1/supports", {"email": "soutien@example.org"},
+        auth=None,
+    ),
     "listOutboxMessages": Op("GET", lambda w: "/api/v1/outbox"),
     "retryOutboxMessage": Op("POST", lambda w: f"/api/v1/outbox/{w.failed_message}/retry"),
     "getHealth": Op("GET", lambda w: "/healthz", auth=None),
+    "listCouncilProposalsForModeration": Op(
+        "GET", lambda w: "/api/v1/councils/ales-tamaris/proposals/all"
+    ),
+    "exportProposalsCsv": Op("GET", lambda w: "/api/v1/councils/ales-tamaris/proposals.csv"),
+    "getProposalForModeration": Op("GET", lambda w: f"/api/v1/proposals/{w.proposal}/moderation"),
+    "editProposal": Op(
+        "PATCH", lambda w: f"/api/v1/proposals/{w.proposal}/moderation", {"title": "Des bancs"}
+    ),
+    "publishProposal": Op("POST", lambda w: f"/api/v1/proposals/{w.proposal}/publish"),
+    "rejectProposal": Op(
+        "POST", lambda w: f"/api/v1/proposals/{w.proposal}/reject", {"reason": "Hors champ."}
+    ),
+    "setProposalStatus": Op(
+        "POST", lambda w: f"/api/v1/proposals/{w.proposal}/status", {"status": "published"}
+    ),
+    "writeProposalAnswer": Op(
+        "PUT", lambda w: f"/api/v1/proposals/{w.public_proposal}/answer",
+        {"answer": "Oui.", "answer_role": "Le bureau"},
+    ),
+    "mergeProposal": Op(
+        "POST", lambda w: f"/api/v1/proposals/{w.proposal}/merge", {"into": 1}
+    ),
+    "putProposalOnAgenda": Op(
+        "PUT", lambda w: f"/api/v1/meetings/{w.published}/agenda/{w.public_proposal}", {}
+    ),
+    "takeProposalOffAgenda": Op(
+        "DELETE", lambda w: f"/api/v1/meetings/{w.published}/agenda/{w.public_proposal}"
+    ),
+    "collectProposals": Op(
+        "POST", lambda w: f"/api/v1/meetings/{w.published}/collected-proposals",
+        {"proposals": [{"title": "Un banc", "theme": "autre"}]},
+    ),
+    "listDocuments": Op("GET", lambda w: "/api/v1/documents", auth=None),
+    "createDocument": Op("POST", lambda w: "/api/v1/documents"),
+    "deleteDocument": Op("DELETE", lambda w: f"/api/v1/documents/{w.documents['tamaris']}"),
 }  # fmt: skip
 
 
@@ -204,12 +264,21 @@ async def _database_down(w: World) -> httpx.Response:
         return await call(w, "getHealth")
 
 
+PROPOSAL_OFFICE_OPS = [
+    "listCouncilProposalsForModeration", "exportProposalsCsv", "getProposalForModeration",
+    "editProposal", "publishProposal", "rejectProposal", "setProposalStatus",
+    "writeProposalAnswer", "mergeProposal", "putProposalOnAgenda", "takeProposalOffAgenda",
+    "collectProposals",
+]  # fmt: skip
 BODY_OPS = [op_id for op_id, op in OPS.items() if op.body is not None]
 BEARER_OPS = [
     "revokeToken", "createCouncil", "updateCouncil", "createQuartier", "updateQuartier",
     "createMeeting", "updateMeeting", "publishMeeting", "cancelMeeting", "deleteMeeting",
     "listRegistrations", "exportRegistrationsCsv", "recordAttendance", "cancelRegistration",
     "deleteRegistration", "listOutboxMessages", "retryOutboxMessage",
+    *PROPOSAL_OFFICE_OPS,
+    "deleteRegistration", "listOutboxMessages", "retryOutboxMessage", "createDocument",
+    "deleteDocument",
 ]  # fmt: skip
 OPTIONAL_BEARER_OPS = ["listMeetings", "getMeeting"]
 ADMIN_OPS = ["createCouncil", "updateCouncil", "createQuartier", "updateQuartier"]
@@ -295,7 +364,13 @@ def _generic_rows() -> Iterator[Row]:
             "a facilitator who is not an administrator",
             lambda w, op=op: call(w, op, auth="tamaris"),
         )
-    for op in ["registerForMeeting", "subscribeToCouncil", "createToken"]:
+    for op in [
+        "registerForMeeting",
+        "subscribeToCouncil",
+        "createToken",
+        "submitProposal",
+        "supportProposal",
+    ]:
         yield Row(op, 429, "too_many_requests", "a second write in a minute, limit 1",
                   lambda w, op=op: _rate_limited(w, op))  # fmt: skip
 
@@ -307,10 +382,49 @@ def _meeting(w: World, op: str, meeting: str, auth: str | None = "tamaris") -> A
     return call(w, op, path=path, auth=auth)
 
 
+DOCUMENT_FIELDS = {"title": "Fiche projet", "category": "fph", "council": "ales-tamaris",
+                   "issued_on": "2026-01-15"}  # fmt: skip
+
+
+def _upload(w: World, auth: str = "tamaris", **fields: str) -> Awaitable[httpx.Response]:
+    """createDocument as a client sends it: a multipart form with a real PDF."""
+    form = httpx.Request(
+        "POST", "/", data={**DOCUMENT_FIELDS, **fields},
+        files={"file": ("fiche.pdf", demo_pdf(["Fiche projet"]), "application/pdf")},
+    )  # fmt: skip
+    return call(w, "createDocument", auth=auth, content=form.read(),
+                headers={"Content-Type": form.headers["Content-Type"]})  # fmt: skip
+
+
 def _registration(w: World, op: str, registration: int, auth: str = "tamaris") -> Any:
     return call(w, op, path=OPS[op].path(replace(w, registration=registration)), auth=auth)
 
 
+def _proposal(w: World, op: str, proposal: int, auth: str = "tamaris", **kw: Any) -> Any:
+    """`op` on another proposal than its usual one (the pending one, or the published one)."""
+    path = OPS[op].path(replace(w, proposal=proposal, public_proposal=proposal))
+    return call(w, op, path=path, auth=auth, **kw)
+
+
+async def _agenda_full(w: World) -> httpx.Response:
+    """The closed meeting's agenda filled with 100 published proposals, then one more."""
+    council = await Proposal.select(Proposal.council).where(Proposal.id == w.proposal).first()
+    for n in range(agenda.MAX_ITEMS):
+        made = await Proposal.insert(
+            Proposal(council=council["council"], title=f"Point {n}", theme="autre",
+                     status="published", created_at=now_utc(), updated_at=now_utc())
+        ).returning(Proposal.id)  # fmt: skip
+        await ProposalMeeting.insert(
+            ProposalMeeting(proposal=made[0]["id"], meeting=w.closed,
+                            key=f"{w.closed}:{made[0]['id']}", position=n + 1,
+                            added_at=now_utc())
+        )  # fmt: skip
+    return await call(w, "putProposalOnAgenda", path=OPS["putProposalOnAgenda"].path(
+        replace(w, published=w.closed)))  # fmt: skip
+
+
+ON_A_PROPOSAL = ("getProposalForModeration", "editProposal", "publishProposal", "rejectProposal",
+                 "setProposalStatus", "writeProposalAnswer", "mergeProposal")  # fmt: skip
 ROWS: list[Row] = [
     *_generic_rows(),
     # auth
@@ -373,6 +487,17 @@ ROWS: list[Row] = [
     # subscriptions
     Row("subscribeToCouncil", 404, "council_not_found", "an unknown council",
         lambda w: call(w, "subscribeToCouncil", path="/api/v1/councils/inconnu/subscriptions")),
+    # proposals
+    Row("listCouncilProposals", 400, "invalid", "a status that is not public",
+        lambda w: call(w, "listCouncilProposals", params={"status": "pending"})),
+    Row("listCouncilProposals", 404, "council_not_found", "an unknown council",
+        lambda w: call(w, "listCouncilProposals", path="/api/v1/councils/inconnu/proposals")),
+    Row("getProposal", 404, "proposal_not_found", "an unknown proposal",
+        lambda w: call(w, "getProposal", path=f"/api/v1/proposals/{UNKNOWN_ID}")),
+    Row("submitProposal", 404, "council_not_found", "an unknown council",
+        lambda w: call(w, "submitProposal", path="/api/v1/councils/inconnu/proposals")),
+    Row("supportProposal", 404, "proposal_not_found", "an unknown proposal",
+        lambda w: call(w, "supportProposal", path=f"/api/v1/proposals/{UNKNOWN_ID}/supports")),
     # outbox
     Row("listOutboxMessages", 400, "invalid", "limit=0",
         lambda w: call(w, "listOutboxMessages", params={"limit": "0"})),
@@ -382,8 +507,64 @@ ROWS: list[Row] = [
         lambda w: call(w, "retryOutboxMessage", path=f"/api/v1/outbox/{UNKNOWN_ID}/retry")),
     Row("retryOutboxMessage", 409, "message_not_failed", "a message that was sent",
         lambda w: call(w, "retryOutboxMessage", path=f"/api/v1/outbox/{w.sent_message}/retry")),
+    # proposals, as their council's facilitators handle them
+    *(Row(op, 403, "not_your_council", "Tamaris's, by Rive Droite's",
+          lambda w, op=op: call(w, op, auth="other"))
+      for op in (*PROPOSAL_OFFICE_OPS,)),
+    *(Row(op, 404, "council_not_found", "an unknown slug",
+          lambda w, op=op: call(w, op, path=OPS[op].path(w).replace("ales-tamaris", "inconnu")))
+      for op in ("listCouncilProposalsForModeration", "exportProposalsCsv")),
+    Row("listCouncilProposalsForModeration", 400, "invalid", "status=perdue",
+        lambda w: call(w, "listCouncilProposalsForModeration", params={"status": "perdue"})),
+    *(Row(op, 404, "proposal_not_found", "an unknown proposal",
+          lambda w, op=op: _proposal(w, op, UNKNOWN_ID))
+      for op in ON_A_PROPOSAL),
+    Row("editProposal", 409, "proposal_merged", "a merged proposal",
+        lambda w: _proposal(w, "editProposal", w.merged_proposal)),
+    Row("publishProposal", 409, "invalid_transition", "a merged proposal",
+        lambda w: _proposal(w, "publishProposal", w.merged_proposal)),
+    Row("rejectProposal", 409, "invalid_transition", "a published proposal",
+        lambda w: _proposal(w, "rejectProposal", w.public_proposal)),
+    Row("setProposalStatus", 409, "invalid_transition", "a pending proposal to done",
+        lambda w: call(w, "setProposalStatus", body={"status": "done"})),
+    Row("writeProposalAnswer", 409, "not_answerable", "a pending proposal",
+        lambda w: _proposal(w, "writeProposalAnswer", w.proposal)),
+    Row("mergeProposal", 409, "not_mergeable", "into a merged proposal",
+        lambda w: call(w, "mergeProposal", body={"into": w.merged_proposal})),
+    Row("mergeProposal", 409, "other_council_proposal", "into Rive Droite's, by an admin",
+        lambda w: call(w, "mergeProposal", body={"into": w.others_proposal}, auth="admin")),
+    *(Row(op, 404, "meeting_not_found", "an unknown meeting",
+          lambda w, op=op: call(w, op, path=OPS[op].path(replace(w, published=UNKNOWN_ID))))
+      for op in ("putProposalOnAgenda", "takeProposalOffAgenda", "collectProposals")),
+    Row("putProposalOnAgenda", 404, "proposal_not_found", "an unknown proposal",
+        lambda w: _proposal(w, "putProposalOnAgenda", UNKNOWN_ID)),
+    Row("putProposalOnAgenda", 409, "other_council_meeting", "Rive Droite's, by an admin",
+        lambda w: _proposal(w, "putProposalOnAgenda", w.others_proposal, auth="admin")),
+    Row("putProposalOnAgenda", 409, "not_on_agenda_yet", "a pending proposal",
+        lambda w: _proposal(w, "putProposalOnAgenda", w.proposal)),
+    Row("putProposalOnAgenda", 409, "agenda_full", "an agenda of 100 proposals",
+        _agenda_full),
     # health
     Row("getHealth", 503, None, "the database does not answer", _database_down),
+    # documents
+    Row("listDocuments", 400, "invalid", "an unknown council",
+        lambda w: call(w, "listDocuments", params={"council": "nulle-part"})),
+    Row("createDocument", 400, "invalid", "a JSON body instead of a multipart form",
+        lambda w: call(w, "createDocument", body=DOCUMENT_FIELDS)),
+    Row("createDocument", 403, "not_your_council", "for Tamaris, by Rive Droite's",
+        lambda w: _upload(w, auth="other")),
+    Row("createDocument", 403, "admin_only", "a shared document, by a facilitator",
+        lambda w: _upload(w, council="")),
+    Row("createDocument", 413, "http_413", "a body over 20 MB",
+        lambda w: call(w, "createDocument", content=b"0" * (MAX_BODY + 1),
+                       headers={"Content-Type": "multipart/form-data; boundary=x"})),
+    Row("deleteDocument", 403, "not_your_council", "Tamaris's, by Rive Droite's",
+        lambda w: call(w, "deleteDocument", auth="other")),
+    Row("deleteDocument", 403, "admin_only", "a shared one, by a facilitator",
+        lambda w: call(w, "deleteDocument",
+                       path=f"/api/v1/documents/{w.documents['shared']}")),
+    Row("deleteDocument", 404, "document_not_found", "an unknown document",
+        lambda w: call(w, "deleteDocument", path=f"/api/v1/documents/{UNKNOWN_ID}")),
 ]  # fmt: skip
 
 
@@ -532,14 +713,36 @@ async def world(
     )
     assert len(messages) >= 2, messages
     failed, sent = messages[0]["id"], messages[1]["id"]
+    first_proposal = await Proposal.insert(
+        Proposal(council=(await get_council("ales-tamaris")).id, title="Des bancs",
+                 theme="autre", status="published")
+    ).returning(Proposal.id)  # fmt: skip
+    assert first_proposal[0]["id"] == 1  # OPS name it
     await OutboxMessage.update({OutboxMessage.status: "failed"}).where(OutboxMessage.id == failed)
     await OutboxMessage.update({OutboxMessage.status: "sent"}).where(OutboxMessage.id == sent)
+    public_proposal = await make_proposal(status="published", title="Des bancs au square")
+    proposals = {
+        "proposal": await make_proposal(title="Des bnacs"),
+        "public_proposal": public_proposal,
+        "merged_proposal": await make_proposal(status="merged", merged_into=public_proposal),
+        "others_proposal": await make_proposal(slug="ales-rive-droite", status="published"),
+    }
+    documents = {}
+    for name, auth, council in (
+        ("tamaris", tamaris_auth, "ales-tamaris"),
+        ("shared", admin_auth, ""),
+    ):
+        form = {**DOCUMENT_FIELDS, "council": council}
+        pdf = ("fiche.pdf", demo_pdf([name]), "application/pdf")
+        added = await client.post("/api/v1/documents", data=form, files={"file": pdf}, headers=auth)
+        assert added.status_code == 201, added.text
+        documents[name] = added.json()["id"]
     return World(
-        client, tamaris_auth, other, admin_auth, lonely,
+        client, tamaris_auth, other, admin_auth, lonely, **proposals,
         draft=created.json()["id"], published=published, cancelled=cancelled, past=past,
         not_open=not_open, closed=closed, others_draft=others_draft.json()["id"],
         others_published=others_published, registration=registration["id"],
-        failed_message=failed, sent_message=sent,
+        failed_message=failed, sent_message=sent, documents=documents,
     )  # fmt: skip
 
 
@@ -629,4 +832,12 @@ def test_the_bearer_scheme_is_declared() -> None:
     document = _document()
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     tags = {tag["name"] for tag in document["tags"]}
-    assert tags >= {"meetings", "registrations", "councils", "subscriptions", "outbox", "auth"}
+    assert tags >= {
+        "meetings",
+        "registrations",
+        "councils",
+        "subscriptions",
+        "outbox",
+        "auth",
+        "moderation",
+    }

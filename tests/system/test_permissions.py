@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
@@ -24,7 +25,10 @@ from accounts.tables import ApiToken, Facilitator
 from conseils.app import create_app
 from conseils.counters import counters
 from meetings.tables import Council, Quartier, Registration
+from minutes.demo import demo_pdf, keep_bytes
+from minutes.tables import Document
 from notifications.tables import OutboxMessage
+from proposals.tables import Proposal
 from tests.support.backoffice_support import csrf_token, signed_in
 from tests.support.facilitator_support import make_facilitator
 from tests.support.registration_support import MEETING, person, published_meeting
@@ -43,7 +47,11 @@ class Case:
     statuses: tuple[int, int, int, int]  # anonymous, other council, deactivated, admin
     form: dict[str, str] = field(default_factory=dict)  # back-office forms ({ids} filled in)
     json: Any = None  # API bodies
+    upload: bool = False  # a multipart form with a PDF (`form` its fields)
     ends_session: bool = False  # signs out or revokes the token: tried after the others
+    # A parameter filled with another object than its namesake ({"proposal_id":
+    # "published_proposal_id"}: residents support only published proposals).
+    ids: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -56,6 +64,8 @@ MEETING_FORM = {  # the back-office form of MEETING (Paris time)
     "starts_at_time": "18:00", "ends_at_time": "20:00", "venue": "Maison de quartier",
     "address": "Rue de la Lozère, 30100 Alès", "capacity": "3",
 }  # fmt: skip
+DOCUMENT_FORM = {"title": "Fiche projet", "category": "fph", "council": "ales-tamaris",
+                 "issued_on": "2026-01-15"}  # fmt: skip
 SIGN_IN = (303, 303, 303, 303)  # a back-office page: anonymous GET → the sign-in page
 ROUTES = [
     # The back-office's doors
@@ -104,6 +114,31 @@ ROUTES = [
     Case("POST", "/animation/reunions/{meeting_id:int}/message", (401, 403, 401, 303),
          form={"form_key": "cle-de-formulaire-des-permissions", "subject": "Rappel",
                "text": "À jeudi !"}),
+    # Proposals: a council's own (another council's: 403). The proposal acted on is pending:
+    # the answer and the agenda, for published ones only, answer 409 to the admin.
+    Case("GET", "/animation/propositions", (303, 200, 303, 200)),
+    Case("GET", "/animation/propositions/saisie", (303, 200, 303, 200)),
+    Case("POST", "/animation/propositions/saisie", (401, 403, 401, 303),
+         form={"form_key": "permissions", "meeting": "{meeting_id}", "rows": "1",
+               "title-1": "Un banc", "theme-1": "autre"}),
+    Case("GET", "/animation/propositions/conseils/{council_id:int}/export.csv",
+         (303, 403, 303, 200)),
+    Case("GET", "/animation/propositions/{proposal_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/propositions/{proposal_id:int}/publier", (401, 403, 401, 303)),
+    Case("POST", "/animation/propositions/{proposal_id:int}/refuser", (401, 403, 401, 303),
+         form={"reason": "Hors du champ du conseil."}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/statut", (401, 403, 401, 303),
+         form={"status": "published"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/reponse", (401, 403, 401, 409),
+         form={"answer": "Oui.", "answer_role": "Le conseil", "publish": "1"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/modifier", (401, 403, 401, 303),
+         form={"title": "Un banc", "body": "", "theme": "autre"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/fusionner", (401, 403, 401, 400),
+         form={"into": "{proposal_id}"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/ordre-du-jour", (401, 403, 401, 409),
+         form={"meeting": "{meeting_id}"}),
+    Case("POST", "/animation/propositions/{proposal_id:int}/ordre-du-jour/{meeting_id:int}/retirer",
+         (401, 403, 401, 303)),
     # Passwords: the forgotten-password pages are open to all; a link is its own key
     Case("GET", "/animation/mot-de-passe-oublie", (200, 200, 200, 200)),
     Case("POST", "/animation/mot-de-passe-oublie", (303, 303, 303, 303),
@@ -176,6 +211,41 @@ ROUTES = [
     Case("GET", "/api/v1/outbox", (401, 200, 401, 200)),
     Case("POST", "/api/v1/outbox/{message_id:int}/retry", (401, 404, 401, 200)),
     Case("DELETE", "/api/v1/auth/token", (401, 204, 401, 204), ends_session=True),
+    # The API: proposals, as their council's facilitators handle them (the one acted on is
+    # pending: the answer and the agenda, for published ones only, answer 409 to the admin;
+    # a merge into an unknown proposal 404)
+    Case("GET", "/api/v1/councils/{slug:str}/proposals/all", (401, 403, 401, 200)),
+    Case("GET", "/api/v1/councils/{slug:str}/proposals.csv", (401, 403, 401, 200)),
+    Case("GET", "/api/v1/proposals/{proposal_id:int}/moderation", (401, 403, 401, 200)),
+    Case("PATCH", "/api/v1/proposals/{proposal_id:int}/moderation", (401, 403, 401, 200),
+         json={"title": "Un banc"}),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/publish", (401, 403, 401, 200)),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/reject", (401, 403, 401, 200),
+         json={"reason": "Hors du champ du conseil."}),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/status", (401, 403, 401, 200),
+         json={"status": "published"}),
+    Case("PUT", "/api/v1/proposals/{proposal_id:int}/answer", (401, 403, 401, 409),
+         json={"answer": "Oui.", "answer_role": "Le conseil", "publish": True}),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/merge", (401, 403, 401, 404),
+         json={"into": 987_654}),
+    Case("PUT", "/api/v1/meetings/{meeting_id:int}/agenda/{proposal_id:int}",
+         (401, 403, 401, 409)),
+    Case("DELETE", "/api/v1/meetings/{meeting_id:int}/agenda/{proposal_id:int}",
+         (401, 403, 401, 204)),
+    Case("POST", "/api/v1/meetings/{meeting_id:int}/collected-proposals", (401, 403, 401, 201),
+         json={"proposals": [{"title": "Un banc", "theme": "autre"}]}),
+    # Documents: a council's by its facilitators (another council's: 403), shared: admins
+    Case("GET", "/animation/documents", (303, 200, 303, 200)),
+    Case("GET", "/animation/documents/nouveau", (303, 200, 303, 200)),
+    Case("POST", "/animation/documents/nouveau", (401, 403, 401, 303), form=DOCUMENT_FORM,
+         upload=True),
+    Case("GET", "/animation/documents/{document_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/documents/{document_id:int}", (401, 403, 401, 303),
+         form=DOCUMENT_FORM, upload=True),
+    Case("GET", "/animation/documents/{document_id:int}/supprimer", (303, 403, 303, 200)),
+    Case("POST", "/animation/documents/{document_id:int}/supprimer", (401, 403, 401, 303)),
+    Case("POST", "/api/v1/documents", (401, 403, 401, 201), form=DOCUMENT_FORM, upload=True),
+    Case("DELETE", "/api/v1/documents/{document_id:int}", (401, 403, 401, 204)),
     # The API: public writes, the same for everyone
     Case("POST", "/api/v1/auth/token", (401, 401, 401, 401),
          json={"email": "x@example.org", "password": "wrong password!"}),
@@ -183,6 +253,11 @@ ROUTES = [
          json=person("perm")),
     Case("POST", "/api/v1/councils/{slug:str}/subscriptions", (202, 202, 202, 202),
          json={"email": "abonne@example.org"}),
+    Case("POST", "/api/v1/councils/{slug:str}/proposals", (202, 202, 202, 202),
+         json={"title": "Des bancs", "body": "Pour s'asseoir.", "theme": "autre",
+               "email": "habitante@example.org"}),
+    Case("POST", "/api/v1/proposals/{proposal_id:int}/supports", (202, 202, 202, 202),
+         json={"email": "soutien@example.org"}, ids={"proposal_id": "published_proposal_id"}),
 ]  # fmt: skip
 
 
@@ -292,7 +367,28 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
         admin_view, email=f"invitee.{n}@ales.fr", name="Invitée", councils=[], is_admin=False
     )
     token = await ApiToken.select(ApiToken.id).where(ApiToken.facilitator == world.owner_id).first()
+    proposal = await Proposal.insert(
+        Proposal(council=council["id"], title=f"Proposition n° {n}", theme="autre",
+                 email="autrice@example.org", status="pending")
+    ).returning(Proposal.id)  # fmt: skip
+    published = await Proposal.insert(
+        Proposal(council=council["id"], title=f"Proposition publiée n° {n}", theme="autre",
+                 status="published")
+    ).returning(Proposal.id)  # fmt: skip
+    document = await Document.insert(
+        Document(
+            council=council["id"],
+            title=f"Document n° {n}",
+            category="autre",
+            file=await keep_bytes(demo_pdf([f"Document {n}"])),
+            filename="d.pdf",
+            issued_on=date(2026, 1, 15),
+        )
+    ).returning(Document.id)
     return {
+        "proposal_id": proposal[0]["id"],
+        "published_proposal_id": published[0]["id"],
+        "document_id": document[0]["id"],
         "facilitator_id": invited.id,
         "token_id": token["id"],
         "token": "x" * 43,
@@ -316,8 +412,14 @@ def _url(path: str, ids: dict[str, Any]) -> str:
 
 async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> httpx.Response:
     client = world.clients[who]
+    ids = {**ids, **{name: ids[other] for name, other in case.ids.items()}}
     url = _url(case.path, ids)
+    upload = {"file": ("fiche.pdf", demo_pdf(["Fiche"]), "application/pdf")}
     if url.startswith("/api/"):
+        if case.upload:
+            return await client.request(
+                case.method, url, data=case.form, files=upload, headers=world.tokens[who] or None
+            )
         return await client.request(
             case.method, url, json=case.json, headers=world.tokens[who] or None
         )
@@ -325,7 +427,9 @@ async def _visit(case: Case, who: str, world: World, ids: dict[str, Any]) -> htt
         return await client.get(url)
     token = client.cookies.get("csrf") or ""
     form = {name: value.format(**ids) for name, value in case.form.items()}
-    return await client.request(case.method, url, data={"_csrf_token": token, **form})
+    return await client.request(
+        case.method, url, data={"_csrf_token": token, **form}, files=upload if case.upload else None
+    )
 
 
 async def test_who_may_use_each_route(world: World) -> None:
