@@ -9,11 +9,15 @@ Rules (one place each):
   `updated_at`, the feed's Last-Modified is the feed clock (`feed_clock`); the same data
   always gives the same bytes, hence the same ETag in every process.
 
-Speed: each process keeps every rendered VEVENT and every assembled feed (with its compressed
-copies, `conseils.web.compression`). A change notice
-(`conseils.changes`) drops that meeting's VEVENT and marks it pending in the feeds whose
-councils it touches; the next request re-reads only the pending rows and re-joins the
-cached blocks. Rendering and joining run in a worker thread, off the event loop.
+Speed: each process keeps every rendered VEVENT (reused while neither the meeting's
+`updated_at` nor its notes' `changed_at` moved) and every assembled feed (with its compressed
+copies, `conseils.web.compression`). A feed keeps its events in order, in segments that end
+at events chosen by their id alone (`_cuts`): the same events make the same segments in every
+process. A change notice (`conseils.changes`) drops that meeting's VEVENT and marks it pending
+in the feeds whose councils it touches; the next request re-reads only the pending rows,
+moves those events between segments and re-joins and re-hashes only the segments touched.
+The body is sent segment after segment, never joined; the ETag hashes the head's and the
+segments' digests. Rendering and joining run in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
