@@ -307,6 +307,36 @@ def ids_in(column: str, ids: Iterable[int]) -> tuple[str, str | list[int]]:
     return f"{column} IN (SELECT value FROM json_each({{}}))", json.dumps(values)  # noqa: S608
 
 
+async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query as plain tuples (`{}` placeholders, as Piccolo's), with the
+    values Piccolo would give (datetimes in UTC...): the fast path for reads of many rows,
+    without the dict per row and the thread hop per query of Piccolo's `raw()`.
+
+    PostgreSQL: a pooled connection (asyncpg's records are tuples). SQLite: a connection of
+    its own in a worker thread, with Piccolo's column converters (`detect_types`); inside a
+    transaction, Piccolo's own query, so that it sees the transaction's writes."""
+    db = engine()
+    inside = in_transaction() or db.current_transaction.get() is not None
+    if isinstance(db, PostgresEngine):
+        if db.pool is not None and not inside:
+            async with db.pool.acquire() as connection:
+                return await connection.fetch(_numbered(sql), *args)  # type: ignore[return-value]
+    elif isinstance(db, SQLiteEngine) and not inside:
+        return await asyncio.to_thread(_sqlite_tuples, db.path, sql.replace("{}", "?"), args)
+    rows = await db.run_querystring(QueryString(sql, *args))
+    return [tuple(row.values()) for row in rows]
+
+
+def _sqlite_tuples(path: str, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    connection = sqlite3.connect(
+        path, timeout=SQLITE_BUSY_TIMEOUT_S, detect_types=sqlite3.PARSE_DECLTYPES
+    )
+    try:
+        return connection.execute(sql, args).fetchall()
+    finally:
+        connection.close()
+
+
 # ---------------------------------------------------------------- notices
 
 NoticeHandler = Callable[[str], None]

@@ -38,32 +38,39 @@ def fold(line: str) -> bytes:
     data = line.encode()
     if len(data) <= MAX_LINE_OCTETS:
         return data + CRLF
-    parts = []
-    start, limit = 0, MAX_LINE_OCTETS
-    while start < len(data):
-        end = min(start + limit, len(data))
-        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte
-            end -= 1
-        if end < len(data):
-            # Keep an escape (\, \; \n...) on one line: some parsers unescape before unfolding.
-            backslashes = len(data[start:end]) - len(data[start:end].rstrip(b"\\"))
-            end -= backslashes % 2
-        parts.append(data[start:end])
-        start, limit = end, MAX_LINE_OCTETS - 1  # continuation lines begin with a space
-    return b"\r\n ".join(parts) + CRLF
+    return _fold_bytes(data) + CRLF
 
 
 def _fold_bytes(data: bytes) -> bytes:
-    return fold(data.decode())[:-2] if len(data) > MAX_LINE_OCTETS else data
+    """`data` (one line, no CRLF) folded: continuation lines begin with a space."""
+    size = len(data)
+    if size <= MAX_LINE_OCTETS:
+        return data
+    parts = []
+    start, limit = 0, MAX_LINE_OCTETS
+    while True:
+        end = start + limit
+        if end >= size:
+            parts.append(data[start:])
+            return b"\r\n ".join(parts)
+        while data[end] & 0xC0 == 0x80:  # a continuation byte
+            end -= 1
+        if data[end - 1] == 0x5C:  # a backslash
+            # Keep an escape (\, \; \n...) on one line: some parsers unescape before unfolding.
+            chunk = data[start:end]
+            end -= (len(chunk) - len(chunk.rstrip(b"\\"))) % 2
+        parts.append(data[start:end])
+        start, limit = end, MAX_LINE_OCTETS - 1  # continuation lines begin with a space
 
 
 def lines(*content_lines: str) -> bytes:
     """Many content lines at once ("NAME;PARAM=x:value", values already escaped): one
-    encode, and only the long lines go through `fold`. The fast path for feeds."""
+    encode, and only the long lines go through the folding. The fast path for feeds."""
     data = "\r\n".join(content_lines).encode()
-    parts = data.split(b"\r\n")
-    if any(len(part) > MAX_LINE_OCTETS for part in parts):
-        data = b"\r\n".join([_fold_bytes(part) for part in parts])
+    parts = data.split(CRLF)
+    longest = max(map(len, parts))
+    if longest > MAX_LINE_OCTETS:
+        data = CRLF.join([p if len(p) <= MAX_LINE_OCTETS else _fold_bytes(p) for p in parts])
     return data + CRLF
 
 
@@ -79,17 +86,41 @@ def text(name: str, content: str, /, **params: str) -> bytes:
 
 
 def utc_stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return _basic(moment) + "Z"
+
+
+def _basic(moment: datetime) -> str:
+    """`moment`'s wall time as YYYYMMDDTHHMMSS: %-formatting is several times faster than
+    strftime (which pads no year before 1000: kept for those)."""
+    if moment.year < 1000:
+        return moment.strftime("%Y%m%dT%H%M%S")
+    return "%04d%02d%02dT%02d%02d%02d" % (  # noqa: UP031
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second
+    )  # fmt: skip
 
 
 def zoned_value(name: str, moment: datetime, zone: ZoneInfo) -> str:
     """DTSTART/DTEND in local time with TZID; in UTC for the rare wall time that does not
     name one instant (the hour skipped in spring or repeated in autumn)."""
     local = moment.astimezone(zone)
-    naive = local.replace(tzinfo=None)
-    if naive.replace(tzinfo=zone, fold=1 - local.fold).utcoffset() != local.utcoffset():
-        return f"{name}:{utc_stamp(moment)}"
-    return f"{name};TZID={zone.key}:{naive:%Y%m%dT%H%M%S}"
+    if local.date() in _changing_days(zone, local.year):
+        naive = local.replace(tzinfo=None)
+        if naive.replace(tzinfo=zone, fold=1 - local.fold).utcoffset() != local.utcoffset():
+            return f"{name}:{utc_stamp(moment)}"
+    return f"{name};TZID={zone.key}:{_basic(local)}"
+
+
+@lru_cache(maxsize=1024)
+def _changing_days(zone: tzinfo, year: int) -> frozenset[date]:
+    """The local days around each change of offset of `zone` in `year`: only a wall time on
+    one of them can fail to name one instant (a cheap test before the exact one)."""
+    days = set()
+    for instant, *_ in _transitions(zone, year - 1, year + 1):
+        for moment in (instant - timedelta(days=1), instant, instant + timedelta(days=1)):
+            days.add(moment.astimezone(zone).date())
+    return frozenset(days)
 
 
 def zoned_time(name: str, moment: datetime, zone: ZoneInfo) -> bytes:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import anyio
 import brotli
@@ -108,14 +108,21 @@ def encoded_etag(etag: str, coding: str | None) -> str:
 
 
 class Compressed:
-    """A plain body and its compressed copies, each made once, when first asked for."""
+    """A plain body and its compressed copies, each made once, when first asked for. The body
+    may come in parts (a feed's segments): they are joined only to be compressed, in the
+    worker thread, and the joined copy is not kept."""
 
-    __slots__ = ("_copies", "_lock", "body")
+    __slots__ = ("_copies", "_lock", "length", "parts")
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+    def __init__(self, body: bytes | Sequence[bytes]) -> None:
+        self.parts: tuple[bytes, ...] = (body,) if isinstance(body, bytes) else tuple(body)
+        self.length = sum(map(len, self.parts))
         self._copies: dict[str, bytes] = {}
         self._lock: asyncio.Lock | None = None
+
+    @property
+    def body(self) -> bytes:
+        return self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
 
     async def copy(self, coding: str | None) -> bytes:
         """The body in this coding (None: the plain body)."""
@@ -129,8 +136,16 @@ class Compressed:
         async with self._lock:  # one compression; requests arriving meanwhile wait for it
             found = self._copies.get(coding)
             if found is None:
-                found = self._copies[coding] = await encode_off_loop(self.body, coding)
+                if self.length < IN_THREAD_FROM:
+                    found = encode(self.body, coding)
+                else:
+                    found = await anyio.to_thread.run_sync(_encode_parts, self.parts, coding)
+                self._copies[coding] = found
         return found
+
+
+def _encode_parts(parts: tuple[bytes, ...], coding: str) -> bytes:
+    return encode(parts[0] if len(parts) == 1 else b"".join(parts), coding)
 
 
 # ---------------------------------------------------------------- everything else

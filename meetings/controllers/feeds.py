@@ -14,6 +14,7 @@ from typing import Annotated
 
 from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.params import FromPath, QueryParameter
+from litestar.response import Stream
 
 from conseils.web.compression import CODINGS, chosen_coding, encoded_etag
 from meetings.services import calendar
@@ -62,7 +63,7 @@ def _not_modified(request: Request, document: CalendarDocument, coding: str | No
 
 async def calendar_response(
     request: Request, document: CalendarDocument, *, attachment: bool = False
-) -> Response:
+) -> Response | Stream:
     """The feed in the coding the client accepts (its copy compressed once per version),
     with that coding's ETag; `Vary: Accept-Encoding` whatever the coding."""
     coding = chosen_coding(request.headers)
@@ -83,6 +84,10 @@ async def calendar_response(
     if coding is not None:
         headers["Content-Encoding"] = coding
     # HEAD is answered by running GET (conseils.web.head): the same Content-Length, no body.
+    if coding is None and len(document.parts) > 1:
+        # A big feed goes out segment after segment: it is never joined into one body.
+        headers["Content-Length"] = str(document.copies.length)
+        return Stream(document.parts, media_type="text/calendar", headers=headers)
     return Response(await document.copies.copy(coding), media_type="text/calendar", headers=headers)
 
 

@@ -9,16 +9,21 @@ Rules (one place each):
   `updated_at`, the feed's Last-Modified is the feed clock (`feed_clock`); the same data
   always gives the same bytes, hence the same ETag in every process.
 
-Speed: each process keeps every rendered VEVENT and every assembled feed (with its compressed
-copies, `conseils.web.compression`). A change notice
-(`conseils.changes`) drops that meeting's VEVENT and marks it pending in the feeds whose
-councils it touches; the next request re-reads only the pending rows and re-joins the
-cached blocks. Rendering and joining run in a worker thread, off the event loop.
+Speed: each process keeps every rendered VEVENT (reused while neither the meeting's
+`updated_at` nor its notes' `changed_at` moved) and every assembled feed (with its compressed
+copies, `conseils.web.compression`). A feed keeps its events in order, in segments that end
+at events chosen by their id alone (`_cuts`): the same events make the same segments in every
+process. A change notice (`conseils.changes`) drops that meeting's VEVENT and marks it pending
+in the feeds whose councils it touches; the next request re-reads only the pending rows,
+moves those events between segments and re-joins and re-hashes only the segments touched.
+The body is sent segment after segment, never joined; the ETag hashes the head's and the
+segments' digests. Rendering and joining run in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -36,7 +41,7 @@ from conseils.timefmt import now_utc
 from conseils.web.compression import Compressed
 from meetings.events import MeetingSnapshot
 from meetings.services.common import KIND_LABELS, KINDS, MAX_ID, not_found
-from meetings.services.snapshots import public_rows
+from meetings.services.snapshots import ID, UPDATED_AT, public_tuples
 from meetings.slots import CALENDAR_NOTES, CalendarNote
 from meetings.tables import Council, CouncilQuartier, Quartier
 
@@ -71,16 +76,22 @@ class FeedScope:
 @dataclass(frozen=True, slots=True)
 class CalendarDocument:
     """A finished .ics body, its compressed copies (made once, when first asked for: a cached
-    feed is compressed once per version) and the validators HTTP needs."""
+    feed is compressed once per version) and the validators HTTP needs. A feed's body is
+    kept in parts (its head, its segments, its end), sent one after the other: a change
+    re-joins one segment, never the whole body."""
 
-    body: bytes
+    parts: tuple[bytes, ...]
     etag: str
     last_modified: datetime
     filename: str
     copies: Compressed = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "copies", Compressed(self.body))
+        object.__setattr__(self, "copies", Compressed(self.parts))
+
+    @property
+    def body(self) -> bytes:
+        return self.copies.body
 
 
 # ---------------------------------------------------------------- scopes
@@ -164,22 +175,21 @@ class Event:
     kind: str
     status: str
     order: tuple[datetime, int]
+    year: int  # of its start, in local time: the feed's VTIMEZONE spans these
     leaves_at: datetime | None  # when a cancelled meeting leaves the feeds
     updated_at: datetime
     block: bytes
 
 
-def _location(meeting: MeetingSnapshot) -> str:
-    return meeting.place or (meeting.online_url or "")
-
-
-def _description(meeting: MeetingSnapshot, page: str, notes: Sequence[CalendarNote] = ()) -> str:
-    parts = [meeting.description.strip()] if meeting.description.strip() else []
+def _description(
+    meeting: MeetingSnapshot, page: str, place: str, notes: Sequence[CalendarNote] = ()
+) -> str:
+    own = meeting.description.strip()
+    parts = [own] if own else []
     if meeting.status == "cancelled":
         parts.insert(0, "Cette réunion est annulée.")
     parts += [f"{note.title} :\n" + "\n".join(note.lines) for note in notes if note.lines]
     details = [f"Organisé par : {meeting.council_name}"]
-    place = meeting.place
     if place:
         details.append(f"Lieu : {place}")
     if meeting.online_url:
@@ -197,8 +207,29 @@ def _summary(kind: str, title: str) -> str:
     return title if title.casefold().startswith(label.casefold()) else f"{label} : {title}"
 
 
+_council_lines: dict[tuple[str, str, str], tuple[str, str]] = {}  # a few per council
+
+
+def _categories_and_organizer(kind: str, council_name: str, email: str) -> tuple[str, str]:
+    """CATEGORIES and ORGANIZER, the same for every meeting of a kind and council."""
+    key = (kind, council_name, email)
+    found = _council_lines.get(key)
+    if found is None:
+        if len(_council_lines) > 4096:  # councils renamed many times: start again
+            _council_lines.clear()
+        esc = ical.escape_text
+        label = KIND_LABELS.get(kind, kind)
+        found = _council_lines[key] = (
+            f"CATEGORIES:{esc(label)},{esc(council_name)}",
+            f"ORGANIZER;CN={ical.param_value(council_name)}:mailto:{email}",
+        )
+    return found
+
+
 def _modified(updated_at: datetime, notes: Sequence[CalendarNote]) -> datetime:
     """When the event last changed: the meeting, or what other apps add to it."""
+    if not notes:
+        return updated_at
     return max([updated_at, *(note.changed_at for note in notes)])
 
 
@@ -213,7 +244,10 @@ def render_event(meeting: MeetingSnapshot, notes: Sequence[CalendarNote] = ()) -
     esc = ical.escape_text
     modified = _modified(meeting.updated_at, notes)
     stamp = ical.utc_stamp(modified)
-    kind = KIND_LABELS.get(meeting.kind, meeting.kind)
+    place = meeting.place
+    categories, organizer = _categories_and_organizer(
+        meeting.kind, meeting.council_name, meeting.contact_email
+    )
     content = [
         "BEGIN:VEVENT",
         f"UID:{esc(meeting.uid or 'reunion-' + str(meeting.id))}",
@@ -224,12 +258,12 @@ def render_event(meeting: MeetingSnapshot, notes: Sequence[CalendarNote] = ()) -
         ical.zoned_value("DTSTART", meeting.starts_at, ZONE),
         ical.zoned_value("DTEND", meeting.ends_at, ZONE),
         f"SUMMARY:{esc(summary)}",
-        f"LOCATION:{esc(_location(meeting))}",
-        f"DESCRIPTION:{esc(_description(meeting, page, notes))}",
+        f"LOCATION:{esc(place or meeting.online_url or '')}",
+        f"DESCRIPTION:{esc(_description(meeting, page, place, notes))}",
         f"URL;VALUE=URI:{page}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-        f"CATEGORIES:{esc(kind)},{esc(meeting.council_name)}",
-        f"ORGANIZER;CN={ical.param_value(meeting.council_name)}:mailto:{meeting.contact_email}",
+        categories,
+        organizer,
         "CLASS:PUBLIC",
         f"TRANSP:{'TRANSPARENT' if cancelled else 'OPAQUE'}",
     ]
@@ -245,34 +279,49 @@ def render_event(meeting: MeetingSnapshot, notes: Sequence[CalendarNote] = ()) -
         kind=meeting.kind,
         status=meeting.status,
         order=(meeting.starts_at, meeting.id),
+        year=meeting.starts_at.astimezone(ZONE).year,
         leaves_at=leaves_at,
         updated_at=modified,
         block=ical.lines(*content),
     )
 
 
+def _head(
+    name: str, description: str, page_url: str, feed_url: str, years: tuple[int, int]
+) -> bytes:
+    return b"".join(
+        [
+            b"BEGIN:VCALENDAR\r\n",
+            ical.prop("VERSION", "2.0"),
+            ical.text("PRODID", PRODID),
+            ical.prop("CALSCALE", "GREGORIAN"),
+            ical.prop("METHOD", "PUBLISH"),
+            ical.text("NAME", name),
+            ical.text("X-WR-CALNAME", name),
+            ical.text("DESCRIPTION", description),
+            ical.text("X-WR-CALDESC", description),
+            ical.text("X-WR-TIMEZONE", TZID),
+            ical.prop("REFRESH-INTERVAL", REFRESH, value="DURATION"),
+            ical.prop("X-PUBLISHED-TTL", REFRESH),
+            ical.prop("URL", page_url, value="URI"),
+            ical.prop("SOURCE", feed_url, value="URI"),
+            ical.vtimezone(TZID, *years),
+        ]
+    )
+
+
+TAIL = b"END:VCALENDAR\r\n"
+
+
 def _calendar(
     name: str, description: str, page_url: str, feed_url: str, events: list[Event]
 ) -> bytes:
-    years = ical.years_of([e.order[0].astimezone(ZONE) for e in events] or [now_utc()])
-    head = [
-        b"BEGIN:VCALENDAR\r\n",
-        ical.prop("VERSION", "2.0"),
-        ical.text("PRODID", PRODID),
-        ical.prop("CALSCALE", "GREGORIAN"),
-        ical.prop("METHOD", "PUBLISH"),
-        ical.text("NAME", name),
-        ical.text("X-WR-CALNAME", name),
-        ical.text("DESCRIPTION", description),
-        ical.text("X-WR-CALDESC", description),
-        ical.text("X-WR-TIMEZONE", TZID),
-        ical.prop("REFRESH-INTERVAL", REFRESH, value="DURATION"),
-        ical.prop("X-PUBLISHED-TTL", REFRESH),
-        ical.prop("URL", page_url, value="URI"),
-        ical.prop("SOURCE", feed_url, value="URI"),
-        ical.vtimezone(TZID, *years),
-    ]
-    return b"".join([*head, *(e.block for e in events), b"END:VCALENDAR\r\n"])
+    if events:
+        years = (min(e.year for e in events), max(e.year for e in events))
+    else:
+        years = ical.years_of([now_utc()])
+    head = _head(name, description, page_url, feed_url, years)
+    return b"".join([head, *(e.block for e in events), TAIL])
 
 
 def _etag(body: bytes) -> str:
@@ -284,6 +333,106 @@ def _whole_second(moment: datetime) -> datetime:
     if moment.microsecond:
         moment = moment.replace(microsecond=0) + timedelta(seconds=1)
     return moment.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- a feed's events, in order
+
+SEGMENT = 512  # events per segment, on average
+
+
+def _cuts(event_id: int) -> bool:
+    """Whether a segment ends after this event. A property of the event alone, so that the
+    same events always fall into the same segments, hence give the same ETag, in every
+    process and whatever the order of the changes that led there (the ids are mixed so that
+    a run of consecutive ids still spreads)."""
+    return ((event_id * 0x9E3779B1) & 0xFFFFFFFF) < (1 << 32) // SEGMENT
+
+
+class _Segment:
+    """A run of consecutive events of a feed, joined once per change of one of them."""
+
+    __slots__ = ("digest", "events", "joined", "latest", "leaves_next", "years")
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self.joined: bytes | None = None  # None: to be joined again
+
+    def join(self) -> None:
+        events = self.events
+        self.joined = b"".join([e.block for e in events])
+        self.digest = hashlib.blake2b(self.joined, digest_size=16).digest()
+        self.latest = max(e.updated_at for e in events)
+        self.years = (min(e.year for e in events), max(e.year for e in events))
+        self.leaves_next = min(
+            (e.leaves_at for e in events if e.leaves_at is not None), default=None
+        )
+
+
+class _Ordered:
+    """A feed's events in their order (start, id), in segments that end at the events that
+    `_cuts`: a change re-joins and re-hashes one segment, not the whole feed."""
+
+    def __init__(self, events: list[Event]) -> None:
+        events = sorted(events, key=_order)
+        self.segments: list[_Segment] = []
+        start = 0
+        for index, event in enumerate(events):
+            if _cuts(event.id):
+                self.segments.append(_Segment(events[start : index + 1]))
+                start = index + 1
+        if start < len(events):
+            self.segments.append(_Segment(events[start:]))
+        self._index()
+
+    def _index(self) -> None:
+        self.lasts = [segment.events[-1].order for segment in self.segments]
+
+    def _segment_of(self, order: tuple[datetime, int]) -> int:
+        """The segment that holds (or would hold) an event of this order."""
+        return min(bisect.bisect_left(self.lasts, order), len(self.segments) - 1)
+
+    def remove(self, event: Event) -> None:
+        at = self._segment_of(event.order)
+        segment = self.segments[at]
+        index = bisect.bisect_left(segment.events, event.order, key=_order)
+        del segment.events[index]  # the caller removes only what it holds
+        segment.joined = None
+        if not segment.events:
+            del self.segments[at]
+        elif _cuts(event.id) and at + 1 < len(self.segments):  # no cut here now: merge
+            segment.events += self.segments.pop(at + 1).events
+        self._index()
+
+    def add(self, event: Event) -> None:
+        if not self.segments:
+            self.segments.append(_Segment([event]))
+            self._index()
+            return
+        at = self._segment_of(event.order)
+        segment = self.segments[at]
+        index = bisect.bisect_left(segment.events, event.order, key=_order)
+        segment.events.insert(index, event)
+        segment.joined = None
+        if index > 0 and _cuts(segment.events[index - 1].id):  # after the final segment's cut
+            at, index = at + 1, 0
+            segment = _Segment(self.segments[at - 1].events[-1:])
+            del self.segments[at - 1].events[-1:]
+            self.segments.insert(at, segment)
+        if _cuts(event.id) and index + 1 < len(segment.events):  # a new cut: split
+            self.segments.insert(at + 1, _Segment(segment.events[index + 1 :]))
+            del segment.events[index + 1 :]
+        self._index()
+
+    def joined(self) -> list[_Segment]:
+        """The segments, each joined (only those that changed are joined again)."""
+        for segment in self.segments:
+            if segment.joined is None:
+                segment.join()
+        return self.segments
+
+
+def _order(event: Event) -> tuple[datetime, int]:
+    return event.order
 
 
 # ---------------------------------------------------------------- caches
@@ -306,6 +455,7 @@ class _Events:
 class _Feed:
     scope: FeedScope
     members: dict[int, Event] = field(default_factory=dict)
+    ordered: _Ordered = field(default_factory=lambda: _Ordered([]))
     pending: dict[int, int] = field(default_factory=dict)  # meeting id -> notice number
     notices: int = 0
     resets: int = 0  # "forget everything" notices: the next update reloads the whole scope
@@ -426,35 +576,44 @@ async def _clock(council_ids: frozenset[int] | None) -> datetime | None:
     return max(moments, default=None)
 
 
-async def _notes(rows: list[dict[str, Any]]) -> dict[int, list[CalendarNote]]:
+async def _notes(rows: list[tuple[Any, ...]]) -> dict[int, list[CalendarNote]]:
     """What other apps add to these meetings' events: one call per contributor for all."""
-    return await CALENDAR_NOTES.collect([row["id"] for row in rows])
+    return await CALENDAR_NOTES.collect([row[ID] for row in rows])
 
 
-def _events_for(rows: list[dict[str, Any]], notes: dict[int, list[CalendarNote]]) -> list[Event]:
-    """Events for rows, reusing what is cached when the meeting has not changed since."""
+def _events_for(rows: list[tuple[Any, ...]], notes: dict[int, list[CalendarNote]]) -> list[Event]:
+    """Events for rows of `public_tuples`, reusing what is cached when neither the meeting
+    nor its notes changed since (a change to a council itself forgets them all)."""
     found = []
+    by_id = _events.by_id
     for row in rows:
-        cached = _events.by_id.get(row["id"])
-        mine = notes.get(row["id"], ())
-        if cached is None or cached.updated_at != _modified(row["updated_at"], mine):
-            cached = _events.by_id[row["id"]] = render_event(MeetingSnapshot(**row), mine)
+        cached = by_id.get(row[ID])
+        mine = notes.get(row[ID], ())
+        if cached is None or cached.updated_at != _modified(row[UPDATED_AT], mine):
+            cached = by_id[row[ID]] = render_event(MeetingSnapshot(*row), mine)
         found.append(cached)
     return found
 
 
-def _assemble(feed: _Feed, clock: datetime | None, now: datetime) -> CalendarDocument:
-    events = sorted(
-        (e for e in feed.members.values() if e.leaves_at is None or e.leaves_at > now),
-        key=lambda e: e.order,
-    )
-    body = _calendar(
-        feed.scope.name, feed.scope.description, feed.scope.page_url, feed.scope.feed_url, events
-    )
+def _assemble(feed: _Feed, clock: datetime | None) -> tuple[CalendarDocument, datetime | None]:
+    """The feed's document, joining again only the segments that changed; and when it next
+    changes by itself (a cancelled meeting leaving). Its ETag hashes the head and each
+    segment's digest: the same bytes always give the same tag, without hashing them all."""
+    segments = feed.ordered.joined()
+    if segments:
+        years = (min(s.years[0] for s in segments), max(s.years[1] for s in segments))
+    else:
+        years = ical.years_of([now_utc()])
+    scope = feed.scope
+    head = _head(scope.name, scope.description, scope.page_url, scope.feed_url, years)
+    parts = (head, *(s.joined for s in segments), TAIL)
+    digests = [hashlib.blake2b(head, digest_size=16).digest(), *(s.digest for s in segments)]
+    etag = '"' + hashlib.blake2b(b"".join(digests), digest_size=16).hexdigest() + '"'
     moments = [m for m in (clock, feed.aged_out_at) if m is not None]
-    moments += [e.updated_at for e in events]
+    moments += [s.latest for s in segments]
     last_modified = _whole_second(max(moments, default=datetime(2000, 1, 1, tzinfo=UTC)))
-    return CalendarDocument(body, _etag(body), last_modified, feed.scope.filename)
+    leaves_next = min((s.leaves_next for s in segments if s.leaves_next is not None), default=None)
+    return CalendarDocument(parts, etag, last_modified, scope.filename), leaves_next
 
 
 async def _in_thread(function: Any, *args: Any) -> Any:
@@ -487,24 +646,31 @@ async def _update(feed: _Feed, now: datetime) -> None:
     where, args = _scope_where(feed.scope)
     reload = not feed.complete
     if reload:
-        rows = await public_rows(where, *args)
+        rows = await public_tuples(where, *args)
         events = await _in_thread(_events_for, rows, await _notes(rows))
         members = {e.id: e for e in events if e.leaves_at is None or e.leaves_at > now}
         departed = [e.leaves_at for e in events if e.leaves_at is not None and e.leaves_at <= now]
         feed.members, feed.aged_out_at = members, max(departed, default=None)
+        feed.ordered = await _in_thread(_Ordered, list(members.values()))
     else:
         ids = sorted(pending)
         clause, id_arg = ids_in("m.id", ids)
-        rows = await public_rows(f"{where} AND {clause}", *args, id_arg)
-        for event in _events_for(rows, await _notes(rows)):
-            feed.members[event.id] = event
-        for gone in set(ids) - {row["id"] for row in rows}:
-            feed.members.pop(gone, None)
-    feed.leaves_next = min(
-        (e.leaves_at for e in feed.members.values() if e.leaves_at is not None), default=None
-    )
+        rows = await public_tuples(f"{where} AND {clause}", *args, id_arg)
+        found = {event.id: event for event in _events_for(rows, await _notes(rows))}
+        for meeting_id in ids:
+            old = feed.members.pop(meeting_id, None)
+            if old is not None:
+                feed.ordered.remove(old)
+            event = found.get(meeting_id)
+            if event is None:
+                continue  # deleted, back to draft, or out of this feed's scope
+            if event.leaves_at is not None and event.leaves_at <= now:
+                feed.aged_out_at = max(filter(None, (feed.aged_out_at, event.leaves_at)))
+                continue
+            feed.members[meeting_id] = event
+            feed.ordered.add(event)
     clock = await _clock(feed.scope.council_ids)
-    feed.document = await _in_thread(_assemble, feed, clock, now)
+    feed.document, feed.leaves_next = await _in_thread(_assemble, feed, clock)
     # What was noticed while reading stays pending; a reset noticed meanwhile means reload.
     for meeting_id, number in pending.items():
         if feed.pending.get(meeting_id) == number:
@@ -522,22 +688,22 @@ async def meeting_document(meeting_id: int) -> CalendarDocument:
     if not 1 <= meeting_id <= MAX_ID:
         raise not_found()
     generation = _generation()
-    rows = await public_rows("m.id = {}", meeting_id)
+    rows = await public_tuples("m.id = {}", meeting_id)
     if not rows:
         raise not_found()
     event = _events_for(rows, await _notes(rows))[0]
-    row = rows[0]
+    meeting = MeetingSnapshot(*rows[0])
     body = _calendar(
-        row["title"],
-        f"{KIND_LABELS.get(row['kind'], row['kind'])} — {row['council_name']}",
+        meeting.title,
+        f"{KIND_LABELS.get(meeting.kind, meeting.kind)} — {meeting.council_name}",
         urls.meeting_url(meeting_id),
         urls.meeting_calendar_url(meeting_id),
         [event],
     )
-    clock = await _clock(frozenset({row["council_id"]}))
+    clock = await _clock(frozenset({meeting.council_id}))
     moments = [m for m in (clock, event.updated_at) if m is not None]
     document = CalendarDocument(
-        body, _etag(body), _whole_second(max(moments)), f"reunion-{meeting_id}.ics"
+        (body,), _etag(body), _whole_second(max(moments)), f"reunion-{meeting_id}.ics"
     )
     if generation == _generation():
         _documents[meeting_id] = document
@@ -555,7 +721,7 @@ async def personal_document(
     its manage page, or an address's, from its personal-data page; no account needed).
     Small: built on each request from cached events."""
     await changes.refresh()
-    rows = await public_rows(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
+    rows = await public_tuples(*ids_in("m.id", (i for i in meeting_ids if 1 <= i <= MAX_ID)))
     events = sorted(_events_for(rows, await _notes(rows)), key=lambda e: e.order)
     body = _calendar(
         "Mes réunions — conseils citoyens", description, urls.home_url(), feed_url, events
@@ -563,4 +729,4 @@ async def personal_document(
     clock = await _clock(frozenset(e.council_id for e in events))
     moments = [m for m in (clock, *(e.updated_at for e in events)) if m is not None]
     last_modified = _whole_second(max(moments, default=datetime(2000, 1, 1, tzinfo=UTC)))
-    return CalendarDocument(body, _etag(body), last_modified, "mes-reunions.ics")
+    return CalendarDocument((body,), _etag(body), last_modified, "mes-reunions.ics")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conseils import db
 from meetings.events import MeetingSnapshot
 from meetings.services.common import MAX_ID
 from meetings.tables import Meeting
@@ -20,6 +21,13 @@ _COLUMNS = """
     c.contact_email AS contact_email, c.slug AS council_slug
 """
 _PUBLIC = "m.status IN ('published', 'cancelled')"
+# The same, in the order of `MeetingSnapshot`'s fields: `MeetingSnapshot(*row)`.
+_SNAPSHOT_ORDER = """
+    m.id, m.uid, m.kind, m.title, m.description, m.starts_at, m.ends_at, m.venue,
+    m.address, m.online_url, m.status, m.sequence, m.created_at, m.updated_at,
+    m.cancelled_at, m.council, c.slug, c.name, c.contact_email, m.cancellation_reason
+"""
+ID, UPDATED_AT = 0, 13  # positions in a row of `public_tuples`
 
 
 async def public_rows(where: str, *args: Any) -> list[dict[str, Any]]:
@@ -27,6 +35,16 @@ async def public_rows(where: str, *args: Any) -> list[dict[str, Any]]:
     dicts with exactly the fields of `MeetingSnapshot`."""
     return await Meeting.raw(
         f"SELECT {_COLUMNS} FROM meeting m JOIN council c ON c.id = m.council "  # noqa: S608
+        f"WHERE {_PUBLIC} AND {where}",
+        *args,
+    )
+
+
+async def public_tuples(where: str, *args: Any) -> list[tuple[Any, ...]]:
+    """As `public_rows`, as tuples in the order of `MeetingSnapshot`'s fields (no dict per
+    row: the feeds read 100,000 of them). Outside a transaction only."""
+    return await db.fetch_tuples(
+        f"SELECT {_SNAPSHOT_ORDER} FROM meeting m JOIN council c ON c.id = m.council "  # noqa: S608
         f"WHERE {_PUBLIC} AND {where}",
         *args,
     )

@@ -13,6 +13,7 @@ from httpx import AsyncClient, Response
 from conseils import changes
 from meetings.services import calendar, feed_clock
 from meetings.tables import Meeting
+from tests.support.dates import LIKE_2027
 from tests.support.facilitator_support import make_facilitator
 from tests.support.feed_support import (
     Feed,
@@ -370,3 +371,67 @@ async def test_first_change_in_the_second_the_demo_was_loaded_moves_last_modifie
     assert after.status_code == 200
     assert after.headers["etag"] != first.headers["etag"]
     assert last_modified(after) > last_modified(first)
+
+
+async def test_a_feed_rebuilt_change_by_change_is_the_feed_built_afresh(
+    client: AsyncClient,
+    tamaris_auth: dict[str, str],
+    admin_auth: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A change re-joins only the segments it touches (meetings moved between segments,
+    segments split and merged as their last meetings come and go): the bytes, the ETag and
+    the Last-Modified must be those of the same feed built from nothing."""
+    monkeypatch.setattr(calendar, "SEGMENT", 2)  # segments of two meetings, on average
+    paths = ["/calendrier.ics", "/conseils/ales-tamaris/calendrier.ics"]
+    meetings = []
+    for day in range(10, 22):
+        starts = f"{LIKE_2027}-01-{day}T18:30:00+01:00"
+        ends = f"{LIKE_2027}-01-{day}T20:30:00+01:00"
+        meetings.append(
+            await create_published(
+                client, tamaris_auth, title=f"Réunion {day}", starts_at=starts, ends_at=ends
+            )
+        )
+    ids = [m["id"] for m in meetings]
+
+    async def same_as_afresh() -> None:
+        rebuilt = {path: await fetch(client, path) for path in paths}
+        changes.reset()
+        for path in paths:
+            afresh = await fetch(client, path)
+            assert afresh.body == rebuilt[path].body, path
+            assert afresh.etag == rebuilt[path].etag, path
+            assert afresh.last_modified == rebuilt[path].last_modified, path
+
+    await same_as_afresh()
+    steps = [
+        lambda: patch(client, tamaris_auth, ids[0], title="Titre changé"),
+        lambda: patch(  # the first meeting moves after all the others
+            client,
+            tamaris_auth,
+            ids[0],
+            starts_at=f"{LIKE_2027}-02-01T18:30:00+01:00",
+            ends_at=f"{LIKE_2027}-02-01T20:30:00+01:00",
+        ),
+        lambda: patch(  # and one from the end to the middle
+            client,
+            tamaris_auth,
+            ids[11],
+            starts_at=f"{LIKE_2027}-01-15T19:00:00+01:00",
+            ends_at=f"{LIKE_2027}-01-15T21:00:00+01:00",
+        ),
+        lambda: cancel(client, tamaris_auth, ids[5]),
+        lambda: client.delete(f"/api/v1/meetings/{ids[6]}", headers=admin_auth),
+        lambda: client.delete(f"/api/v1/meetings/{ids[7]}", headers=admin_auth),
+        lambda: create_published(client, tamaris_auth, title="Nouvelle réunion"),
+    ]
+    for step in steps:
+        before = {path: (await client.get(path)).headers["etag"] for path in paths}
+        await step()
+        for path in paths:
+            feed = await fetch(client, path)  # rebuilt from the cached segments
+            assert feed.etag != before[path], path
+        await same_as_afresh()
+    titles = {e["summary"] for e in (await fetch(client, "/calendrier.ics")).events}
+    assert "Café citoyen : Titre changé" in titles and "Café citoyen : Réunion 16" not in titles
