@@ -229,7 +229,9 @@ async def refresh() -> None:
     global _seen_data_version, _last_attempt, _watcher
     if listening():
         return
-    if not db.notices_supported():
+    # A watcher exists on SQLite only: a cache hit then skips finding the engine (which
+    # reads the environment and Piccolo's configuration each time).
+    if _watcher is not None or not db.notices_supported():
         if _watcher is None:
             _watcher = db.commit_counter()
         version = _watcher.value()

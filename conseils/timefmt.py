@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -20,6 +20,13 @@ def now_utc() -> datetime:
 
 def to_paris(moment: datetime) -> datetime:
     return moment.astimezone(PARIS)
+
+
+def next_paris_midnight(moment: datetime) -> datetime:
+    """The first midnight, Paris time, after `moment` (in UTC): when what counts days (the
+    last twelve months' figures) changes by itself."""
+    tomorrow = to_paris(moment).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0, 0), tzinfo=PARIS).astimezone(UTC)
 
 
 def to_paris_or_none(moment: datetime | None) -> datetime | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conseils import db, personal_data
+from conseils import changes, db, personal_data
 from conseils.personal_data import Keeper, json_ready
-from proposals.services.common import STATUS_LABELS, THEMES, supports_changed
+from proposals.services.common import PROPOSAL_CHANGE, STATUS_LABELS, THEMES, supports_changed
 from proposals.tables import Proposal, Support
 
 PROPOSAL_LABELS = {
@@ -73,8 +73,10 @@ async def erase_proposals(email: str) -> int:
             }
         )
         .where(Proposal.email == email)
-        .returning(Proposal.id)
+        .returning(Proposal.id, Proposal.council)
     )
+    for row in kept:  # their author's name leaves the lists, pages and feed
+        await changes.changed(PROPOSAL_CHANGE, row["id"], row["council"])
     return len(gone) + len(kept)
 
 

@@ -174,10 +174,34 @@ class RenderedPages:
 
 class RenderedLists(RenderedPages):
     """Rendered lists (pages, API answers) by any key, each dropped by the changes its
-    `Page.depends_on` names. A change looks at every entry: keep `max_entries` modest."""
+    `Page.depends_on` names. A change looks at every entry: keep `max_entries` modest.
 
-    def __init__(self, max_entries: int = 500) -> None:
+    `group` and `per_group`: at most `per_group` entries share a `group(key)` (a council's
+    many filtered and paged variants of one list), the least recently used of the group
+    going first, so that one council's variants never push every other council out; a key
+    whose group is None is not limited so."""
+
+    def __init__(
+        self,
+        max_entries: int = 500,
+        *,
+        group: Callable[[Hashable], Hashable | None] | None = None,
+        per_group: int = 0,
+    ) -> None:
         super().__init__(max_entries)
+        self._group = group
+        self._per_group = per_group
+
+    def put(self, key: Hashable, page: Page, generation: int) -> None:
+        super().put(key, page, generation)
+        if self._group is None or key not in self._entries:
+            return
+        wanted = self._group(key)
+        if wanted is None:
+            return
+        same = [k for k in self._entries if self._group(k) == wanted]  # oldest first
+        for old in same[: max(0, len(same) - self._per_group)]:
+            del self._entries[old]
 
     def _forget(self, change: changes.Change) -> None:
         for key in [k for k, page in self._entries.items() if page.depends_on.dropped_by(change)]:

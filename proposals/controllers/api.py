@@ -8,24 +8,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from litestar import Controller, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, PathParameter, QueryParameter
+from litestar.serialization import encode_json
 from litestar.status_codes import HTTP_202_ACCEPTED
 from msgspec import Struct
 
 from conseils.timefmt import to_paris
 from conseils.web.api_spec import INVALID, JSON_BODY, PUBLIC_WRITE, JsonExample, Reason, operation
+from conseils.web.page_cache import DependsOn, Page, RenderedLists, respond
 from conseils.web.shapes import present, shape_of
 from meetings.services import councils
 from proposals.services import public, submissions
-from proposals.services.common import PUBLIC_STATUSES, THEMES
+from proposals.services.common import PROPOSAL_CHANGE, PUBLIC_STATUSES, SUPPORT_CHANGE, THEMES
 
 COUNCIL_NOT_FOUND = Reason(404, "council_not_found", "no council has this slug")
 PROPOSAL_NOT_FOUND = Reason(
     404, "proposal_not_found", "no public proposal has this id (unconfirmed, pending and "
     "rejected ones are not public)"
 )  # fmt: skip
+# The answers of the list operation, by their parameters (they are the same for everyone:
+# public proposals only), at most `ANSWERS_PER_COUNCIL` per council, least recently asked
+# going first; dropped by any proposal or support change of the council, in any process.
+ANSWERS_PER_COUNCIL = 60
+_answers = RenderedLists(500, group=lambda key: key[0], per_group=ANSWERS_PER_COUNCIL)
 RECEIVED_DETAIL = (
     "Demande enregistrée : un courriel part vers l'adresse indiquée, avec le lien qui la "
     "confirme (rien n'est compté ni publié sans lui)."
@@ -165,6 +172,7 @@ class ProposalApi(Controller):
     )
     async def list_proposals(
         self,
+        request: Request,
         slug: CouncilSlug,
         status: Annotated[
             Literal[PUBLIC_STATUSES] | None,  # type: ignore[valid-type]
@@ -180,23 +188,31 @@ class ProposalApi(Controller):
         ] = "supports",
         limit: Annotated[int, QueryParameter(ge=1, le=public.MAX_PAGE_SIZE)] = public.PER_PAGE,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-    ) -> ProposalPageOut:
+    ) -> Response[ProposalPageOut]:
         """A council's public proposals (published, under study, accepted, declined, done),
         without any address; the author's name only if they chose to show it (otherwise
         "Une habitante ou un habitant", or "Anonyme" for those collected at a café).
         `answered` lists only those with an official answer. Anyone may call."""
-        council = await councils.get_council(slug)
-        items, total = await public.list_proposals(
-            council,
-            status=status,
-            theme=theme,
-            sort={"supports": "soutiens", "newest": "recentes", "answered": "reponses"}[sort],
-            limit=limit,
-            offset=offset,
-        )
-        return ProposalPageOut(
-            [present(ProposalSummaryOut, i) for i in items], total, limit, offset
-        )
+
+        async def render() -> Page:
+            council = await councils.get_council(slug)
+            items, total = await public.list_proposals(
+                council,
+                status=status,
+                theme=theme,
+                sort={"supports": "soutiens", "newest": "recentes", "answered": "reponses"}[sort],
+                limit=limit,
+                offset=offset,
+            )
+            body = encode_json(
+                ProposalPageOut(
+                    [present(ProposalSummaryOut, i) for i in items], total, limit, offset
+                )
+            )
+            return Page(None, body, DependsOn({PROPOSAL_CHANGE, SUPPORT_CHANGE}, {council.id}))
+
+        page = await _answers.fetch((slug, status, theme, sort, limit, offset), render)
+        return await respond(request, page, MediaType.JSON)
 
     @get(
         "/proposals/{proposal_id:int}",

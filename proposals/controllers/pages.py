@@ -12,18 +12,48 @@ from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
-from conseils import urls
+from conseils import changes, urls
 from conseils.errors import InvalidInput, NotFound
+from conseils.timefmt import next_paris_midnight, now_utc
 from conseils.web.headers import NO_STORE
+from conseils.web.page_cache import DependsOn, Page, RenderedLists, respond
 from meetings.services import councils
 from meetings.services.meetings import get_meeting
 from proposals.controllers.atom import atom_document
 from proposals.services import public, submissions
-from proposals.services.common import BODY_MAX, STATUS_LABELS, THEMES, TITLE_MAX
+from proposals.services.common import (
+    BODY_MAX,
+    PROPOSAL_CHANGE,
+    STATUS_LABELS,
+    SUPPORT_CHANGE,
+    THEMES,
+    TITLE_MAX,
+)
 
 HONEYPOT = "site_web"
 Form = URLEncodedBody[dict[str, str]]
 SIMILAR_MIN_CHARS = 4
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+
+# Cached (per process, dropped by the change notices of `conseils.changes`): a council's
+# list pages (the first `CACHED_PAGES` pages of each filter and sort, at most
+# `VARIANTS_PER_COUNCIL` of them per council, the least recently asked going first) and
+# its Atom feed; the proposals' own pages, kept apart so that lists never push them out.
+CACHED_PAGES = 5
+VARIANTS_PER_COUNCIL = 60
+_lists = RenderedLists(
+    1000,
+    group=lambda key: key[1] if isinstance(key, tuple) and key[0] == "list" else None,
+    per_group=VARIANTS_PER_COUNCIL,
+)
+_proposal_pages = RenderedLists(2000)
+# A proposal's page shows its supports count, its public timeline and the meetings whose
+# agenda has it (put on or taken off an agenda, a meeting renamed: a meeting's change).
+PROPOSAL_PAGE_DEPENDS = (PROPOSAL_CHANGE, SUPPORT_CHANGE, changes.MEETING)
+
+
+def _render(request: Request, template: str, context: dict[str, Any]) -> bytes:
+    return request.app.template_engine.get_template(template).render(**context).encode()
 
 
 def _page_number(value: int | None) -> int:
@@ -73,48 +103,65 @@ class ProposalPages(Controller):
     @get("/conseils/{slug:str}/propositions")
     async def council_list(
         self,
+        request: Request,
         slug: FromPath[str],
         statut: Annotated[str | None, QueryParameter(max_length=20)] = None,
         theme: Annotated[str | None, QueryParameter(max_length=40)] = None,
         tri: Annotated[str | None, QueryParameter(max_length=20)] = None,
         page: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None,
-    ) -> Template:
-        council = await councils.get_council(slug)
+    ) -> Response:
+        """A council's public proposals, filtered, sorted and paged, with its last twelve
+        months' figures: rendered again only when a proposal or a support of its council
+        changed (in any process), or at midnight (the figures' window moves)."""
         number = _page_number(page)
         sort = tri or "soutiens"
-        items, total = await public.list_proposals(
-            council,
-            status=statut or None,
-            theme=theme or None,
-            sort=sort,
-            limit=public.PER_PAGE,
-            offset=(number - 1) * public.PER_PAGE,
-        )
-        pages = max(1, -(-total // public.PER_PAGE))
-        return Template(
-            "pages/proposals/list.html",
-            context={
-                "council": council,
-                "items": items,
-                "total": total,
-                "page": number,
-                "pages": pages,
-                "selected": {"statut": statut or "", "theme": theme or "", "tri": sort},
-                "statuses": {s: STATUS_LABELS[s] for s in public.PUBLIC_STATUSES},
-                "themes": THEMES,
-                "sorts": public.SORTS,
-                "stats": await public.accountability(council.id),
-                "atom_url": urls.council_proposals_url(slug) + ".atom",
-            },
-        )
+
+        async def render() -> Page:
+            council = await councils.get_council(slug)
+            items, total = await public.list_proposals(
+                council,
+                status=statut or None,
+                theme=theme or None,
+                sort=sort,
+                limit=public.PER_PAGE,
+                offset=(number - 1) * public.PER_PAGE,
+            )
+            now = now_utc()
+            body = _render(
+                request,
+                "pages/proposals/list.html",
+                {
+                    "council": council,
+                    "items": items,
+                    "total": total,
+                    "page": number,
+                    "pages": max(1, -(-total // public.PER_PAGE)),
+                    "selected": {"statut": statut or "", "theme": theme or "", "tri": sort},
+                    "statuses": {s: STATUS_LABELS[s] for s in public.PUBLIC_STATUSES},
+                    "themes": THEMES,
+                    "sorts": public.SORTS,
+                    "stats": await public.accountability(council.id, now),
+                    "atom_url": urls.council_proposals_url(slug) + ".atom",
+                },
+            )
+            depends = DependsOn({PROPOSAL_CHANGE, SUPPORT_CHANGE}, {council.id})
+            return Page(next_paris_midnight(now), body, depends)
+
+        if number > CACHED_PAGES:  # deep pages are rare: rendered each time, never kept
+            return await respond(request, await render(), MediaType.HTML)
+        key = ("list", slug, statut or None, theme or None, sort, number)
+        return await respond(request, await _lists.fetch(key, render), MediaType.HTML)
 
     @get("/conseils/{slug:str}/propositions.atom")
-    async def feed(self, slug: FromPath[str]) -> Response[bytes]:
-        council, entries = await public.feed_entries(slug)
-        return Response(
-            atom_document(council, entries),
-            media_type="application/atom+xml; charset=utf-8",
-        )
+    async def feed(self, request: Request, slug: FromPath[str]) -> Response:
+        """Rendered again only when a proposal of the council changed (in any process)."""
+
+        async def render() -> Page:
+            council, entries = await public.feed_entries(slug)
+            depends = DependsOn({PROPOSAL_CHANGE}, {council.id})
+            return Page(None, atom_document(council, entries), depends)
+
+        return await respond(request, await _lists.fetch(("atom", slug), render), ATOM_TYPE)
 
     @get("/conseils/{slug:str}/propositions/similaires", media_type=MediaType.JSON)
     async def similar_json(
@@ -180,12 +227,21 @@ class ProposalPages(Controller):
         return Template("pages/proposals/sent.html", context={"council": council})
 
     @get("/propositions/{proposal_id:int}")
-    async def proposal(self, proposal_id: FromPath[int]) -> Template:
-        proposal = await public.get_proposal(proposal_id)
-        return Template(
-            "pages/proposals/proposal.html",
-            context={"proposal": proposal, "form": {}, "errors": {}},
-        )
+    async def proposal(self, request: Request, proposal_id: FromPath[int]) -> Response:
+        """A proposal's page: rendered again only when something of its council that it
+        may show changed (a proposal, a support, a meeting; in any process)."""
+
+        async def render() -> Page:
+            proposal = await public.get_proposal(proposal_id)
+            body = _render(
+                request,
+                "pages/proposals/proposal.html",
+                {"proposal": proposal, "form": {}, "errors": {}},
+            )
+            return Page(None, body, DependsOn(PROPOSAL_PAGE_DEPENDS, {proposal.council_id}))
+
+        page = await _proposal_pages.fetch(proposal_id, render)
+        return await respond(request, page, MediaType.HTML)
 
     @post("/propositions/{proposal_id:int}/soutien", status_code=HTTP_200_OK)
     async def support(self, proposal_id: FromPath[int], data: Form) -> Template | Redirect:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from conseils import capabilities, db, events
+from conseils import capabilities, changes, db, events
 from conseils.errors import InvalidInput, NotFound
 from conseils.timefmt import now_utc
 from conseils.validation import require_text, required_email
@@ -33,6 +33,7 @@ from proposals.events import ProposalSubmitted, SupportRequested
 from proposals.services.common import (
     BODY_MAX,
     NAME_MAX,
+    PROPOSAL_CHANGE,
     PUBLIC_STATUSES,
     TITLE_MAX,
     record,
@@ -267,6 +268,8 @@ async def confirm_proposal(token: str) -> Confirmation:
                 row["id"], "confirmed", status_from="unconfirmed", status_to="pending", at=now
             )
             row = {**row, "status": "pending"}
+            # Pending is shown nowhere, but the council's twelve-month figures count it.
+            await changes.changed(PROPOSAL_CHANGE, row["id"], row["council"])
     return await _confirmation(row, confirmed=True)
 
 

@@ -5,14 +5,14 @@ change drops, what a rollback keeps, a render begun before a change, the clock, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from conseils import changes
 from conseils.db import write_transaction
 from conseils.tables import MeetingChange
-from conseils.timefmt import now_utc
+from conseils.timefmt import next_paris_midnight, now_utc
 from conseils.web.page_cache import (
     MEETINGS_AND_SEATS,
     DependsOn,
@@ -195,3 +195,29 @@ async def test_a_kept_page_keeps_its_compressed_copies(client, demo: None, path:
             assert answer.content == plain.content  # httpx decodes it
         assert answers[0].headers["content-length"] == answers[1].headers["content-length"]
     assert "accept-encoding" in plain.headers["vary"].lower()
+
+
+async def test_a_group_keeps_at_most_its_share_the_least_recently_asked_going_first() -> None:
+    lists = RenderedLists(group=lambda key: key[0], per_group=3)
+    for n in range(3):
+        lists.put(("a", n), page(f"a{n}", DependsOn()), lists.generation)
+    lists.put(("b", 0), page("b0", DependsOn()), lists.generation)
+    assert lists.get(("a", 0)) is not None  # asked again: now the most recent of "a"
+    lists.put(("a", 3), page("a3", DependsOn()), lists.generation)
+    assert lists.get(("a", 1)) is None  # the least recently asked of its group
+    assert all(lists.get(key) is not None for key in [("a", 0), ("a", 2), ("a", 3), ("b", 0)])
+    assert len(lists) == 4
+
+
+def test_the_next_paris_midnight_follows_summer_time() -> None:
+    # 29 March 2026, 00:30 in Paris (winter time); midnight after is in summer time.
+    assert next_paris_midnight(datetime(2026, 3, 28, 23, 30, tzinfo=UTC)) == datetime(
+        2026, 3, 29, 22, 0, tzinfo=UTC
+    )
+    # 25 October 2026 at midnight (summer time) is 22:00 UTC the day before.
+    assert next_paris_midnight(datetime(2026, 10, 24, 21, 59, tzinfo=UTC)) == datetime(
+        2026, 10, 24, 22, 0, tzinfo=UTC
+    )
+    assert next_paris_midnight(datetime(2026, 10, 24, 22, 0, tzinfo=UTC)) == datetime(
+        2026, 10, 25, 23, 0, tzinfo=UTC
+    )

@@ -8,7 +8,10 @@ processes over HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +42,9 @@ PASSWORD = "a long enough password"
 SHARED_BASE_URL = "http://conseils.test"
 
 
+DATABASE: dict[str, str] = {}  # the two servers' database: "url"
+
+
 def _database_name() -> str:
     """Named after the suite's database: a run on another database never drops this one."""
     suite = os.environ.get("DATABASE_URL", "").split("?")[0].rpartition("/")[2]
@@ -49,6 +55,7 @@ def _database_name() -> str:
 def two_servers() -> Iterator[tuple[str, str]]:
     directory = Path(tempfile.mkdtemp(prefix="conseils-multi-"))
     database_url = fresh_database(_database_name(), directory)
+    DATABASE["url"] = database_url
     ports = [free_port(), free_port()]
     envs = [server_env(database_url, port, BASE_URL=SHARED_BASE_URL) for port in ports]
     assert run_cli("demo", env=envs[0]).returncode == 0
@@ -422,3 +429,120 @@ def test_a_back_office_session_opened_on_one_process_works_on_the_other(
         assert out.status_code == 303
     with httpx.Client(base_url=first, cookies=cookies) as again:
         assert again.get("/animation/").status_code == 303
+
+
+# ---------------------------------------------------------------- proposals lists
+
+PROPOSAL_LISTS = [
+    "/conseils/ales-tamaris/propositions",
+    "/conseils/ales-tamaris/propositions?tri=recentes&theme=mobilite",
+    "/api/v1/councils/ales-tamaris/proposals",
+    "/api/v1/councils/ales-tamaris/proposals?sort=newest&theme=mobilite",
+]
+ATOM = "/conseils/ales-tamaris/propositions.atom"
+ANSWERED = "/api/v1/councils/ales-tamaris/proposals?sort=answered"
+
+
+def _sql(statement: str, *args: object) -> list:
+    """A statement on the servers' database, outside them (`{}` for each argument)."""
+    url = DATABASE["url"]
+    if url.startswith("postgresql://"):
+        numbered = statement.format(*(f"${n}" for n in range(1, len(args) + 1)))
+
+        async def run() -> list:
+            connection = await asyncpg.connect(url)
+            try:
+                return [tuple(row) for row in await connection.fetch(numbered, *args)]
+            finally:
+                await connection.close()
+
+        return _run_async(run())
+    with sqlite3.connect(url.removeprefix("sqlite:///"), timeout=10) as connection:
+        return connection.execute(statement.format(*("?" * len(args))), args).fetchall()
+
+
+def _known_token(table: str, row_id: int) -> str:
+    """Give a pending row a link token this test knows (the real one went by email only)."""
+    token = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    _sql(f"UPDATE {table} SET token_digest = {{}} WHERE id = {{}}", digest, row_id)
+    return token
+
+
+def _proposal_card(server: str, path: str, proposal_id: int) -> str | None:
+    response = httpx.get(f"{server}{path}")
+    assert response.status_code == 200, (path, response.text)
+    if path.startswith("/api/"):
+        found = [p for p in response.json()["items"] if p["id"] == proposal_id]
+        return None if not found else f"{found[0]['title']} supports={found[0]['supports']}"
+    start = response.text.find(f'href="/propositions/{proposal_id}"')
+    return None if start < 0 else response.text[start : response.text.find("</li>", start)]
+
+
+def _proposal_seen(server: str, path: str, proposal_id: int, expected: str) -> str | None:
+    deadline = time.monotonic() + 3.0
+    while True:
+        card = _proposal_card(server, path, proposal_id)
+        if (card is not None and expected in card) or time.monotonic() > deadline:
+            return card
+        time.sleep(0.02)
+
+
+def test_cached_proposals_lists_show_what_the_other_process_changed(
+    two_servers: tuple[str, str],
+) -> None:
+    """The proposals page (filtered, sorted), its Atom feed, a proposal's page and the list
+    API are kept by each process: a proposal published, a support confirmed and an answer
+    written through one process show on the other's."""
+    reader, writer = two_servers
+    auth = _admin(writer)
+    title = "Des bancs entre deux processus"
+    before = {path: httpx.get(f"{reader}{path}").text for path in [*PROPOSAL_LISTS, ATOM, ANSWERED]}
+    assert all(title not in text for text in before.values())
+
+    sent = httpx.post(
+        f"{writer}/api/v1/councils/ales-tamaris/proposals",
+        json={"title": title, "body": "Pour s'asseoir.", "theme": "mobilite",
+              "email": "autrice@example.org"},
+    )  # fmt: skip
+    assert sent.status_code == 202, sent.text
+    [(proposal_id,)] = _sql("SELECT id FROM proposal WHERE title = {}", title)
+    token = _known_token("proposal", proposal_id)
+    assert httpx.post(f"{writer}/propositions/confirmer/{token}").status_code == 200
+    published = httpx.post(f"{writer}/api/v1/proposals/{proposal_id}/publish", headers=auth)
+    assert published.status_code == 200, published.text
+    for path in PROPOSAL_LISTS:
+        card = _proposal_seen(reader, path, proposal_id, title)
+        assert card is not None and title in card, (path, card)
+    atom = _until(lambda: httpx.get(f"{reader}{ATOM}"), lambda r: title in r.text)
+    assert title in atom.text
+    page_url = f"{reader}/propositions/{proposal_id}"
+    assert "0 soutien" in httpx.get(page_url).text  # now cached by the reader
+
+    asked = httpx.post(
+        f"{writer}/api/v1/proposals/{proposal_id}/supports", json={"email": "sou@example.org"}
+    )
+    assert asked.status_code == 202, asked.text
+    [(support_id,)] = _sql("SELECT id FROM support WHERE proposal = {}", proposal_id)
+    token = _known_token("support", support_id)
+    assert httpx.post(f"{writer}/soutiens/confirmer/{token}").status_code == 200
+    for path in PROPOSAL_LISTS:
+        expected = "supports=1" if path.startswith("/api/") else "1 soutien ·"
+        card = _proposal_seen(reader, path, proposal_id, expected)
+        assert card is not None and expected in card, (path, card)
+    page = _until(lambda: httpx.get(page_url), lambda r: "1 soutien<" in r.text)
+    assert "1 soutien<" in page.text
+
+    answer = "Les bancs seront posés au printemps."
+    answered = httpx.put(
+        f"{writer}/api/v1/proposals/{proposal_id}/answer",
+        json={"answer": answer, "answer_role": "Le bureau du conseil", "publish": True},
+        headers=auth,
+    )
+    assert answered.status_code == 200, answered.text
+    card = _proposal_seen(reader, ANSWERED, proposal_id, title)
+    assert card is not None, ANSWERED
+    page = _until(lambda: httpx.get(page_url), lambda r: answer in r.text)
+    assert answer in page.text
+    atom = _until(lambda: httpx.get(f"{reader}{ATOM}"), lambda r: f"Réponse : {title}" in r.text)
+    assert f"Réponse : {title}" in atom.text
