@@ -235,13 +235,17 @@ def _newest_first(found: list[MinutesView]) -> list[MinutesView]:
 
 
 async def _discussed(minutes_id: int) -> tuple[DiscussedProposal, ...]:
-    rows = await MinutesProposal.select(
-        MinutesProposal.proposal.id.as_alias("id"),
-        MinutesProposal.proposal.title.as_alias("title"),
-        MinutesProposal.proposal.status.as_alias("current"),
-        MinutesProposal.status,
-        MinutesProposal.note,
-    ).where(MinutesProposal.minutes == minutes_id).order_by(MinutesProposal.id)
+    rows = (
+        await MinutesProposal.select(
+            MinutesProposal.proposal.id.as_alias("id"),
+            MinutesProposal.proposal.title.as_alias("title"),
+            MinutesProposal.proposal.status.as_alias("current"),
+            MinutesProposal.status,
+            MinutesProposal.note,
+        )
+        .where(MinutesProposal.minutes == minutes_id)
+        .order_by(MinutesProposal.id)
+    )
     return tuple(
         DiscussedProposal(row["id"], row["title"], row["status"], row["note"])
         for row in rows
@@ -302,9 +306,7 @@ async def of_meetings(meeting_ids: Sequence[int]) -> dict[int, MinutesView]:
         return {}
     wanted = sorted({int(m) for m in meeting_ids})
     found: dict[int, MinutesView] = {}
-    own = await Minutes.select(*_columns()).where(
-        Minutes.meeting.is_in(wanted) & _published()
-    )
+    own = await Minutes.select(*_columns()).where(Minutes.meeting.is_in(wanted) & _published())
     for row in sorted(own, key=lambda r: r["id"]):
         if _visible(row):
             found[row["meeting_id"]] = _view(row)
@@ -382,9 +384,7 @@ class Result:
 
 def checked_query(query: str) -> str:
     if len(query) > MAX_QUERY:
-        raise InvalidInput(
-            {"q": f"la recherche est trop longue ({MAX_QUERY} caractères au plus)"}
-        )
+        raise InvalidInput({"q": f"la recherche est trop longue ({MAX_QUERY} caractères au plus)"})
     return query.replace("\x00", " ").strip()
 
 
@@ -410,9 +410,7 @@ async def search_minutes(
     hits = hits[:PER_PAGE]
     ids = [hit.object_id for hit in hits]
     rows = (
-        await Minutes.select(*_columns()).where(Minutes.id.is_in(ids) & _published())
-        if ids
-        else []
+        await Minutes.select(*_columns()).where(Minutes.id.is_in(ids) & _published()) if ids else []
     )
     views = {row["id"]: _view(row) for row in rows if _visible(row)}
     return [Result(views[h.object_id], h.snippet) for h in hits if h.object_id in views], more

@@ -84,7 +84,9 @@ class MinutesApi(Controller):
         found = await public.list_published(council_id=council_id, year=year)
         return [MinutesOut.of(m) for m in found]
 
-    @get("/{minutes_id:int}", **operation("getMinutes", "Read published minutes", MINUTES_NOT_FOUND))
+    @get(
+        "/{minutes_id:int}", **operation("getMinutes", "Read published minutes", MINUTES_NOT_FOUND)
+    )
     async def get_minutes(self, minutes_id: MinutesId) -> MinutesDetailOut:
         """One published minutes, with their body, decisions and proposals discussed."""
         m = await public.get_minutes(minutes_id)
@@ -95,7 +97,9 @@ class MinutesApi(Controller):
             decisions=m.decisions,
             attendance=m.attendance,
             proposals=[
-                DiscussedOut(p.id, p.title, p.status, p.status_label, p.note, public.absolute(p.url))
+                DiscussedOut(
+                    p.id, p.title, p.status, p.status_label, p.note, public.absolute(p.url)
+                )
                 for p in m.proposals
             ],
         )

@@ -72,7 +72,9 @@ async def council_section(council: CouncilView) -> PageSection | None:
 
 
 def _feed(council: CouncilView | None, found: list[public.MinutesView]) -> bytes:
-    page = public.absolute(f"/conseils/{council.slug}/comptes-rendus" if council else "/comptes-rendus")
+    page = public.absolute(
+        f"/conseils/{council.slug}/comptes-rendus" if council else "/comptes-rendus"
+    )
     name = council.name if council else "Conseils citoyens"
     feed = atom.Feed(
         id=atom.tag("conseils", council.slug if council else "tous", "comptes-rendus"),
@@ -125,7 +127,9 @@ class MinutesPages(Controller):
                 "pages/minutes/list.html",
                 council=council,
                 groups=public.by_year_and_month(found),
-                atom_url=f"/conseils/{slug}/comptes-rendus.atom" if slug else "/comptes-rendus.atom",
+                atom_url=f"/conseils/{slug}/comptes-rendus.atom"
+                if slug
+                else "/comptes-rendus.atom",
             )
             kinds = {public.KIND}
             return Page(None, body, DependsOn(kinds, {council.id} if council else None))
@@ -138,7 +142,9 @@ class MinutesPages(Controller):
             council = await councils.get_council(slug) if slug else None
             found = await public.list_published(council_id=council.id if council else None)
             kinds = {public.KIND}
-            return Page(None, _feed(council, found), DependsOn(kinds, {council.id} if council else None))
+            return Page(
+                None, _feed(council, found), DependsOn(kinds, {council.id} if council else None)
+            )
 
         page = await _lists.fetch(("atom", slug), render)
         return await respond(request, page, atom.MEDIA_TYPE)
@@ -164,10 +170,14 @@ class MinutesPages(Controller):
         m = await public.get_minutes(minutes_id)
         if m.meeting_id is not None:
             return Redirect(m.url, status_code=302)  # shown on its meeting's page (module)
-        return Response(_render(request, "pages/minutes/minutes.html", m=m), media_type=MediaType.HTML)
+        return Response(
+            _render(request, "pages/minutes/minutes.html", m=m), media_type=MediaType.HTML
+        )
 
     @get("/comptes-rendus/{minutes_id:int}/{name:str}")
-    async def pdf(self, request: Request, minutes_id: FromPath[int], name: FromPath[str]) -> Response:
+    async def pdf(
+        self, request: Request, minutes_id: FromPath[int], name: FromPath[str]
+    ) -> Response:
         """The PDF (the name in the address is for people; the id finds the minutes)."""
         info, filename = await public.download(minutes_id)
         return pdf_response(request, info, filename)
@@ -194,7 +204,9 @@ class MinutesPages(Controller):
         }
         status = 200
         try:
-            number = int(page) if page and page.isdigit() and len(page) < 6 else (1 if not page else 0)
+            number = (
+                int(page) if page and page.isdigit() and len(page) < 6 else (1 if not page else 0)
+            )
             context["page"] = max(number, 1)
             if conseil:
                 try:

@@ -94,7 +94,9 @@ async def insert_minutes(
                     status=given,
                 )
             )
-        text = "\n".join([summary, body, decisions, await files.text_of(file_id) if file_id else ""])
+        text = "\n".join(
+            [summary, body, decisions, await files.text_of(file_id) if file_id else ""]
+        )
         await search.index("minutes", minutes_id, council, title, text)
         await announce(minutes_id, council, [meeting_id] if meeting_id else list(covers))
     return minutes_id
@@ -114,7 +116,7 @@ async def announce(minutes_id: int, council: int | None, meeting_ids: list[int])
 async def set_status(minutes_id: int, status: str) -> None:
     async with write_transaction():
         row = await Minutes.select().where(Minutes.id == minutes_id).first()
-        await Minutes.update(
-            {Minutes.status: status, Minutes.updated_at: now_utc()}
-        ).where(Minutes.id == minutes_id)
+        await Minutes.update({Minutes.status: status, Minutes.updated_at: now_utc()}).where(
+            Minutes.id == minutes_id
+        )
         await announce(minutes_id, row["council"], [row["meeting"]] if row["meeting"] else [])

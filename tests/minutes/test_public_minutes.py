@@ -22,7 +22,9 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 def _uid_event(body: bytes, meeting_id: int) -> icalendar.Event:
     calendar = icalendar.Calendar.from_ical(body)
-    found = [e for e in calendar.walk("VEVENT") if str(e["URL"]).endswith(f"/reunions/{meeting_id}")]
+    found = [
+        e for e in calendar.walk("VEVENT") if str(e["URL"]).endswith(f"/reunions/{meeting_id}")
+    ]
     assert len(found) == 1
     return found[0]
 
@@ -56,7 +58,9 @@ async def test_drafts_are_nowhere(client: AsyncClient) -> None:
         assert "rouillon" not in shown and "ythum" not in shown
     for minutes_id in (draft, bundle):
         assert (await client.get(f"/comptes-rendus/{minutes_id}")).status_code == 404
-        assert (await client.get(f"/comptes-rendus/{minutes_id}/compte-rendu.pdf")).status_code == 404
+        assert (
+            await client.get(f"/comptes-rendus/{minutes_id}/compte-rendu.pdf")
+        ).status_code == 404
         answer = await client.get(f"/api/v1/minutes/{minutes_id}")
         assert answer.status_code == 404 and answer.json()["code"] == "minutes_not_found"
     assert (await public.search_minutes("zythum"))[0] == []
@@ -124,7 +128,9 @@ async def test_lists_by_year_and_month_per_council_and_for_all(client: AsyncClie
     assert every.index('id="annee-2020"') < every.index('id="annee-2019"')
     assert "<h3>Janvier 2020</h3>" in every and "<h3>Décembre 2019</h3>" in every
     assert "CR Tamaris" in every and "CR RD" in every
-    size = files.size_label((await StoredFile.select().order_by(StoredFile.id, ascending=False).first())["size"])
+    size = files.size_label(
+        (await StoredFile.select().order_by(StoredFile.id, ascending=False).first())["size"]
+    )
     assert f"PDF – {size}</a>" in every
     tamaris_page = (await client.get("/conseils/ales-tamaris/comptes-rendus")).text
     assert "CR Tamaris" in tamaris_page and "Janvier 2020" in tamaris_page
@@ -151,13 +157,21 @@ async def test_search_highlights_the_passage_and_survives_hostile_queries(
     assert found.status_code == 200
     assert "<mark>jardins</mark> <mark>partagés</mark>" in found.text
     assert "Réunion &lt;i&gt;de&lt;/i&gt; printemps" in found.text
-    pdf = await client.get("/comptes-rendus/recherche", params={"q": "fête", "conseil": "ales-tamaris"})
+    pdf = await client.get(
+        "/comptes-rendus/recherche", params={"q": "fête", "conseil": "ales-tamaris"}
+    )
     assert "<mark>fêtes</mark>" in pdf.text and f"/reunions/{meeting}#compte-rendu" in pdf.text
     other = await client.get(
         "/comptes-rendus/recherche", params={"q": "jardins", "conseil": "ales-rive-droite"}
     )
     assert other.status_code == 200 and "Aucun compte rendu" in other.text
-    for hostile in ('<script>alert("x")</script>', "\"jardin' OR 1=1 --", "jardin*", "NEAR(a b)", "\x00"):
+    for hostile in (
+        '<script>alert("x")</script>',
+        "\"jardin' OR 1=1 --",
+        "jardin*",
+        "NEAR(a b)",
+        "\x00",
+    ):
         answer = await client.get("/comptes-rendus/recherche", params={"q": hostile})
         assert answer.status_code == 200, hostile
         assert "<script>alert" not in answer.text
@@ -200,16 +214,23 @@ async def test_the_calendar_event_gets_the_minutes_link(client: AsyncClient) -> 
     assert "PDF – " in description
     assert int(moved["SEQUENCE"]) == int(event["SEQUENCE"])
     assert moved.decoded("LAST-MODIFIED") > event.decoded("LAST-MODIFIED")
-    assert str(moved["URL"]) == str(event["URL"]) and str(moved["URL"]).endswith(f"/reunions/{meeting}")
+    assert str(moved["URL"]) == str(event["URL"]) and str(moved["URL"]).endswith(
+        f"/reunions/{meeting}"
+    )
     assert after.headers["etag"] != before.headers["etag"]
 
 
 async def test_atom_feeds_are_valid(client: AsyncClient) -> None:
     meeting = await past_meeting()
-    await insert_minutes(meeting_id=meeting, title="CR <script>x</script>", summary="Résumé & suite")
+    await insert_minutes(
+        meeting_id=meeting, title="CR <script>x</script>", summary="Résumé & suite"
+    )
     await insert_minutes(month=date(2026, 2, 1), title="Bundle de février", pdf_text="f")
-    for path, count in (("/comptes-rendus.atom", 2), ("/conseils/ales-tamaris/comptes-rendus.atom", 2),
-                        ("/conseils/ales-rive-droite/comptes-rendus.atom", 1)):
+    for path, count in (
+        ("/comptes-rendus.atom", 2),
+        ("/conseils/ales-tamaris/comptes-rendus.atom", 2),
+        ("/conseils/ales-rive-droite/comptes-rendus.atom", 1),
+    ):
         answer = await client.get(path)
         assert answer.headers["content-type"].startswith("application/atom+xml")
         parsed = feedparser.parse(answer.content)
