@@ -187,6 +187,8 @@ OPS: dict[str, Op] = {
     "listDocuments": Op("GET", lambda w: "/api/v1/documents", auth=None),
     "createDocument": Op("POST", lambda w: "/api/v1/documents"),
     "deleteDocument": Op("DELETE", lambda w: f"/api/v1/documents/{w.documents['tamaris']}"),
+    "listMinutes": Op("GET", lambda w: "/api/v1/minutes", auth=None),
+    "getMinutes": Op("GET", lambda w: f"/api/v1/minutes/{UNKNOWN_ID}", auth=None),
 }  # fmt: skip
 
 
@@ -565,6 +567,13 @@ ROWS: list[Row] = [
                        path=f"/api/v1/documents/{w.documents['shared']}")),
     Row("deleteDocument", 404, "document_not_found", "an unknown document",
         lambda w: call(w, "deleteDocument", path=f"/api/v1/documents/{UNKNOWN_ID}")),
+    # minutes (published ones only: a draft's id answers the same 404)
+    Row("listMinutes", 400, "invalid", "an unknown council",
+        lambda w: call(w, "listMinutes", params={"council": "nulle-part"})),
+    Row("listMinutes", 400, "invalid", "a year out of range",
+        lambda w: call(w, "listMinutes", params={"year": "1789"})),
+    Row("getMinutes", 404, "minutes_not_found", "unknown or not published minutes",
+        lambda w: call(w, "getMinutes")),
 ]  # fmt: skip
 
 
