@@ -11,7 +11,7 @@ from typing import Annotated
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, RequestBody, Schema
-from litestar.params import PathParameter
+from litestar.params import Body, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Struct, UnsetType
 
@@ -117,7 +117,7 @@ class UpdateAsk(Struct):
     expected: int | UnsetType = UNSET  # the update's number (updates_sent + 1): repeat-safe
 
 
-def _fields(data: MinutesCreate | MinutesEdit) -> dict[str, str]:
+def _fields(data: Annotated[MinutesCreate, Body()] | MinutesEdit) -> dict[str, str]:
     fields = {
         "title": data.title,
         "summary": data.summary,
@@ -172,7 +172,7 @@ class MinutesController(Controller):
         ),
     )  # fmt: skip
     async def create_minutes(
-        self, viewer: NamedDependency[FacilitatorView], data: MinutesCreate
+        self, viewer: NamedDependency[FacilitatorView], data: Annotated[MinutesCreate, Body()]
     ) -> MinutesOut:
         """Draft minutes of a meeting of your council (once it started: `meeting`), or a
         monthly bundle (`month`, of `council`; no council: every council, administrators
@@ -191,7 +191,10 @@ class MinutesController(Controller):
 
     @patch("/{minutes_id:int}", **operation("updateMinutes", "Edit minutes", *JSON_BODY, *WRITE))
     async def update_minutes(
-        self, viewer: NamedDependency[FacilitatorView], minutes_id: MinutesId, data: MinutesEdit
+        self,
+        viewer: NamedDependency[FacilitatorView],
+        minutes_id: MinutesId,
+        data: Annotated[MinutesEdit, Body()],
     ) -> MinutesOut:
         """Change the text of minutes, draft or published; nobody is emailed."""
         return MinutesOut.of(await editing.update(viewer, minutes_id, _fields(data)))
@@ -227,7 +230,7 @@ class MinutesController(Controller):
         self,
         viewer: NamedDependency[FacilitatorView],
         minutes_id: MinutesId,
-        data: list[DiscussedIn],
+        data: Annotated[list[DiscussedIn], Body()],
     ) -> MinutesOut:
         """The proposals discussed (public proposals of the councils concerned), each with
         the status given; set on the proposals when the minutes publish (at once if they
@@ -256,7 +259,10 @@ class MinutesController(Controller):
         ),
     )
     async def send_update(
-        self, viewer: NamedDependency[FacilitatorView], minutes_id: MinutesId, data: UpdateAsk
+        self,
+        viewer: NamedDependency[FacilitatorView],
+        minutes_id: MinutesId,
+        data: Annotated[UpdateAsk, Body()],
     ) -> MinutesOut:
         """Email everyone concerned again about published minutes. With `expected` (the
         update's number, `updates_sent` + 1), a repeated request sends nothing more."""
