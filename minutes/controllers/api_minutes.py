@@ -87,7 +87,7 @@ class MinutesOut(Struct):
         )  # fmt: skip
 
 
-class MinutesCreate(Struct):
+class MinutesCreate(Struct, forbid_unknown_fields=True):
     meeting: int | None = None  # minutes of this meeting (published, started)
     month: str | None = None  # or of this month (AAAA-MM) ...
     council: str = ""  # ... of this council (a slug; "" every council: administrators)
@@ -99,7 +99,7 @@ class MinutesCreate(Struct):
     form_key: str = ""  # the same key again returns the first minutes (200)
 
 
-class MinutesEdit(Struct):
+class MinutesEdit(Struct, forbid_unknown_fields=True):
     title: str
     summary: str = ""
     body: str = ""
@@ -107,13 +107,13 @@ class MinutesEdit(Struct):
     attendance: int | None = None
 
 
-class DiscussedIn(Struct):
+class DiscussedIn(Struct, forbid_unknown_fields=True):
     proposal: int
     status: str = ""  # published, under_study, accepted, declined, done; "": unchanged
     note: str = ""
 
 
-class UpdateAsk(Struct):
+class UpdateAsk(Struct, forbid_unknown_fields=True):
     expected: int | UnsetType = UNSET  # the update's number (updates_sent + 1): repeat-safe
 
 
