@@ -34,6 +34,18 @@ COUNCIL_PAGE = Slot[CouncilView, PageSection]("council page sections")
 
 
 @dataclass(frozen=True, slots=True)
+class OfficeLink:
+    """A link of a meeting's back-office page to another app's page about it."""
+
+    label: str
+    href: str
+
+
+# Links of a meeting's back-office page to what apps built on it offer (its minutes...).
+OFFICE_MEETING_LINKS = Slot[MeetingView, OfficeLink]("meeting back-office links")
+
+
+@dataclass(frozen=True, slots=True)
 class CalendarNote:
     """Lines a contributor adds to a meeting's calendar event (its DESCRIPTION), and when
     they last changed: the event's LAST-MODIFIED (and the feed's dates) take it into account,

@@ -17,6 +17,7 @@ messages and moves the job's cursor together:
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,16 @@ from notifications.tables import FanoutJob, Subscription
 
 UNSUBSCRIBE_PLACEHOLDER = "https://desabonnement.invalid/lien"  # replaced per subscriber
 EXPANSION_BATCH = 50  # messages inserted by one write transaction (kilobytes each)
+# The jobs this module expands; other kinds (the minutes' announcements) have their own
+# expander, added with `add_expander`, run by the same relay loop.
+MEETING_KINDS = ("meeting_published", "meeting_changed", "meeting_cancelled")
+Expander = Callable[[int], Awaitable[int]]
+_expanders: dict[str, Expander] = {}
+
+
+def add_expander(name: str, expand: Expander) -> None:
+    """Another kind of fan-out job, expanded by `expand(batch)` (how many it covered)."""
+    _expanders[name] = expand
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +153,10 @@ async def _prepared(batch: int) -> dict[tuple[int, int, str, str], outbox.Compos
     checks and inserts them: every other writer waits while it holds the database), by job,
     subscriber, address and token. What changed meanwhile is composed again inside."""
     job = (
-        await FanoutJob.select().where(FanoutJob.status == "pending").order_by(FanoutJob.id).first()
+        await FanoutJob.select()
+        .where((FanoutJob.status == "pending") & FanoutJob.kind.is_in(list(MEETING_KINDS)))
+        .order_by(FanoutJob.id)
+        .first()
     )
     if job is None:
         return {}
@@ -160,17 +174,29 @@ async def _prepared(batch: int) -> dict[tuple[int, int, str, str], outbox.Compos
 
 
 async def expand_next(batch: int = EXPANSION_BATCH) -> int:
+    """Expand one batch of a pending job of any kind (a meeting's announcement first); how
+    many recipients it covered (0: no job waiting)."""
+    for expand in (_expand_announcement, *_expanders.values()):
+        if handled := await expand(batch):
+            return handled
+    return 0
+
+
+async def _expand_announcement(batch: int) -> int:
     """Expand one batch of the oldest pending job; returns how many subscribers it covered
     (0: no job waiting). One short write transaction: messages and cursor commit together.
 
     The messages are rendered beforehand, outside the transaction; inside, the job and its
     subscribers are read again (locked), and only those still active get their message."""
-    if not await FanoutJob.exists().where(FanoutJob.status == "pending"):
+    if not await FanoutJob.exists().where(
+        (FanoutJob.status == "pending") & FanoutJob.kind.is_in(list(MEETING_KINDS))
+    ):
         return 0  # the usual case, checked without queueing behind the writers
     prepared = await _prepared(batch)
     async with db.write_transaction():
         jobs = await FanoutJob.raw(
-            "SELECT * FROM fanout_job WHERE status = 'pending' ORDER BY id LIMIT 1 "  # noqa: S608
+            "SELECT * FROM fanout_job WHERE status = 'pending' AND kind IN "  # noqa: S608
+            "('meeting_published', 'meeting_changed', 'meeting_cancelled') ORDER BY id LIMIT 1 "
             + db.skip_locked()
         )
         if not jobs:

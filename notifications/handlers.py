@@ -17,9 +17,11 @@ from meetings.events import (
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
+from minutes.events import MinutesAnnounced
 from notifications import (
     account_mail,
     announcements,
+    minutes_mail,
     personal_data,
     proposal_answers,
     proposal_confirmations,
@@ -48,4 +50,6 @@ def register() -> None:
     events.handles(SupportRequested)(proposal_confirmations.support_requested)
     events.handles(ProposalModerated)(proposal_answers.moderated)
     events.handles(ProposalProgressed)(proposal_answers.progressed)
+    events.handles(MinutesAnnounced)(minutes_mail.announced)
+    minutes_mail.register()
     personal_data.register()

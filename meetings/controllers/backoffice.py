@@ -27,6 +27,7 @@ from meetings.services import councils, meetings
 from meetings.services.common import KIND_LABELS
 from meetings.services.local_time import offset_label
 from meetings.services.meetings import MAX_CANCELLATION_REASON, MeetingView
+from meetings.slots import OFFICE_MEETING_LINKS
 
 LIST = "/animation/reunions"
 # After a successful POST the browser is sent to a page (post/redirect/get) that says what
@@ -135,6 +136,7 @@ class MeetingPages(Controller):
             meeting=meeting,
             offset=offset_label(meeting.starts_at),
             duplicate_day=week_later.isoformat() if week_later > now_utc().date() else "",
+            office_links=await OFFICE_MEETING_LINKS.collect(meeting),
         )
 
     @get("/{meeting_id:int}/apercu")

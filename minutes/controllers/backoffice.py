@@ -48,7 +48,7 @@ def _values(document: documents.DocumentView) -> dict[str, str]:
     }
 
 
-def _require_token(request: Request, fields: dict[str, str]) -> None:
+def require_form_token(request: Request, fields: dict[str, str]) -> None:
     token = fields.get("_csrf_token", "")
     if not token_matches(request, token, get_settings()):
         raise Forbidden(
@@ -63,11 +63,11 @@ async def _upload(
     request: Request, viewer: FacilitatorView, upload: Upload
 ) -> AsyncIterator[Upload]:
     async def before_file(fields: dict[str, str]) -> None:
-        _require_token(request, fields)
+        require_form_token(request, fields)
         await documents.check_permission(viewer, fields)
 
     async with read_form(request, upload, before_file=before_file):
-        _require_token(request, upload.fields)
+        require_form_token(request, upload.fields)
         yield upload
 
 

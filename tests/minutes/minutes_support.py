@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from conseils import changes, search
+from conseils import search
 from conseils.db import write_transaction
 from conseils.timefmt import now_utc
-from meetings.services import feed_clock
 from meetings.tables import Council, Meeting
 from minutes import files
+from minutes.services import editing
 from minutes.tables import Minutes, MinutesMeeting, MinutesProposal
 from tests.minutes.documents_support import good_pdf
 
@@ -98,25 +98,20 @@ async def insert_minutes(
             [summary, body, decisions, await files.text_of(file_id) if file_id else ""]
         )
         await search.index("minutes", minutes_id, council, title, text)
-        await announce(minutes_id, council, [meeting_id] if meeting_id else list(covers))
+        await announce(minutes_id)
     return minutes_id
 
 
-async def announce(minutes_id: int, council: int | None, meeting_ids: list[int]) -> None:
-    """What the writing side does in its transaction: the lists' change notice, and for
-    each meeting concerned the meeting's (its page and its calendar event) and the feed
-    clock (the feeds' dates)."""
-    await changes.changed("minutes", minutes_id, council or changes.EVERY_COUNCIL)
-    for meeting in meeting_ids:
-        row = await Meeting.select(Meeting.council).where(Meeting.id == meeting).first()
-        await feed_clock.advance(row["council"])
-        await changes.meeting_changed(meeting, row["council"])
+async def announce(minutes_id: int) -> None:
+    """What the writing side does in its transaction (the very function it calls): the
+    lists' change notice, and for each meeting concerned the meeting's (its page and its
+    calendar event) and the feed clock (the feeds' dates)."""
+    await editing.announce_change(minutes_id)
 
 
 async def set_status(minutes_id: int, status: str) -> None:
     async with write_transaction():
-        row = await Minutes.select().where(Minutes.id == minutes_id).first()
         await Minutes.update({Minutes.status: status, Minutes.updated_at: now_utc()}).where(
             Minutes.id == minutes_id
         )
-        await announce(minutes_id, row["council"], [row["meeting"]] if row["meeting"] else [])
+        await announce(minutes_id)

@@ -125,7 +125,15 @@ async def parameters(live_server: LiveServer, admin: str) -> dict[str, str]:
         f"'cadre_de_vie', 'Awa', false, 'online', 'published', '', '', '', 0, {moment}, "
         f"{moment}, {moment}) RETURNING id",
     )
+    [(minutes,)] = await _query(
+        live_server.database_url,
+        "INSERT INTO minutes (council, month, title, summary, body, decisions, filename, "
+        "status, created_at, updated_at, updates_sent) VALUES "
+        f"({council}, '2026-01-01', 'Compte rendu de janvier', 'Résumé', '**Texte**', "
+        f"'Une décision', '', 'published', {moment}, {moment}, 0) RETURNING id",
+    )
     return {
+        "minutes_id": str(minutes),
         "proposal_id": str(proposal),
         "facilitator_id": str(facilitator),
         "token": "x" * 43,  # a password link nobody was sent: the page that says so

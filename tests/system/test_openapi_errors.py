@@ -18,7 +18,7 @@ import functools
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +31,7 @@ from conseils.web import health
 from meetings.services.councils import get_council
 from meetings.tables import Meeting, Registration
 from minutes.demo import demo_pdf
+from minutes.tables import Minutes
 from minutes.uploads import MAX_BODY
 from notifications.tables import OutboxMessage
 from proposals.services import agenda
@@ -69,6 +70,8 @@ class World:
     merged_proposal: int = 0  # Tamaris's, merged into public_proposal
     others_proposal: int = 0  # Rive Droite's, published
     documents: dict[str, int] = field(default_factory=dict)  # Tamaris's, a shared one
+    # Tamaris's draft ("tamaris", "empty": nothing to publish), published one, all councils'
+    minutes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,20 @@ OPS: dict[str, Op] = {
     "deleteDocument": Op("DELETE", lambda w: f"/api/v1/documents/{w.documents['tamaris']}"),
     "listMinutes": Op("GET", lambda w: "/api/v1/minutes", auth=None),
     "getMinutes": Op("GET", lambda w: f"/api/v1/minutes/{UNKNOWN_ID}", auth=None),
+    "createMinutes": Op("POST", lambda w: "/api/v1/minutes",
+                        {"month": "2024-05", "council": "ales-tamaris"}),
+    "getMinutesForEditing": Op("GET", lambda w: f"/api/v1/minutes/{w.minutes['tamaris']}/editing"),
+    "updateMinutes": Op("PATCH", lambda w: f"/api/v1/minutes/{w.minutes['tamaris']}",
+                        {"title": "Compte rendu"}),
+    "uploadMinutesFile": Op("POST", lambda w: f"/api/v1/minutes/{w.minutes['tamaris']}/file"),
+    "setMinutesProposals": Op(
+        "PUT", lambda w: f"/api/v1/minutes/{w.minutes['tamaris']}/proposals", []
+    ),
+    "publishMinutes": Op("POST", lambda w: f"/api/v1/minutes/{w.minutes['tamaris']}/publish"),
+    "sendMinutesUpdate": Op(
+        "POST", lambda w: f"/api/v1/minutes/{w.minutes['published']}/update-email", {}
+    ),
+    "deleteMinutes": Op("DELETE", lambda w: f"/api/v1/minutes/{w.minutes['tamaris']}"),
 }  # fmt: skip
 
 
@@ -273,6 +290,10 @@ PROPOSAL_OFFICE_OPS = [
     "collectProposals",
 ]  # fmt: skip
 BODY_OPS = [op_id for op_id, op in OPS.items() if op.body is not None]
+MINUTES_OPS = [  # the operations on one minutes: 403 and 404 alike
+    "getMinutesForEditing", "updateMinutes", "uploadMinutesFile", "setMinutesProposals",
+    "publishMinutes", "sendMinutesUpdate", "deleteMinutes",
+]  # fmt: skip
 BEARER_OPS = [
     "revokeToken", "createCouncil", "updateCouncil", "createQuartier", "updateQuartier",
     "createMeeting", "updateMeeting", "publishMeeting", "cancelMeeting", "deleteMeeting",
@@ -280,7 +301,7 @@ BEARER_OPS = [
     "deleteRegistration", "listOutboxMessages", "retryOutboxMessage",
     *PROPOSAL_OFFICE_OPS,
     "deleteRegistration", "listOutboxMessages", "retryOutboxMessage", "createDocument",
-    "deleteDocument",
+    "deleteDocument", *MINUTES_OPS, "createMinutes",
 ]  # fmt: skip
 OPTIONAL_BEARER_OPS = ["listMeetings", "getMeeting"]
 ADMIN_OPS = ["createCouncil", "updateCouncil", "createQuartier", "updateQuartier"]
@@ -427,8 +448,42 @@ async def _agenda_full(w: World) -> httpx.Response:
 
 ON_A_PROPOSAL = ("getProposalForModeration", "editProposal", "publishProposal", "rejectProposal",
                  "setProposalStatus", "writeProposalAnswer", "mergeProposal")  # fmt: skip
+
+
+def _minutes_path(w: World, op: str, which: str | int) -> str:
+    """The operation's path on other minutes (by name in the World, or an id)."""
+    found = w.minutes[which] if isinstance(which, str) else which
+    return OPS[op].path(replace(w, minutes={**w.minutes, "tamaris": found, "published": found}))
+
+
+def _minutes_upload(w: World, path: str | None = None, auth: str = "tamaris") -> Any:
+    form = httpx.Request(
+        "POST", "/", files={"file": ("cr.pdf", demo_pdf(["Compte rendu"]), "application/pdf")}
+    )
+    return call(w, "uploadMinutesFile", path=path, auth=auth, content=form.read(),
+                headers={"Content-Type": form.headers["Content-Type"]})  # fmt: skip
+
+
+def _minutes_call(w: World, op: str, which: str | int, auth: str = "tamaris") -> Any:
+    path = _minutes_path(w, op, which)
+    if op == "uploadMinutesFile":
+        return _minutes_upload(w, path, auth)
+    return call(w, op, path=path, auth=auth)
+
+
+def _minutes_rows() -> Iterator[Row]:
+    for op in MINUTES_OPS:
+        yield Row(op, 403, "not_your_council", "Tamaris's, by Rive Droite's",
+                  lambda w, op=op: _minutes_call(w, op, "tamaris", auth="other"))  # fmt: skip
+        yield Row(op, 403, "admin_only", "every council's, by a facilitator",
+                  lambda w, op=op: _minutes_call(w, op, "all"))  # fmt: skip
+        yield Row(op, 404, "minutes_not_found", "unknown minutes",
+                  lambda w, op=op: _minutes_call(w, op, UNKNOWN_ID))  # fmt: skip
+
+
 ROWS: list[Row] = [
     *_generic_rows(),
+    *_minutes_rows(),
     # auth
     Row("createToken", 401, "bad_credentials", "a wrong password",
         lambda w: call(w, "createToken", body={"email": "anim.tamaris@ales.fr",
@@ -565,6 +620,25 @@ ROWS: list[Row] = [
     Row("deleteDocument", 403, "admin_only", "a shared one, by a facilitator",
         lambda w: call(w, "deleteDocument",
                        path=f"/api/v1/documents/{w.documents['shared']}")),
+    # minutes
+    Row("createMinutes", 403, "not_your_council", "for Tamaris, by Rive Droite's",
+        lambda w: call(w, "createMinutes", auth="other")),
+    Row("createMinutes", 403, "admin_only", "every council's, by a facilitator",
+        lambda w: call(w, "createMinutes", body={"month": "2024-05", "council": ""})),
+    Row("createMinutes", 409, "minutes_exist", "a second bundle of a month",
+        lambda w: call(w, "createMinutes", body={"month": "2026-01", "council": "ales-tamaris"})),
+    Row("uploadMinutesFile", 400, "invalid", "a JSON body instead of a multipart form",
+        lambda w: call(w, "uploadMinutesFile", body={"file": "x"})),
+    Row("uploadMinutesFile", 413, "http_413", "a body over 20 MB",
+        lambda w: call(w, "uploadMinutesFile", content=b"0" * (MAX_BODY + 1),
+                       headers={"Content-Type": "multipart/form-data; boundary=x"})),
+    Row("publishMinutes", 400, "invalid", "nothing written yet",
+        lambda w: _minutes_call(w, "publishMinutes", "empty")),
+    Row("sendMinutesUpdate", 409, "minutes_not_published", "a draft",
+        lambda w: call(w, "sendMinutesUpdate",
+                       path=f"/api/v1/minutes/{w.minutes['tamaris']}/update-email")),
+    Row("deleteMinutes", 409, "minutes_published", "published minutes",
+        lambda w: _minutes_call(w, "deleteMinutes", "published")),
     Row("deleteDocument", 404, "document_not_found", "an unknown document",
         lambda w: call(w, "deleteDocument", path=f"/api/v1/documents/{UNKNOWN_ID}")),
     # minutes (published ones only: a draft's id answers the same 404)
@@ -746,8 +820,21 @@ async def world(
         added = await client.post("/api/v1/documents", data=form, files={"file": pdf}, headers=auth)
         assert added.status_code == 201, added.text
         documents[name] = added.json()["id"]
+    tamaris_id = (await get_council("ales-tamaris")).id
+    minutes = {}
+    for name, council, month, status, summary in (
+        ("tamaris", tamaris_id, "2026-01-01", "draft", "Résumé"),
+        ("empty", tamaris_id, "2026-02-01", "draft", ""),
+        ("published", tamaris_id, "2026-03-01", "published", "Résumé"),
+        ("all", None, "2026-01-01", "draft", "Résumé"),
+    ):
+        rows = await Minutes.insert(
+            Minutes(council=council, month=date.fromisoformat(month), title=f"CR {name}",
+                    summary=summary, status=status)
+        ).returning(Minutes.id)  # fmt: skip
+        minutes[name] = rows[0]["id"]
     return World(
-        client, tamaris_auth, other, admin_auth, lonely, **proposals,
+        client, tamaris_auth, other, admin_auth, lonely, **proposals, minutes=minutes,
         draft=created.json()["id"], published=published, cancelled=cancelled, past=past,
         not_open=not_open, closed=closed, others_draft=others_draft.json()["id"],
         others_published=others_published, registration=registration["id"],

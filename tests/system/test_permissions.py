@@ -26,7 +26,7 @@ from conseils.app import create_app
 from conseils.counters import counters
 from meetings.tables import Council, Quartier, Registration
 from minutes.demo import demo_pdf, keep_bytes
-from minutes.tables import Document
+from minutes.tables import Document, Minutes
 from notifications.tables import OutboxMessage
 from proposals.tables import Proposal
 from tests.support.backoffice_support import csrf_token, signed_in
@@ -246,6 +246,41 @@ ROUTES = [
     Case("POST", "/animation/documents/{document_id:int}/supprimer", (401, 403, 401, 303)),
     Case("POST", "/api/v1/documents", (401, 403, 401, 201), form=DOCUMENT_FORM, upload=True),
     Case("DELETE", "/api/v1/documents/{document_id:int}", (401, 403, 401, 204)),
+    # Minutes: a council's by its facilitators (another council's: 403)
+    Case("GET", "/animation/comptes-rendus", (303, 200, 303, 200)),
+    Case("GET", "/animation/comptes-rendus/nouveau", (303, 200, 303, 200)),
+    Case("POST", "/animation/comptes-rendus/nouveau", (401, 403, 401, 303),
+         form={"month": "2025-03", "council": "ales-tamaris", "form_key": "permissions"}),
+    Case("GET", "/animation/comptes-rendus/{minutes_id:int}", (303, 403, 303, 200)),
+    Case("POST", "/animation/comptes-rendus/{minutes_id:int}", (401, 403, 401, 303),
+         form={"title": "Compte rendu corrigé", "summary": "Résumé"}),
+    Case("POST", "/animation/comptes-rendus/{minutes_id:int}/pdf", (401, 403, 401, 303),
+         upload=True),
+    Case("POST", "/animation/comptes-rendus/{minutes_id:int}/propositions", (401, 403, 401, 303),
+         form={"discussed": "{published_proposal_id}"}),
+    Case("POST", "/animation/comptes-rendus/{minutes_id:int}/publier", (401, 403, 401, 303),
+         ids={"minutes_id": "draft_minutes_id"}),
+    Case("POST", "/animation/comptes-rendus/{minutes_id:int}/retirer", (401, 403, 401, 303)),
+    Case("GET", "/animation/comptes-rendus/{minutes_id:int}/mise-a-jour", (303, 403, 303, 200)),
+    Case("POST", "/animation/comptes-rendus/{minutes_id:int}/mise-a-jour", (401, 403, 401, 303),
+         form={"expected": "1"}),
+    Case("GET", "/animation/comptes-rendus/{minutes_id:int}/supprimer", (303, 403, 303, 200),
+         ids={"minutes_id": "draft_minutes_id"}),
+    Case("POST", "/animation/comptes-rendus/{minutes_id:int}/supprimer", (401, 403, 401, 303),
+         ids={"minutes_id": "draft_minutes_id"}),
+    Case("POST", "/api/v1/minutes", (401, 403, 401, 201),
+         json={"month": "2025-04", "council": "ales-tamaris"}),
+    Case("GET", "/api/v1/minutes/{minutes_id:int}/editing", (401, 403, 401, 200)),
+    Case("PATCH", "/api/v1/minutes/{minutes_id:int}", (401, 403, 401, 200),
+         json={"title": "Compte rendu corrigé", "summary": "Résumé"}),
+    Case("POST", "/api/v1/minutes/{minutes_id:int}/file", (401, 403, 401, 200), upload=True),
+    Case("PUT", "/api/v1/minutes/{minutes_id:int}/proposals", (401, 403, 401, 200), json=[]),
+    Case("POST", "/api/v1/minutes/{minutes_id:int}/publish", (401, 403, 401, 200),
+         ids={"minutes_id": "draft_minutes_id"}),
+    Case("POST", "/api/v1/minutes/{minutes_id:int}/update-email", (401, 403, 401, 200),
+         json={}),
+    Case("DELETE", "/api/v1/minutes/{minutes_id:int}", (401, 403, 401, 204),
+         ids={"minutes_id": "draft_minutes_id"}),
     # The API: public writes, the same for everyone
     Case("POST", "/api/v1/auth/token", (401, 401, 401, 401),
          json={"email": "x@example.org", "password": "wrong password!"}),
@@ -385,7 +420,17 @@ async def _objects(world: World, n: int) -> dict[str, Any]:
             issued_on=date(2026, 1, 15),
         )
     ).returning(Document.id)
+    minutes = {}
+    for status, month in (("published", date(2026, 1, 1)), ("draft", date(2026, 2, 1))):
+        minutes[status] = (
+            await Minutes.insert(
+                Minutes(council=council["id"], month=month, title=f"Compte rendu n° {n}",
+                        summary="Résumé", status=status, announced_at=None)
+            ).returning(Minutes.id)
+        )[0]["id"]  # fmt: skip
     return {
+        "minutes_id": minutes["published"],
+        "draft_minutes_id": minutes["draft"],
         "proposal_id": proposal[0]["id"],
         "published_proposal_id": published[0]["id"],
         "document_id": document[0]["id"],
