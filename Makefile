@@ -42,11 +42,15 @@ demo-facilitator: $(STAMP)
 
 # test-sqlite and test-postgres install ical.js; the sub-make runs once node and npm are here.
 # Tests marked engine_independent (the browser, ...) run once: the SQLite run leaves them out.
+# The two engines' runs go side by side (-j2: each has its own database, data directory and
+# Redis prefix, as two checkouts running at once do), each one's output printed whole when it
+# ends; `make test-sqlite` or `make test-postgres` runs one alone.
 test: $(STAMP)
 	scripts/ensure-debian-packages.sh chromium=chromium node=nodejs npm=npm jq=jq curl=curl nginx=nginx
 	scripts/ensure-postgres.sh
 	scripts/ensure-redis.sh
-	$(MAKE) --no-print-directory test-sqlite test-postgres SQLITE_MARKS="not engine_independent"
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres \
+		SQLITE_MARKS="not engine_independent"
 
 test-sqlite: $(STAMP) $(ICALJS)
 	@echo "== test suite on SQLite =="
