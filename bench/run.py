@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncpg
 
 from bench import backoffice, feeds, growth, proposals, proxy
+from bench import minutes as minutes_bench
 from bench import search as search_bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/conseils_bench")
 PG_FEEDS_URL = PG_URL + "_feeds"
 PG_MAIL_URL = PG_URL + "_mail"
+PG_MINUTES_URL = PG_URL + "_minutes"
 PG_SIGNUP_URL = PG_URL + "_signups"
 PG_BACKOFFICE_URL = PG_URL + "_backoffice"
 PG_PROXY_URL = PG_URL + "_proxy"
@@ -196,7 +198,7 @@ def measure_signups(engine: str, database_url: str, tmp: str) -> tuple[str, floa
 def main() -> None:
     rows, feed_rows = [], []
     engines = os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",")
-    default_parts = "pages,feeds,mail,signups,backoffice,proposals,search,proxy,growth"
+    default_parts = "pages,feeds,mail,minutes,signups,backoffice,proposals,search,proxy,growth"
     parts = os.environ.get("BENCH_PARTS", default_parts).split(",")
     this = sys.modules[__name__]
     if "sqlite" in engines:
@@ -228,6 +230,21 @@ def main() -> None:
                 mail_rows.append(
                     ("SQLite" if engine == "sqlite" else "PostgreSQL", json.loads(out))
                 )
+    minutes_rows = []
+    if "minutes" in parts:
+        for engine in engines:
+            with tempfile.TemporaryDirectory() as tmp:
+                if engine == "sqlite":
+                    url, name = f"sqlite:///{tmp}/minutes.sqlite", "SQLite"
+                else:
+                    asyncio.run(recreate_pg(PG_MINUTES_URL))
+                    url, name = PG_MINUTES_URL, "PostgreSQL"
+                env = {**feed_env(url), "DATA_DIR": f"{tmp}/data"}
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.minutes"],
+                    env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+                ).stdout  # fmt: skip
+                minutes_rows.append((name, json.loads(out)))
     signup_rows = []
     if "signups" in parts:
         for engine in engines:
@@ -329,6 +346,8 @@ def main() -> None:
         for engine, r in mail_rows:
             for part, spread in r["longest_writes"].items():
                 print(f"{engine}, write transactions while {part}: {spread}")
+    if minutes_rows:
+        minutes_bench.report(minutes_rows)
     if feed_rows:
         print(f"\nCalendar feeds with {feeds.MEETINGS} published meetings\n")
         print(f"| {'engine':<10} | {'measure':<42} | {'result':<44} |")
