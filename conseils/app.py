@@ -27,9 +27,9 @@ from conseils.web.compression import UNCOMPRESSED, CompressionMiddleware
 from conseils.web.csrf import BACKOFFICE, BACKOFFICE_ONLY, csrf_config
 from conseils.web.errors import EXCEPTION_HANDLERS
 from conseils.web.head import HeadAsGet
-from conseils.web.page_cache import CachedAnswer
 from conseils.web.headers import NO_STORE, security_headers
 from conseils.web.health import healthz
+from conseils.web.page_cache import CachedAnswer
 from conseils.web.site import SITE_PAGES
 from conseils.web.strict_json import strict_json_body
 from conseils.web.templating import template_environment

@@ -133,7 +133,9 @@ class CachedAnswer(Response):
     ) -> ASGIApp:
         """Itself, with what the route's layers add (none on today's routes): their headers
         (the answer's own take precedence, as in `Response`), cookies and background task."""
-        extra = [(k, v) for k, v in (headers or {}).items() if k.lower().encode() not in self._names()]
+        extra = [
+            (k, v) for k, v in (headers or {}).items() if k.lower().encode() not in self._names()
+        ]
         set_cookies = [c.to_encoded_header() for c in cookies or () if not c.documentation_only]
         if not (extra or set_cookies or background):
             return self
