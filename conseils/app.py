@@ -29,6 +29,7 @@ from conseils.web.errors import EXCEPTION_HANDLERS
 from conseils.web.head import HeadAsGet
 from conseils.web.headers import NO_STORE, security_headers
 from conseils.web.health import healthz
+from conseils.web.page_cache import CachedAnswer
 from conseils.web.site import SITE_PAGES
 from conseils.web.strict_json import strict_json_body
 from conseils.web.templating import template_environment
@@ -103,6 +104,8 @@ async def _stop() -> None:
 
 
 async def _security_headers(response: Response) -> Response:
+    if isinstance(response, CachedAnswer):
+        return response  # built with them, once per cached page
     for name, value in security_headers().items():
         response.headers.setdefault(name, value)
     return response

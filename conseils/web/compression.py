@@ -151,7 +151,7 @@ def _encode_parts(parts: tuple[bytes, ...], coding: str) -> bytes:
 # ---------------------------------------------------------------- everything else
 
 
-def _compressible(media_type: str) -> bool:
+def compressible(media_type: str) -> bool:
     media = media_type.split(";", 1)[0].strip().lower()
     if media == "text/event-stream":
         return False
@@ -163,21 +163,37 @@ def _compressible(media_type: str) -> bool:
     )
 
 
-def _add_vary(headers: MutableScopeHeaders) -> None:
-    named = {v.strip().lower() for value in headers.getall("vary", []) for v in value.split(",")}
-    if "accept-encoding" not in named and "*" not in named:
-        headers.extend_header_value("vary", "Accept-Encoding")
+_READ = (b"content-encoding", b"content-range", b"accept-ranges", b"content-type")
 
 
-def _eligible(start: Message, headers: MutableScopeHeaders) -> bool:
+def _read(start: Message) -> tuple[dict[bytes, bytes], set[str]]:
+    """The first value of each header `_eligible` reads, and the names `Vary` lists: one pass
+    over the raw headers (this runs on every answer)."""
+    first: dict[bytes, bytes] = {}
+    varies: set[str] = set()
+    for name, value in start.get("headers", ()):
+        name = name.lower()
+        if name == b"vary":
+            varies.update(v.strip().lower() for v in value.decode("latin-1").split(","))
+        elif name in _READ and name not in first:
+            first[name] = value
+    return first, varies
+
+
+def _add_vary(start: Message, varies: set[str]) -> None:
+    if "accept-encoding" not in varies and "*" not in varies:
+        MutableScopeHeaders(start).extend_header_value("vary", "Accept-Encoding")
+
+
+def _eligible(start: Message, headers: dict[bytes, bytes]) -> bool:
     """Whether the answer may vary by coding: a complete body of a text type, not encoded."""
     return (
         200 <= start["status"] < 300
         and start["status"] not in (204, 206)
-        and "content-encoding" not in headers
-        and "content-range" not in headers
-        and headers.get("accept-ranges", "none").strip().lower() == "none"
-        and _compressible(headers.get("content-type", ""))
+        and b"content-encoding" not in headers
+        and b"content-range" not in headers
+        and headers.get(b"accept-ranges", b"none").strip().lower() == b"none"
+        and compressible(headers.get(b"content-type", b"").decode("latin-1"))
     )
 
 
@@ -196,11 +212,11 @@ def _compressing(send: Send, coding: str | None) -> Send:
     async def send_wrapper(message: Message) -> None:
         nonlocal start
         if message["type"] == "http.response.start":
-            headers = MutableScopeHeaders(message)
+            headers, varies = _read(message)
             if not _eligible(message, headers):
                 await send(message)
                 return
-            _add_vary(headers)
+            _add_vary(message, varies)
             if coding is None:
                 await send(message)
                 return

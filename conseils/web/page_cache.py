@@ -33,17 +33,25 @@ the data as it was before the change committed.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Collection, Hashable
+from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
+from typing import Any
 
 from litestar import Request, Response
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
+from litestar.datastructures import Cookie
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from conseils import changes
 from conseils.timefmt import now_utc
-from conseils.web.compression import MINIMUM_SIZE, Compressed, chosen_coding
+from conseils.web.compression import MINIMUM_SIZE, Compressed, chosen_coding, compressible
+from conseils.web.headers import security_headers
 
 RECENT_KEPT = 512  # changes remembered to judge a render begun before them
+# An answer's headers, and the security headers they were built with.
+_Headers = tuple[Mapping[str, str], list[tuple[bytes, bytes]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,25 +92,113 @@ class Page:
     depends_on: DependsOn = ANY_CHANGE  # for lists (`RenderedLists`)
     # Its gzip and Brotli copies, each made once when a client first asks for it.
     copies: Compressed = field(init=False, repr=False, compare=False)
+    # The header lists of its answers by (coding, media type), each built once (`respond`).
+    answer_headers: dict[tuple[str | None, str], _Headers] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "copies", Compressed(self.body))
+        object.__setattr__(self, "answer_headers", {})
 
     def current(self) -> bool:
         return self.expires_at is None or now_utc() < self.expires_at
 
 
+def _encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+class CachedAnswer(Response):
+    """A cached page's answer, its headers built once with the page (`Page.answer_headers`)
+    rather than by Litestar's `Response` on every hit: the same status, headers and body a
+    `Response` would send, with the security headers (`conseils.web.headers`, which the
+    application's `after_request` hook leaves to it) and the `Vary: Accept-Encoding` that
+    `CompressionMiddleware` would add."""
+
+    def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        # No `super().__init__()`: nothing of a `Response` is built but what is sent.
+        self.body = body
+        self.raw_headers = headers
+
+    def to_asgi_response(
+        self,
+        app: Any,
+        request: Request,
+        *,
+        background: BackgroundTask | BackgroundTasks | None = None,
+        cookies: Iterable[Cookie] | None = None,
+        headers: dict[str, str] | None = None,
+        **_: Any,
+    ) -> ASGIApp:
+        """Itself, with what the route's layers add (none on today's routes): their headers
+        (the answer's own take precedence, as in `Response`), cookies and background task."""
+        extra = [
+            (k, v) for k, v in (headers or {}).items() if k.lower().encode() not in self._names()
+        ]
+        set_cookies = [c.to_encoded_header() for c in cookies or () if not c.documentation_only]
+        if not (extra or set_cookies or background):
+            return self
+        return _WithExtras(self, [*_encoded(extra), *self.raw_headers, *set_cookies], background)
+
+    def _names(self) -> set[bytes]:
+        return {name for name, _ in self.raw_headers}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A new list each time: a middleware may add to the headers it is sent.
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": list(self.raw_headers)}
+        )
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+class _WithExtras:
+    def __init__(
+        self,
+        answer: CachedAnswer,
+        headers: list[tuple[bytes, bytes]],
+        background: BackgroundTask | BackgroundTasks | None,
+    ) -> None:
+        self.answer, self.headers, self.background = answer, headers, background
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await CachedAnswer(self.answer.body, self.headers)(scope, receive, send)
+        if self.background is not None:
+            await self.background()
+
+
+def _answer_headers(body: bytes, coding: str | None, media_type: str) -> list[tuple[bytes, bytes]]:
+    """What `Response(body, media_type=..., headers=...)` sends once the `after_request` hook
+    and `CompressionMiddleware` have seen it, in the same order."""
+    content_type = f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+    own = [] if coding is None else [("content-encoding", coding), ("vary", "Accept-Encoding")]
+    after = [("vary", "Accept-Encoding")] if coding is None and compressible(media_type) else []
+    return _encoded(
+        [
+            *own,
+            *security_headers().items(),
+            ("content-type", content_type),
+            ("content-length", str(len(body))),
+            *after,
+        ]
+    )
+
+
 async def respond(request: Request, page: Page, media_type: str) -> Response:
     """The page's answer, compressed as the client accepts (the copy kept with the page,
-    not compressed again on each request by `CompressionMiddleware`)."""
+    not compressed again on each request by `CompressionMiddleware`), its headers built
+    once per page, coding and media type."""
     coding = chosen_coding(request.headers)
-    if coding is None or len(page.body) < MINIMUM_SIZE:
-        return Response(page.body, media_type=media_type)  # the middleware adds Vary
-    return Response(
-        await page.copies.copy(coding),
-        media_type=media_type,
-        headers={"Content-Encoding": coding, "Vary": "Accept-Encoding"},
-    )
+    if coding is not None and len(page.body) < MINIMUM_SIZE:
+        coding = None
+    body = await page.copies.copy(coding)
+    media = media_type.value if isinstance(media_type, Enum) else media_type
+    security = security_headers()  # built for these: the settings may change in tests
+    built = page.answer_headers.get((coding, media))
+    if built is None or built[0] is not security:
+        built = (security, _answer_headers(body, coding, media))
+        page.answer_headers[(coding, media)] = built
+    return CachedAnswer(body, built[1])
 
 
 class RenderedPages:
