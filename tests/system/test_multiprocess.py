@@ -15,6 +15,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -546,3 +547,56 @@ def test_cached_proposals_lists_show_what_the_other_process_changed(
     assert answer in page.text
     atom = _until(lambda: httpx.get(f"{reader}{ATOM}"), lambda r: f"Réponse : {title}" in r.text)
     assert f"Réponse : {title}" in atom.text
+
+
+MINUTES_LISTS = [
+    "/comptes-rendus",
+    "/conseils/ales-tamaris/comptes-rendus",
+    "/comptes-rendus.atom",
+    "/conseils/ales-tamaris/comptes-rendus.atom",
+    "/conseils/ales-tamaris",
+    "/conseils/ales-tamaris/calendrier.ics",
+]
+
+
+def test_cached_minutes_lists_show_what_the_other_process_published(
+    two_servers: tuple[str, str],
+) -> None:
+    """The minutes' lists and feeds, the council's page, the meeting's page and its calendar
+    event are kept by each process: minutes published through one show on the other's."""
+    reader, writer = two_servers
+    auth = _admin(writer)
+    rows = _sql(
+        "SELECT id, starts_at FROM meeting WHERE status = 'published' "
+        "AND council = (SELECT id FROM council WHERE slug = 'ales-tamaris')"
+    )
+    started = [
+        (at if isinstance(at, datetime) else datetime.fromisoformat(at), meeting)
+        for meeting, at in rows
+    ]
+    _, meeting_id = max(pair for pair in started if pair[0] < datetime.now(UTC))
+    paths = [*MINUTES_LISTS, f"/reunions/{meeting_id}"]
+    link = f"/reunions/{meeting_id}#compte-rendu"
+    before = {path: httpx.get(f"{reader}{path}").text for path in paths}  # cached now
+    assert all(link not in text for text in before.values()), before
+
+    made = httpx.post(
+        f"{writer}/api/v1/minutes",
+        json={"meeting": meeting_id, "title": "Compte rendu entre deux processus",
+              "summary": "Les composteurs du square"},
+        headers=auth,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    minutes_id = made.json()["id"]
+    published = httpx.post(f"{writer}/api/v1/minutes/{minutes_id}/publish", headers=auth)
+    assert published.status_code == 200, published.text
+    for path in paths:
+        expected = "Les composteurs du square" if path.startswith("/reunions/") else link
+        if path.endswith(".atom") or path == "/conseils/ales-tamaris":
+            expected = "Compte rendu entre deux processus"
+        if path.endswith(".ics"):
+            expected = "compte-rendu"
+        seen = _until(
+            lambda path=path: httpx.get(f"{reader}{path}"), lambda r, e=expected: e in r.text
+        )
+        assert expected in seen.text, path
