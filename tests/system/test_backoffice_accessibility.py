@@ -132,7 +132,12 @@ async def parameters(live_server: LiveServer, admin: str) -> dict[str, str]:
         f"({council}, '2026-01-01', 'Compte rendu de janvier', 'Résumé', '**Texte**', "
         f"'Une décision', '', 'published', {moment}, {moment}, 0) RETURNING id",
     )
+    # A document of the demo's library (`conseils demo` loads them with the meetings).
+    [(document,)] = await _query(
+        live_server.database_url, "SELECT id FROM document ORDER BY id LIMIT 1"
+    )
     return {
+        "document_id": str(document),
         "minutes_id": str(minutes),
         "proposal_id": str(proposal),
         "facilitator_id": str(facilitator),
