@@ -49,6 +49,7 @@ test: $(STAMP)
 	scripts/ensure-debian-packages.sh chromium=chromium node=nodejs npm=npm jq=jq curl=curl nginx=nginx
 	scripts/ensure-postgres.sh
 	scripts/ensure-redis.sh
+	@echo "== the SQLite and PostgreSQL suites run side by side; each prints its report when it ends =="
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres \
 		SQLITE_MARKS="not engine_independent"
 
