@@ -179,6 +179,7 @@ async def test_the_change_listener_retries_with_backoff_and_says_so_once(
 
     monkeypatch.setattr(changes.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(db, "notices_supported", lambda: True)
+    monkeypatch.setattr(changes, "_watcher", None)  # as on PostgreSQL: no SQLite watcher
     monkeypatch.setattr(changes, "_listen", listen)
     monkeypatch.setattr(changes, "_poll_log", nothing)
     monkeypatch.setattr(changes, "_listener_wanted", True)
