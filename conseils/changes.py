@@ -11,7 +11,11 @@ change, and call `await refresh()` before trusting an entry:
 - PostgreSQL with a live LISTEN connection: notices arrive by themselves; `refresh()` costs
   nothing.
 - SQLite: `PRAGMA data_version` on one long-lived connection changes whenever any other
-  connection commits; only then is the log read, so a cache hit costs one pragma.
+  connection commits; only then is the log read. The pragma takes SQLite's shared-memory
+  read locks (a tenth of a cached page's cost), so it is asked at most once every
+  `LOOK_EVERY_S` while nothing changes: another process's commit is seen within a
+  millisecond, about as soon as PostgreSQL delivers a notice. This process's own commits
+  drop its caches at once, whatever the engine.
 - PostgreSQL with the LISTEN connection lost: the log is read on every `refresh()`, and the
   connection is re-opened at most every few seconds.
 """
@@ -35,6 +39,7 @@ LOG_KEPT = timedelta(days=2)
 PRUNE_EVERY = 100  # writes between two prunings of the log, in each process
 _writes = 0
 RECONNECT_EVERY_S = 5.0
+LOOK_EVERY_S = 0.001  # SQLite: the longest another process's commit may go unseen
 MAX_RECONNECT_S = 60.0
 log = logging.getLogger("conseils.changes")
 _complaints = Complaints(log, every_s=60.0)
@@ -78,6 +83,7 @@ _close_listener: Callable[[], Awaitable[None]] | None = None
 _last_attempt = 0.0
 _watcher: db.CommitCounter | None = None
 _seen_data_version: int | None = None
+_last_look = -1.0  # when the pragma last showed nothing new (time.monotonic())
 _last_seen_id: int | None = None
 _poll_lock = asyncio.Lock()
 
@@ -226,16 +232,22 @@ async def _poll_log() -> None:
 
 async def refresh() -> None:
     """Make this process's caches reflect every committed change; cheap when none happened."""
-    global _seen_data_version, _last_attempt, _watcher
+    global _seen_data_version, _last_attempt, _watcher, _last_look
     if listening():
         return
     # A watcher exists on SQLite only: a cache hit then skips finding the engine (which
     # reads the environment and Piccolo's configuration each time).
     if _watcher is not None or not db.notices_supported():
+        now = time.monotonic()
+        if now - _last_look < LOOK_EVERY_S:
+            return
         if _watcher is None:
             _watcher = db.commit_counter()
         version = _watcher.value()
         if version == _seen_data_version:
+            # Only "nothing new" is trusted for a while: while the log is being read below,
+            # other requests look again rather than serve what it is about to drop.
+            _last_look = now
             return
         await _poll_log()
         _seen_data_version = version  # read before polling: a later commit changes it again
@@ -289,14 +301,15 @@ async def start_listening() -> None:
 
 def reset() -> None:
     """Forget every cache and where the log was read (the tests empty tables between runs)."""
-    global _last_seen_id, _seen_data_version
-    _last_seen_id, _seen_data_version = None, None
+    global _last_seen_id, _seen_data_version, _last_look
+    _last_seen_id, _seen_data_version, _last_look = None, None, -1.0
     _dispatch(None)
 
 
 async def stop_listening() -> None:
-    global _close_listener, _listener_wanted, _watcher, _seen_data_version
+    global _close_listener, _listener_wanted, _watcher, _seen_data_version, _last_look
     _listener_wanted = False
+    _last_look = -1.0
     close, _close_listener = _close_listener, None
     if close is not None:
         await close()

@@ -4,6 +4,8 @@ once (here, and in other processes through the change log), an audit line per ch
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -341,6 +343,7 @@ async def test_another_process_learns_of_a_rename_through_the_change_log(
         await MeetingChange.insert(
             MeetingChange(meeting_id=changes.COUNCIL_ITSELF, council_id=tamaris["id"])
         )
+    await asyncio.sleep(changes.LOOK_EVERY_S)  # another process's commit is seen after this
     for url in feeds:
         text = unfolded((await client.get(url)).text)
         assert "Organisé par : Conseil des Tamaris" in text, url
