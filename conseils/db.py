@@ -327,6 +327,52 @@ async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     return [tuple(row.values()) for row in rows]
 
 
+async def insert_rows(
+    table: str,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    returning: str,
+    chunk: int = 500,
+) -> list[Any]:
+    """Insert `rows` (tuples in the order of `columns`) into `table`, skipping those that
+    conflict with a unique key, inside the write transaction; the `returning` column of
+    each row inserted. The fast path for many rows: Piccolo's `insert()` builds a query
+    object per value and parses its template again (30 ms for 50 fan-out messages, holding
+    the database); this sends one statement per `chunk` rows to the transaction's own
+    connection (under a millisecond of ours). `table` and `columns` are names from the
+    code, never from input."""
+    require_transaction("an insert")
+    db = engine()
+    connection = db.current_transaction.get().connection
+    listed = ", ".join(f'"{column}"' for column in columns)
+    rows = list(rows)
+    found: list[Any] = []
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        if any(len(row) != len(columns) for row in part):
+            raise ValueError(f"each row of {table} has {len(columns)} values")
+        values = [value for row in part for value in row]
+        if isinstance(db, PostgresEngine):
+            marks = iter(range(1, len(values) + 1))
+            tuples = ", ".join(
+                "(" + ", ".join(f"${next(marks)}" for _ in columns) + ")" for _ in part
+            )
+        else:
+            tuples = ", ".join(["(" + ", ".join("?" for _ in columns) + ")"] * len(part))
+        sql = (
+            f'INSERT INTO "{table}" ({listed}) VALUES {tuples} '  # noqa: S608
+            f'ON CONFLICT DO NOTHING RETURNING "{returning}"'
+        )
+        if isinstance(db, PostgresEngine):
+            found += [record[0] for record in await connection.fetch(sql, *values)]
+        else:
+            async with connection.execute(sql, values) as cursor:
+                answer = await cursor.fetchall()
+            found += [row[returning] if isinstance(row, dict) else row[0] for row in answer]
+    return found
+
+
 def _sqlite_tuples(path: str, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     connection = sqlite3.connect(
         path, timeout=SQLITE_BUSY_TIMEOUT_S, detect_types=sqlite3.PARSE_DECLTYPES

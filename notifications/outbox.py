@@ -66,8 +66,19 @@ def compose_all(drafts: Iterable[Draft]) -> list[Composed]:
     return composed
 
 
+# The columns `enqueue` writes, in the order of its rows (all but the id).
+COLUMNS = (
+    "idempotency_key", "kind", "recipient", "subject", "mime", "message_id", "council_id",
+    "meeting_id", "status", "attempts", "next_attempt_at", "lease_until", "leased_by",
+    "last_error", "created_at", "sent_at", "failed_at",
+)  # fmt: skip
+
+
 async def enqueue(drafts: Iterable[Draft | Composed]) -> int:
-    """Queue emails, inside the transaction of the change. Returns how many were new."""
+    """Queue emails, inside the transaction of the change. Returns how many were new.
+
+    Composed messages (`compose_all`) are only inserted here: a fan-out's batch holds the
+    database for the insert alone."""
     db.require_transaction("queueing mail")
     now = now_utc()
     settings = get_settings().mail
@@ -83,30 +94,17 @@ async def enqueue(drafts: Iterable[Draft | Composed]) -> int:
             message_id = new_message_id()
             mime = "" if held else compose(draft, message_id, now, settings).decode("ascii")
         rows.append(
-            OutboxMessage(
-                idempotency_key=draft.key,
-                kind=draft.kind,
-                recipient=draft.recipient,
-                subject=one_line(draft.subject)[:300],
-                mime=mime,
-                message_id=message_id,
-                council_id=draft.council_id,
-                meeting_id=draft.meeting_id,
-                status="held" if held else "queued",
-                last_error=HELD_REASON if held else "",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
+            (
+                draft.key, draft.kind, draft.recipient, one_line(draft.subject)[:300], mime,
+                message_id, draft.council_id, draft.meeting_id, "held" if held else "queued",
+                0, now, None, None, HELD_REASON if held else "", now, None, None,
+            )  # fmt: skip
         )
-    added = 0
-    for start in range(0, len(rows), CHUNK):
-        inserted = (
-            await OutboxMessage.insert(*rows[start : start + CHUNK])
-            .on_conflict(action="DO NOTHING")
-            .returning(OutboxMessage.id)
+    added = len(
+        await db.insert_rows(
+            OutboxMessage._meta.tablename, COLUMNS, rows, returning="id", chunk=CHUNK
         )
-        added += len(inserted)
+    )
     if added:
         db.on_commit(wake)
     return added

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
 from conseils import db, events
 from conseils.errors import Conflict
+from conseils.tables import MeetingChange
 from meetings.tables import Quartier
 
 
@@ -127,3 +129,37 @@ async def test_ids_in_takes_any_number_of_ids_as_one_parameter() -> None:
     assert [row["slug"] for row in found] == ["q1", "q2"]
     clause, argument = db.ids_in("id", [])
     assert await Quartier.raw(f"SELECT id FROM quartier WHERE {clause}", argument) == []
+
+
+async def test_insert_rows_skips_conflicts_and_keeps_every_value() -> None:
+    """The fast insert (a fan-out's messages): several statements of `chunk` rows, rows
+    whose unique key exists skipped, the ids of those inserted returned, values read back
+    by Piccolo as they were given (text with quotes and accents, datetimes, nulls)."""
+    with pytest.raises(db.OutsideTransaction):
+        await db.insert_rows("quartier", ("name", "slug", "commune"), [], returning="id")
+    async with db.write_transaction():
+        await Quartier.insert(Quartier(name="déjà là", slug="q7", commune="Alès"))
+    rows = [(f"Quartier l'{n} « ç »", f"q{n}", "Alès") for n in range(12)]
+    rows.append(("encore", "q3", "Alès"))  # twice in the same call: the first one stays
+    async with db.write_transaction():
+        ids = await db.insert_rows(
+            "quartier", ("name", "slug", "commune"), rows, returning="id", chunk=5
+        )
+        with pytest.raises(ValueError, match="3 values"):
+            await db.insert_rows("quartier", ("name", "slug", "commune"), [("x",)], returning="id")
+    stored = await Quartier.select().order_by(Quartier.id)
+    assert len(ids) == 11 and sorted(ids) == [row["id"] for row in stored[1:]]
+    by_slug = {row["slug"]: row["name"] for row in stored}
+    assert by_slug["q7"] == "déjà là"
+    assert by_slug["q3"] == "Quartier l'3 « ç »"
+    assert by_slug["q11"] == "Quartier l'11 « ç »"
+    when = datetime(2026, 11, 30, 7, 15, 30, 123456, tzinfo=UTC)
+    async with db.write_transaction():
+        [change_id] = await db.insert_rows(
+            "meeting_change",
+            ("meeting_id", "council_id", "seats_only", "changed_at", "kind", "object_id"),
+            [(4, 2, True, when, "seats", 4)],
+            returning="id",
+        )
+    row = await MeetingChange.select().where(MeetingChange.id == change_id).first()
+    assert (row["changed_at"], row["seats_only"], row["kind"]) == (when, True, "seats")
