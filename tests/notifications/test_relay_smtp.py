@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from conseils import db
 from conseils.settings import get_settings
 from conseils.timefmt import now_utc
 from notifications.ledger import Ledger
-from notifications.relay import LEASE, Relay
+from notifications.relay import CLAIM_PER_TRANSACTION, LEASE, Relay
 from notifications.tables import OutboxMessage
 from tests.support.mail_support import (
     deliver_all,
@@ -350,6 +351,22 @@ async def test_a_lease_keeps_other_relays_off_until_it_runs_out(smtp_sink: SmtpS
     # The first relay waking up late cannot overwrite what the other one recorded.
     await dead._failed(claimed[0], "trop tard")
     assert (await row(claimed[0]["id"]))["status"] == "sent"
+
+
+async def test_a_big_batch_is_leased_in_short_transactions(smtp_sink: SmtpSink) -> None:
+    """SQLite rewrites a whole row (its message too) to mark it: a batch is leased
+    CLAIM_PER_TRANSACTION rows per write transaction, and still comes whole and in order."""
+    ids = await queue_plain(CLAIM_PER_TRANSACTION * 2 + 7)
+    relay = make_relay(mail_settings(smtp_sink), name="relay-lots")
+    db.reset_longest_write()
+    claimed = await relay.claim(CLAIM_PER_TRANSACTION * 2 + 5)
+    assert len(db.write_times_s()) == 3
+    assert [r["message_id"] for r in claimed] == ids[: CLAIM_PER_TRANSACTION * 2 + 5]
+    leased = await OutboxMessage.count().where(OutboxMessage.leased_by == "relay-lots")
+    assert leased == CLAIM_PER_TRANSACTION * 2 + 5
+    db.reset_longest_write()
+    assert len(await relay.claim(100)) == 2  # what is left: one short transaction
+    assert len(db.write_times_s()) == 1
 
 
 async def test_two_relays_at_once_send_nothing_twice(smtp_sink: SmtpSink) -> None:
