@@ -150,7 +150,6 @@ async def ours(port: int) -> dict[str, float]:
     await expand_all()  # what the relay does next, a batch per transaction
     queued_s = time.perf_counter() - started
     longest["expansion"] = database.write_times_s()
-    print(sorted(((t, i) for i, t in enumerate(longest["expansion"])), reverse=True)[:5], file=sys.stderr)
     queued = await OutboxMessage.count().where(OutboxMessage.kind == "meeting_published")
 
     os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), OUTBOX_BATCH_SIZE="200")
