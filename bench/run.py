@@ -62,15 +62,19 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
 
 @contextmanager
 def server(command: list[str], env: dict[str, str], probe: str):
-    process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        wait_until_up(probe)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    """A server process for the block; what it logged is printed if the block fails."""
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
+        try:
+            wait_until_up(probe)
+            yield process
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read()[-20_000:].decode(errors="replace"))
+            raise
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 def wrk(

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
+from piccolo.columns.combination import WhereRaw
 
 from conseils import richtext, search
 from conseils.db import MAX_ID, ids_in
@@ -306,7 +307,9 @@ async def of_meetings(meeting_ids: Sequence[int]) -> dict[int, MinutesView]:
         return {}
     wanted = sorted({int(m) for m in meeting_ids})
     found: dict[int, MinutesView] = {}
-    own = await Minutes.select(*_columns()).where(Minutes.meeting.is_in(wanted) & _published())
+    # One parameter for the ids, however many (an IN list stops at 32,767 on PostgreSQL).
+    clause, ids = ids_in('"minutes"."meeting"', wanted)
+    own = await Minutes.select(*_columns()).where(WhereRaw(clause, ids) & _published())
     for row in sorted(own, key=lambda r: r["id"]):
         if _visible(row):
             found[row["meeting_id"]] = _view(row)
@@ -321,7 +324,9 @@ async def of_meetings(meeting_ids: Sequence[int]) -> dict[int, MinutesView]:
     if bundle_ids:
         bundles = {
             row["id"]: _view(row)
-            for row in await Minutes.select(*_columns()).where(Minutes.id.is_in(bundle_ids))
+            for row in await Minutes.select(*_columns()).where(
+                WhereRaw(*ids_in('"minutes"."id"', bundle_ids))
+            )
         }
         for link in links:
             if link["meeting_id"] not in found and link["minutes_id"] in bundles:

@@ -220,6 +220,22 @@ async def test_the_calendar_event_gets_the_minutes_link(client: AsyncClient) -> 
     assert after.headers["etag"] != before.headers["etag"]
 
 
+async def test_calendar_notes_take_a_feeds_worth_of_meetings() -> None:
+    """A feed of 100,000 meetings asks for all their notes at once: more ids than an IN list
+    takes on PostgreSQL (32,767 parameters). A meeting's own minutes and a bundle covering
+    another are found among them."""
+    meeting = await past_meeting()
+    other = await past_meeting("ales-pres-saint-jean")
+    own = await insert_minutes(meeting_id=meeting, title="CR propre", summary="s")
+    await insert_minutes(council_slug="ales-agglo", title="CR groupé", covers=(other,))
+    wanted = [*range(10_000_000, 10_040_000), meeting, other]
+    notes = await public.calendar_notes(wanted)
+    assert sorted(notes) == sorted([meeting, other])
+    assert notes[meeting].lines[0].startswith("CR propre : ")
+    assert notes[other].lines[0].startswith("CR groupé : ")
+    assert (await public.of_meetings(wanted))[meeting].id == own
+
+
 async def test_atom_feeds_are_valid(client: AsyncClient) -> None:
     meeting = await past_meeting()
     await insert_minutes(
