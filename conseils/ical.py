@@ -18,10 +18,13 @@ from zoneinfo import ZoneInfo
 CRLF = b"\r\n"
 MAX_LINE_OCTETS = 75
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # TEXT allows HTAB; \n is escaped first
+_SPECIAL = re.compile(r"[\\;,\x00-\x08\x0a-\x1f\x7f]")  # what escape_text changes
 
 
 def escape_text(value: str) -> str:
     """A TEXT value (RFC 5545 §3.3.11): no line of it can ever start a property."""
+    if not _SPECIAL.search(value):
+        return value  # most titles and places: one scan instead of seven
     # Chained str.replace runs in C; str.translate with a dict is several times slower.
     value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
     value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")

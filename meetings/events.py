@@ -39,7 +39,10 @@ class MeetingSnapshot:
     @property
     def place(self) -> str:
         """Venue and address, as one line ("" for a meeting only online)."""
-        return ", ".join(part for part in (self.venue, self.address) if part)
+        venue, address = self.venue, self.address
+        if venue and address:
+            return f"{venue}, {address}"
+        return venue or address
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from piccolo.engine.sqlite import convert_timestamptz_out
 
 from conseils import db, events
 from conseils.errors import Conflict
@@ -163,3 +164,18 @@ async def test_insert_rows_skips_conflicts_and_keeps_every_value() -> None:
         )
     row = await MeetingChange.select().where(MeetingChange.id == change_id).first()
     assert (row["changed_at"], row["seats_only"], row["kind"]) == (when, True, "seats")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        b"2027-01-09 09:00:00+00:00",
+        b"2027-01-09 09:00:00.123456+00:00",
+        b"2027-01-09 09:00:00",  # written without an offset (by hand): UTC, as Piccolo says
+        b"0999-03-01 00:00:00+00:00",
+    ],
+)
+def test_sqlite_timestamps_read_as_piccolo_reads_them(stored: bytes) -> None:
+    """Our faster SQLite converter for TIMESTAMPTZ gives exactly Piccolo's values."""
+    ours, theirs = db.sqlite_timestamptz(stored), convert_timestamptz_out(stored)
+    assert ours == theirs and ours.tzinfo is theirs.tzinfo is UTC
