@@ -93,13 +93,13 @@ async def enqueue(drafts: Iterable[Draft | Composed]) -> int:
         else:
             message_id = new_message_id()
             mime = "" if held else compose(draft, message_id, now, settings).decode("ascii")
-        rows.append(
-            (
-                draft.key, draft.kind, draft.recipient, one_line(draft.subject)[:300], mime,
-                message_id, draft.council_id, draft.meeting_id, "held" if held else "queued",
-                0, now, None, None, HELD_REASON if held else "", now, None, None,
-            )  # fmt: skip
-        )
+        status, error = ("held", HELD_REASON) if held else ("queued", "")
+        row = (
+            draft.key, draft.kind, draft.recipient, one_line(draft.subject)[:300], mime,
+            message_id, draft.council_id, draft.meeting_id, status, 0, now, None, None, error,
+            now, None, None,
+        )  # fmt: skip
+        rows.append(row)
     added = len(
         await db.insert_rows(
             OutboxMessage._meta.tablename, COLUMNS, rows, returning="id", chunk=CHUNK
