@@ -90,6 +90,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # The client's address and scheme come from X-Forwarded-* of our proxies only: the
+        # same list as the rate limits' (uvicorn would otherwise trust 127.0.0.1 alone).
+        forwarded_allow_ips=[str(network) for network in settings.limits.trusted_proxies],
         access_log=settings.log_level == "DEBUG",
         log_config=uvicorn_log_config(),  # capability tokens never reach the access log
     )

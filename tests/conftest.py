@@ -91,7 +91,7 @@ from accounts.piccolo_app import APP_CONFIG as ACCOUNTS_APP  # noqa: E402
 from conseils import changes  # noqa: E402
 from conseils.app import create_app, install_features  # noqa: E402
 from conseils.counters import counters  # noqa: E402
-from conseils.db import close_pool, engine, is_postgres  # noqa: E402
+from conseils.db import close_pool, engine, is_postgres, open_pool  # noqa: E402
 from conseils.piccolo_app import APP_CONFIG as CORE_APP  # noqa: E402
 from meetings.demo import load_demo  # noqa: E402
 from meetings.piccolo_app import APP_CONFIG as MEETINGS_APP  # noqa: E402
@@ -124,10 +124,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 async def migrated_database() -> AsyncIterator[None]:
     result = await run_forwards(app_name="all")
     assert result.success, result.message
-    # The app's lifespan opens the pool in production; in tests httpx's ASGI transport skips
-    # the lifespan, so the pool lives here, on the session's event loop.
-    if is_postgres():
-        await engine().start_connection_pool(min_size=1, max_size=10)
+    # The app's lifespan opens the pool in production (PostgreSQL's, or SQLite's readers);
+    # in tests httpx's ASGI transport skips the lifespan, so it lives here, on the session's
+    # event loop.
+    await open_pool(min_size=1, max_size=10)
     yield
     await close_pool()  # before the database is dropped, at the end of the session
 

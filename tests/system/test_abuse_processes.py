@@ -179,3 +179,14 @@ def test_two_processes_share_one_count(store: str) -> None:
         assert statuses.count(202) == 10, statuses
         assert statuses.count(429) == 20
         assert _subscribe(urls[1], 99, "203.0.113.51") == 202  # another client
+
+
+def test_a_forwarded_address_counts_only_from_a_trusted_proxy() -> None:
+    """Loopback is no proxy of ours here (TRUSTED_PROXIES names another address): whatever
+    X-Forwarded-For it sends, every request counts as its own. uvicorn, which rewrites the
+    client's address from that header, is told the same proxies (it trusts loopback by
+    itself, which would let anyone on the host pick a new address per request)."""
+    extra = {"RATE_LIMIT_PER_MINUTE": "3", "TRUSTED_PROXIES": "192.0.2.1"}
+    for urls, _ in _servers(1, **extra):
+        statuses = [_subscribe(urls[0], n, f"203.0.113.{n + 1}") for n in range(6)]
+        assert statuses == [202] * 3 + [429] * 3, statuses
