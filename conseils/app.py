@@ -88,10 +88,16 @@ def install_features() -> None:
 
 async def _start() -> None:
     await db.open_pool()
-    await changes.start_listening()
-    for feature in FEATURES:
-        for hook in feature.on_startup:
-            await hook()
+    try:
+        await changes.start_listening()
+        for feature in FEATURES:
+            for hook in feature.on_startup:
+                await hook()
+    except BaseException:
+        # No shut-down follows a failed start: the pool's connections (SQLite's readers
+        # hold threads that would keep the process from exiting) are closed here.
+        await db.close_pool()
+        raise
 
 
 async def _stop() -> None:
