@@ -105,7 +105,8 @@ class Page:
         return self.expires_at is None or now_utc() < self.expires_at
 
 
-def _encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+def encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Header pairs as an ASGI start message carries them (names in lower case)."""
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
@@ -116,10 +117,11 @@ class CachedAnswer(Response):
     application's `after_request` hook leaves to it) and the `Vary: Accept-Encoding` that
     `CompressionMiddleware` would add."""
 
-    def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]], status: int = 200) -> None:
         # No `super().__init__()`: nothing of a `Response` is built but what is sent.
         self.body = body
         self.raw_headers = headers
+        self.status_code = status
 
     def to_asgi_response(
         self,
@@ -139,7 +141,7 @@ class CachedAnswer(Response):
         set_cookies = [c.to_encoded_header() for c in cookies or () if not c.documentation_only]
         if not (extra or set_cookies or background):
             return self
-        return _WithExtras(self, [*_encoded(extra), *self.raw_headers, *set_cookies], background)
+        return _WithExtras(self, [*encoded(extra), *self.raw_headers, *set_cookies], background)
 
     def _names(self) -> set[bytes]:
         return {name for name, _ in self.raw_headers}
@@ -147,7 +149,11 @@ class CachedAnswer(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # A new list each time: a middleware may add to the headers it is sent.
         await send(
-            {"type": "http.response.start", "status": 200, "headers": list(self.raw_headers)}
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": list(self.raw_headers),
+            }
         )
         await send({"type": "http.response.body", "body": self.body, "more_body": False})
 
@@ -162,7 +168,8 @@ class _WithExtras:
         self.answer, self.headers, self.background = answer, headers, background
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await CachedAnswer(self.answer.body, self.headers)(scope, receive, send)
+        answer = CachedAnswer(self.answer.body, self.headers, self.answer.status_code)
+        await answer(scope, receive, send)
         if self.background is not None:
             await self.background()
 
@@ -173,7 +180,7 @@ def _answer_headers(body: bytes, coding: str | None, media_type: str) -> list[tu
     content_type = f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
     own = [] if coding is None else [("content-encoding", coding), ("vary", "Accept-Encoding")]
     after = [("vary", "Accept-Encoding")] if coding is None and compressible(media_type) else []
-    return _encoded(
+    return encoded(
         [
             *own,
             *security_headers().items(),

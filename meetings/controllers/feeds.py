@@ -17,6 +17,8 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from conseils.web.compression import CODINGS, chosen_coding, encoded_etag
+from conseils.web.headers import security_headers
+from conseils.web.page_cache import CachedAnswer, encoded
 from meetings.services import calendar
 from meetings.services.calendar import CalendarDocument
 
@@ -67,18 +69,10 @@ async def calendar_response(
     """The feed in the coding the client accepts (its copy compressed once per version),
     with that coding's ETag; `Vary: Accept-Encoding` whatever the coding."""
     coding = chosen_coding(request.headers)
-    headers = {
-        "ETag": encoded_etag(document.etag, coding),
-        "Last-Modified": format_datetime(document.last_modified.astimezone(UTC), usegmt=True),
-        "Cache-Control": CACHE_CONTROL,
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Expose-Headers": "ETag, Last-Modified",
-        "Vary": "Accept-Encoding",
-    }
     matched = _not_modified(request, document, coding)
     if matched is not None:
-        headers["ETag"] = matched
-        return Response(b"", status_code=304, headers=headers)
+        return _not_modified_answer(document, matched)
+    headers = _validators(document, encoded_etag(document.etag, coding))
     disposition = "attachment" if attachment else "inline"
     headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
     if coding is not None:
@@ -89,6 +83,32 @@ async def calendar_response(
         headers["Content-Length"] = str(document.copies.length)
         return Stream(document.parts, media_type="text/calendar", headers=headers)
     return Response(await document.copies.copy(coding), media_type="text/calendar", headers=headers)
+
+
+def _validators(document: CalendarDocument, etag: str) -> dict[str, str]:
+    """The headers of every answer about this version, 200 or 304."""
+    return {
+        "ETag": etag,
+        "Last-Modified": format_datetime(document.last_modified.astimezone(UTC), usegmt=True),
+        "Cache-Control": CACHE_CONTROL,
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "ETag, Last-Modified",
+        "Vary": "Accept-Encoding",
+    }
+
+
+def _not_modified_answer(document: CalendarDocument, etag: str) -> CachedAnswer:
+    """A 304 with what `Response(b"", status_code=304, headers=...)` and the security hook
+    would send, its header list built once per version and tag (the feeds' usual answer:
+    calendar apps ask every few minutes)."""
+    security = security_headers()  # built for these: the settings may change in tests
+    key = (304, etag)
+    built = document.answers.get(key)
+    if built is None or built[0] is not security:
+        headers = _validators(document, etag)
+        built = (security, encoded([*headers.items(), *security.items()]))
+        document.answers[key] = built
+    return CachedAnswer(b"", built[1], status=304)
 
 
 class FeedController(Controller):

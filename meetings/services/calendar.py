@@ -85,9 +85,13 @@ class CalendarDocument:
     last_modified: datetime
     filename: str
     copies: Compressed = field(init=False, repr=False, compare=False)
+    # Answers' headers built once for this version (`meetings.controllers.feeds`): a
+    # calendar app asks every few minutes, and nearly always gets a 304.
+    answers: dict[Any, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "copies", Compressed(self.parts))
+        object.__setattr__(self, "answers", {})
 
     @property
     def body(self) -> bytes:

@@ -125,6 +125,22 @@ async def test_if_none_match_answers_304(client: AsyncClient, demo: None) -> Non
         assert response.content == first.content
 
 
+async def test_a_304_is_built_once_per_version_and_carries_the_security_headers(
+    client: AsyncClient, demo: None
+) -> None:
+    """Calendar apps revalidate every few minutes: the 304's headers are kept with the
+    feed's version, and they are those of every answer (security headers included)."""
+    path = "/conseils/ales-tamaris/calendrier.ics"
+    etag = (await client.get(path)).headers["etag"]
+    answers = [await get(client, path, if_none_match=etag) for _ in range(3)]
+    assert [a.status_code for a in answers] == [304] * 3
+    assert answers[0].headers == answers[2].headers
+    assert answers[0].headers["x-frame-options"] == "DENY"
+    assert "content-type" not in answers[0].headers
+    document = await calendar.feed("ales-tamaris")
+    assert list(document.answers) == [(304, etag)]
+
+
 async def test_if_modified_since_answers_304_when_nothing_changed_since(
     client: AsyncClient, demo: None
 ) -> None:
