@@ -24,6 +24,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import os
 import socket
 import sqlite3
 import time
@@ -100,16 +101,13 @@ class PooledReadsSQLite(SQLiteEngine):
         super().__init__(path=path, **connection_kwargs)
         self._readers: dict[asyncio.AbstractEventLoop, asyncio.Queue[Any]] = {}
         self._opened: dict[asyncio.AbstractEventLoop, list[Any]] = {}
-        self._readers_path: Any = None
+        self._readers_file: tuple[str, int, int] | None = None
 
     async def open_readers(self, count: int = READERS) -> None:
         loop = asyncio.get_running_loop()
-        if loop in self._readers:
+        if loop in self._opened:
             return
         readers: asyncio.Queue[Any] = asyncio.Queue()
-        self._readers[loop] = readers
-        # The file they read: a path changed since (the tests' outages) is Piccolo's again.
-        self._readers_path = self.connection_kwargs.get("database")
         self._opened[loop] = []
         for _ in range(count):
             connection = await aiosqlite.connect(**self.connection_kwargs)
@@ -117,6 +115,20 @@ class PooledReadsSQLite(SQLiteEngine):
             connection.row_factory = dict_factory  # type: ignore[assignment]
             await connection.execute("PRAGMA query_only = 1")
             readers.put_nowait(connection)
+        # The file they read. Once the path names another file, or none (a backup put in
+        # its place, a volume gone), reads go through Piccolo's own connections again: they
+        # see the new file, or fail as an outage does, instead of the file left open here.
+        self._readers_file = self._file()
+        self._readers[loop] = readers
+
+    def _file(self) -> tuple[str, int, int] | None:
+        """The database file the path names now (a stat: microseconds), None if none."""
+        path = self.connection_kwargs.get("database")
+        try:
+            found = os.stat(path)
+        except (OSError, TypeError):
+            return None
+        return (path, found.st_dev, found.st_ino)
 
     async def close_readers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -136,7 +148,7 @@ class PooledReadsSQLite(SQLiteEngine):
             readers is None
             or query_type != "generic"
             or not _a_select(query)
-            or self.connection_kwargs.get("database") != self._readers_path
+            or self._file() != self._readers_file
         ):
             return await super()._run_in_new_connection(query, args, query_type, table)
         connection = await readers.get()

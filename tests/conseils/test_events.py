@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from piccolo.engine.sqlite import convert_timestamptz_out
+from piccolo.querystring import QueryString
 
 from conseils import db, events
 from conseils.errors import Conflict
@@ -179,3 +183,32 @@ def test_sqlite_timestamps_read_as_piccolo_reads_them(stored: bytes) -> None:
     """Our faster SQLite converter for TIMESTAMPTZ gives exactly Piccolo's values."""
     ours, theirs = db.sqlite_timestamptz(stored), convert_timestamptz_out(stored)
     assert ours == theirs and ours.tzinfo is theirs.tzinfo is UTC
+
+
+async def test_sqlite_readers_follow_the_file_the_path_names(tmp_path: Path) -> None:
+    """The long-lived read connections are fast, never stale: a backup put in the file's
+    place is read at once, and a file gone fails as an outage does, not from the old file."""
+
+    def make(path: Path, value: str) -> None:
+        with sqlite3.connect(path) as connection:
+            connection.execute("CREATE TABLE t (v TEXT)")
+            connection.execute("INSERT INTO t VALUES (?)", (value,))
+
+    path = tmp_path / "live" / "base.sqlite"
+    path.parent.mkdir()
+    make(path, "avant")
+    engine = db.PooledReadsSQLite(path=str(path))
+    read = QueryString("SELECT v FROM t")
+    await engine.open_readers(2)
+    try:
+        assert await engine.run_querystring(read) == [{"v": "avant"}]
+        guard = await engine.run_querystring(QueryString("SELECT * FROM pragma_query_only()"))
+        assert guard == [{"query_only": 1}]  # a reader refuses any write
+        make(tmp_path / "backup.sqlite", "restauré")
+        os.replace(tmp_path / "backup.sqlite", path)
+        assert await engine.run_querystring(read) == [{"v": "restauré"}]
+        path.parent.rename(tmp_path / "away")
+        with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+            await engine.run_querystring(read)
+    finally:
+        await engine.close_readers()
