@@ -64,15 +64,19 @@ def _not_modified(request: Request, document: CalendarDocument, coding: str | No
 
 
 async def calendar_response(
-    request: Request, document: CalendarDocument, *, attachment: bool = False
-) -> Response | Stream:
+    request: Request,
+    document: CalendarDocument,
+    *,
+    attachment: bool = False,
+    cache_control: str = CACHE_CONTROL,
+) -> Response | Stream | CachedAnswer:
     """The feed in the coding the client accepts (its copy compressed once per version),
     with that coding's ETag; `Vary: Accept-Encoding` whatever the coding."""
     coding = chosen_coding(request.headers)
     matched = _not_modified(request, document, coding)
     if matched is not None:
-        return _not_modified_answer(document, matched)
-    headers = _validators(document, encoded_etag(document.etag, coding))
+        return _not_modified_answer(document, matched, cache_control)
+    headers = _validators(document, encoded_etag(document.etag, coding), cache_control)
     disposition = "attachment" if attachment else "inline"
     headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
     if coding is not None:
@@ -85,27 +89,27 @@ async def calendar_response(
     return Response(await document.copies.copy(coding), media_type="text/calendar", headers=headers)
 
 
-def _validators(document: CalendarDocument, etag: str) -> dict[str, str]:
+def _validators(document: CalendarDocument, etag: str, cache_control: str) -> dict[str, str]:
     """The headers of every answer about this version, 200 or 304."""
     return {
         "ETag": etag,
         "Last-Modified": format_datetime(document.last_modified.astimezone(UTC), usegmt=True),
-        "Cache-Control": CACHE_CONTROL,
+        "Cache-Control": cache_control,
         "Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "ETag, Last-Modified",
         "Vary": "Accept-Encoding",
     }
 
 
-def _not_modified_answer(document: CalendarDocument, etag: str) -> CachedAnswer:
+def _not_modified_answer(document: CalendarDocument, etag: str, cache_control: str) -> CachedAnswer:
     """A 304 with what `Response(b"", status_code=304, headers=...)` and the security hook
     would send, its header list built once per version and tag (the feeds' usual answer:
     calendar apps ask every few minutes)."""
     security = security_headers()  # built for these: the settings may change in tests
-    key = (304, etag)
+    key = (304, etag, cache_control)
     built = document.answers.get(key)
     if built is None or built[0] is not security:
-        headers = _validators(document, etag)
+        headers = _validators(document, etag, cache_control)
         built = (security, encoded([*headers.items(), *security.items()]))
         document.answers[key] = built
     return CachedAnswer(b"", built[1], status=304)

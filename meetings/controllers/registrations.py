@@ -349,8 +349,7 @@ class RegistrationPages(Controller):
         document = await calendar.personal_document(
             meeting_ids, urls.registration_feed_url(feed_token)
         )
-        response = await calendar_response(request, document)
-        response.headers["Cache-Control"] = "no-store"
+        response = await calendar_response(request, document, cache_control="no-store")
         return response
 
     @get("/agenda/adresse/{token:str}/calendrier.ics")
@@ -363,8 +362,7 @@ class RegistrationPages(Controller):
             urls.address_feed_url(token),
             "Toutes les réunions où une place vous attend. Mis à jour automatiquement.",
         )
-        response = await calendar_response(request, document)
-        response.headers["Cache-Control"] = "no-store"
+        response = await calendar_response(request, document, cache_control="no-store")
         return response
 
     @get("/inscriptions/{token:str}/supprimer", cache_control=NO_STORE)

@@ -138,7 +138,7 @@ async def test_a_304_is_built_once_per_version_and_carries_the_security_headers(
     assert answers[0].headers["x-frame-options"] == "DENY"
     assert "content-type" not in answers[0].headers
     document = await calendar.feed("ales-tamaris")
-    assert list(document.answers) == [(304, etag)]
+    assert list(document.answers) == [(304, etag, "public, max-age=300")]
 
 
 async def test_if_modified_since_answers_304_when_nothing_changed_since(
