@@ -93,6 +93,7 @@ from conseils.app import create_app, install_features  # noqa: E402
 from conseils.counters import counters  # noqa: E402
 from conseils.db import close_pool, engine, is_postgres, open_pool  # noqa: E402
 from conseils.piccolo_app import APP_CONFIG as CORE_APP  # noqa: E402
+from conseils.settings import Settings, get_settings  # noqa: E402
 from meetings.demo import load_demo  # noqa: E402
 from meetings.piccolo_app import APP_CONFIG as MEETINGS_APP  # noqa: E402
 from minutes.piccolo_app import APP_CONFIG as MINUTES_APP  # noqa: E402
@@ -161,9 +162,26 @@ async def clean_tables(migrated_database: None) -> None:
     await counters().clear()  # nor did earlier tests' failed logins or posts count
 
 
+# The application the `app` fixture hands out, with the settings it was built from.
+_shared_app: tuple[Settings, Litestar] | None = None
+
+
 @pytest.fixture
 def app() -> Litestar:
-    return create_app()
+    """The application, built once for each distinct set of settings and shared by the tests.
+
+    Building one costs Litestar 0.4–1 s on this machine (it registers and checks every route),
+    and about a thousand tests ask for it: built afresh per test it was a third of the suite's
+    time, and each build left a logging thread behind. Nothing per request lives in it (pages'
+    caches are per process and `clean_tables` resets them; sessions are in the shared store), and
+    a test that changes the settings (`with_limits`, BASE_URL, …) gets an application of its
+    own, as it did before.
+    """
+    global _shared_app
+    settings = get_settings()
+    if _shared_app is None or _shared_app[0] != settings:
+        _shared_app = (settings, create_app(settings))
+    return _shared_app[1]
 
 
 @pytest.fixture
