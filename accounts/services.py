@@ -8,10 +8,11 @@ import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import anyio
 import anyio.to_thread
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from accounts.tables import ApiToken, Facilitator, FacilitatorCouncil
@@ -25,9 +26,26 @@ from conseils.validation import normalise_email, require_text
 from conseils.viewer import FacilitatorView
 from meetings.tables import Council
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the email is unknown, so a wrong email costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# argon2id with the parameters PASSWORD_HASHING names (`conseils.settings.PASSWORD_HASHINGS`).
+# A hash carries its parameters: any hasher verifies any of them.
+_PROFILES = {
+    "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
+    "cheapest": profiles.CHEAPEST,
+}
+
+
+@lru_cache(maxsize=len(_PROFILES))
+def _hashing(profile: str) -> tuple[PasswordHasher, str]:
+    """The hasher of a profile, and a hash verified against when the email is unknown (so a
+    wrong email costs as much as a wrong password)."""
+    hasher = PasswordHasher.from_parameters(_PROFILES[profile])
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _hasher() -> PasswordHasher:
+    return _hashing(get_settings().password_hashing)[0]
+
+
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
@@ -74,7 +92,7 @@ class TokenInfo:
 
 def hash_password(password: str) -> str:
     """The argon2id hash of a password (slow: run it in a thread)."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def password_errors(password: object, confirmation: object) -> dict[str, str]:
@@ -112,7 +130,7 @@ async def create_facilitator(
         errors["council"] = f"conseil inconnu : {', '.join(sorted(unknown))}"
     if errors:
         raise InvalidInput(errors)
-    password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
+    password_hash = await anyio.to_thread.run_sync(hash_password, password)
     async with write_transaction():
         if await Facilitator.exists().where(Facilitator.email == email):
             raise Conflict("Un animateur existe déjà avec cette adresse.", code="email_taken")
@@ -136,7 +154,7 @@ async def set_password(email: str, password: str) -> bool:
         raise InvalidInput(
             {"password": f"doit compter entre {MIN_PASSWORD_LENGTH} et 1024 caractères"}
         )
-    password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
+    password_hash = await anyio.to_thread.run_sync(hash_password, password)
     updated = (
         await Facilitator.update({Facilitator.password_hash: password_hash})
         .where(Facilitator.email == normalise_email(email))
@@ -214,7 +232,7 @@ async def _password_check_turn() -> AsyncIterator[None]:
 
 async def _verify(stored: str, password: str) -> bool:
     try:
-        await anyio.to_thread.run_sync(_hasher.verify, stored, password)
+        await anyio.to_thread.run_sync(_hasher().verify, stored, password)
     except (VerificationError, InvalidHashError):
         return False
     return True
@@ -236,7 +254,8 @@ async def authenticate(email: str, password: str, *, client: str = "") -> int:
         .first()
     )
     # An invited account has no password yet (""): it costs a check as any other.
-    stored = row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH
+    unknown = _hashing(get_settings().password_hashing)[1]
+    stored = row["password_hash"] if row and row["password_hash"] else unknown
     async with _password_check_turn():
         # A flood waits here: those behind the failure that set a block leave at once.
         await _refuse_if_blocked(keys)

@@ -20,6 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Argon2id parameters for facilitators' passwords, by the names of argon2-cffi's profiles:
+# RFC 9106's low-memory choice (64 MiB, 3 passes) for every real site; its cheapest (8 KiB,
+# one pass) only in development, for test suites that make hundreds of accounts.
+PASSWORD_HASHINGS = ("rfc9106-low-memory", "cheapest")
 DEFAULT_MAIL_FROM = "Conseils citoyens <ne-pas-repondre@localhost>"
 
 
@@ -97,6 +101,7 @@ class Settings:
     # Uploaded files (PDF), content-addressed: a directory every host serving the site
     # mounts (FILES_DIR; by default DATA_DIR/files).
     files_dir: Path = Path("var/files")
+    password_hashing: str = PASSWORD_HASHINGS[0]
 
     @property
     def is_postgres(self) -> bool:
@@ -339,6 +344,17 @@ def _origins(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
+def _password_hashing(development: bool) -> str:
+    raw = (_text("PASSWORD_HASHING") or PASSWORD_HASHINGS[0]).lower()
+    if raw not in PASSWORD_HASHINGS:
+        raise ConfigurationError(f"PASSWORD_HASHING must be one of {', '.join(PASSWORD_HASHINGS)}")
+    if raw != PASSWORD_HASHINGS[0] and not development:
+        raise ConfigurationError(
+            f"PASSWORD_HASHING={raw} is for test suites: set DEVELOPMENT=1, or leave it unset"
+        )
+    return raw
+
+
 def load_settings() -> Settings:
     """Read and check the environment; refuse to start production without a SECRET_KEY and an
     https BASE_URL."""
@@ -371,6 +387,7 @@ def load_settings() -> Settings:
         site=_site(),
         embed_allowed_origins=_origins("EMBED_ALLOWED_ORIGINS"),
         files_dir=_files_dir(data_dir),
+        password_hashing=_password_hashing(development),
     )
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from httpx import AsyncClient
 
+from accounts.services import hash_password
 from accounts.tables import ApiToken
+from conseils.settings import get_settings
 from tests.support.dates import LIKE_2031
 from tests.support.facilitator_support import PASSWORD, make_facilitator
 
@@ -222,3 +225,21 @@ async def test_facilitator_of_several_councils(client: AsyncClient, demo: None) 
     assert response.status_code == 403
     drafts = await client.get("/api/v1/meetings", params={"status": "draft"}, headers=auth)
     assert drafts.json()["total"] == 2
+
+
+async def test_a_real_site_hashes_with_rfc_9106_and_still_reads_other_hashes(
+    client: AsyncClient, tamaris_auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite hashes cheaply (PASSWORD_HASHING=cheapest); a site left at the default hashes
+    with 64 MiB and three passes, and an account hashed otherwise still signs in."""
+    monkeypatch.delenv("PASSWORD_HASHING")
+    get_settings.cache_clear()
+    try:
+        assert hash_password("un mot de passe assez long").startswith(
+            "$argon2id$v=19$m=65536,t=3,p=4$"
+        )
+        assert (await log_in(client)).status_code == 201  # hashed with the cheapest profile
+        assert (await log_in(client, password=PASSWORD + "x")).status_code == 401
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -19,6 +19,7 @@ VARIABLES = (
     "REDIS_PREFIX", "TRUSTED_PROXIES",
     "OPERATOR_NAME", "OPERATOR_ADDRESS", "OPERATOR_EMAIL", "OPERATOR_PHONE",
     "PUBLICATION_DIRECTOR", "HOSTING_PROVIDER", "SITE_LOGO_URL", "ACCENT_COLOUR",
+    "PASSWORD_HASHING",
 )  # fmt: skip
 
 
@@ -99,6 +100,7 @@ def test_an_unusable_data_directory_is_refused_naming_it(
         ("MAIL_REPLY_TO", "nobody"),
         ("OUTBOX_IN_PROCESS", "peut-être"),
         ("SECRET_KEY", "court"),
+        ("PASSWORD_HASHING", "md5"),
     ],
 )
 def test_a_bad_value_stops_the_start_naming_the_variable(
@@ -122,6 +124,15 @@ def test_no_secret_key_is_refused_outside_development(env: pytest.MonkeyPatch) -
         load_settings()
     env.setenv("DEVELOPMENT", "1")
     assert len(load_settings().secret_key) >= 32  # a throw-away key
+
+
+def test_cheap_password_hashing_is_for_development_only(env: pytest.MonkeyPatch) -> None:
+    assert load_settings().password_hashing == "rfc9106-low-memory"
+    env.setenv("PASSWORD_HASHING", "cheapest")
+    with pytest.raises(ConfigurationError, match="PASSWORD_HASHING=cheapest is for test suites"):
+        load_settings()
+    env.setenv("DEVELOPMENT", "1")
+    assert load_settings().password_hashing == "cheapest"
 
 
 def test_production_refuses_a_missing_base_url(env: pytest.MonkeyPatch) -> None:

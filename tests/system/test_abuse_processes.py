@@ -52,6 +52,9 @@ def _servers(count: int, **extra: str) -> Iterator[tuple[list[str], list[int]]]:
     directory = Path(tempfile.mkdtemp(prefix="conseils-abuse-"))
     database_url = fresh_database(f"{SUITE_DATABASE}_abuse", directory)
     ports = [free_port() for _ in range(count)]
+    # The real password cost (the suite's own is argon2's cheapest): what these tests prove,
+    # memory and answers under a flood of checks, depends on it.
+    extra = {"PASSWORD_HASHING": "rfc9106-low-memory", **extra}
     envs = [
         server_env(database_url, port, DATA_DIR=str(directory / "data"), **extra) for port in ports
     ]
