@@ -75,9 +75,22 @@ def _request(url: str, method: str = "GET", body: dict | None = None, headers=No
 
 def timed_get(url: str, headers: dict[str, str] | None = None) -> tuple[float, bytes, dict]:
     """urllib neither asks for nor decodes a compressed body: the bytes as sent."""
+    _, seconds, body, answer_headers = timed_get_split(url, headers)
+    return seconds, body, answer_headers
+
+
+def timed_get_split(
+    url: str, headers: dict[str, str] | None = None
+) -> tuple[float, float, bytes, dict]:
+    """The seconds until the answer's headers (the feed is built: its ETag hashes every
+    segment), the seconds until its last byte, the body and the headers."""
+    request = urllib.request.Request(url, headers=headers or {})
     started = time.perf_counter()
-    _, answer_headers, body = _request(url, headers=headers)
-    return time.perf_counter() - started, body, answer_headers
+    with urllib.request.urlopen(request, timeout=60) as response:
+        to_headers = time.perf_counter() - started
+        body = response.read()
+        answer_headers = {k.lower(): v for k, v in response.headers.items()}
+    return to_headers, time.perf_counter() - started, body, answer_headers
 
 
 def rss_mib(pid: int) -> float:

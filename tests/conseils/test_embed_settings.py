@@ -17,6 +17,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     monkeypatch.setenv("BASE_URL", "https://conseils.example.fr")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DEVELOPMENT", raising=False)
+    monkeypatch.delenv("PASSWORD_HASHING", raising=False)  # the suite's, development only
     return monkeypatch
 
 

@@ -191,6 +191,7 @@ def proxy_stack(
     common = {
         "BASE_URL": base_url,
         "DEVELOPMENT": "0",
+        "PASSWORD_HASHING": "rfc9106-low-memory",  # production's (the suite's is cheap)
         "SECRET_KEY": "proxy-stack-secret-key-not-for-production",
         "OUTBOX_IN_PROCESS": "0",
         "REDIS_URL": REDIS_URL,

@@ -178,6 +178,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         f"sqlite:///{tmp_path / 'prod.sqlite'}", free_port(), BASE_URL="https://conseils.example.fr"
     )
     del env["DEVELOPMENT"]
+    del env["PASSWORD_HASHING"]  # the suite's cheap hashing is refused in production
     env.update(extra)
     return env
 
@@ -314,6 +315,7 @@ def test_demo_facilitator_prints_a_password_that_signs_in(live_server: LiveServe
 def test_demo_facilitator_is_refused_outside_development(live_server: LiveServer) -> None:
     env = {**live_server.env, "BASE_URL": "https://conseils.example.fr"}
     env.pop("DEVELOPMENT")
+    env.pop("PASSWORD_HASHING")  # else its own refusal, which names DEVELOPMENT too
     result = run_cli("facilitator", "demo", env=env)
     assert result.returncode == 2
     assert "DEVELOPMENT" in result.stderr

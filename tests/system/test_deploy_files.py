@@ -68,6 +68,7 @@ def test_the_environment_file_is_accepted_in_production(
         monkeypatch.setenv(key, value)
         assert f"`{key}`" in CONFIGURATION, f"{key} is not in README's Configuration"
     monkeypatch.setenv("DEVELOPMENT", "0")
+    monkeypatch.delenv("PASSWORD_HASHING", raising=False)  # the suite's, development only
     monkeypatch.setenv("DATA_DIR", str(tmp_path))  # /var/lib/conseils is not here
     settings = load_settings()
     assert settings.base_url.startswith("https://")
