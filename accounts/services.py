@@ -230,9 +230,16 @@ async def _password_check_turn() -> AsyncIterator[None]:
         turns.release()
 
 
-async def _verify(stored: str, password: str) -> bool:
+def _check(stored: str | None, password: str) -> None:
+    """Verify against `stored`, or against the stand-in hash when there is none (made on first
+    use, in this worker thread: a hash costs the event loop nothing)."""
+    hasher, unknown = _hashing(get_settings().password_hashing)
+    hasher.verify(stored or unknown, password)
+
+
+async def _verify(stored: str | None, password: str) -> bool:
     try:
-        await anyio.to_thread.run_sync(_hasher().verify, stored, password)
+        await anyio.to_thread.run_sync(_check, stored, password)
     except (VerificationError, InvalidHashError):
         return False
     return True
@@ -254,8 +261,7 @@ async def authenticate(email: str, password: str, *, client: str = "") -> int:
         .first()
     )
     # An invited account has no password yet (""): it costs a check as any other.
-    unknown = _hashing(get_settings().password_hashing)[1]
-    stored = row["password_hash"] if row and row["password_hash"] else unknown
+    stored = row["password_hash"] if row and row["password_hash"] else None
     async with _password_check_turn():
         # A flood waits here: those behind the failure that set a block leave at once.
         await _refuse_if_blocked(keys)
